@@ -1,0 +1,93 @@
+//! The REST API: one router per resource, merged here with the OpenAPI document, the
+//! middleware stack and the JSON fallback.
+//!
+//! - [`auth`]: `/api/auth/*`, `/api/me`
+//! - [`chats`]: `/api/chats…`
+//! - [`people`]: available tutors, a tutor's students, blocking
+//! - [`admin`]: provisioning and the audit log (service token or admin)
+//! - [`extract`]: JSON, query and path extractors whose rejections are our JSON errors
+
+pub mod admin;
+pub mod auth;
+pub mod chats;
+pub mod extract;
+pub mod people;
+
+use std::sync::Arc;
+
+use axum::extract::DefaultBodyLimit;
+use axum::http::HeaderName;
+use axum::routing::get;
+use axum::{Json, Router};
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
+use tutorchat_shared::api::Health;
+use tutorchat_shared::ErrorCode;
+use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_axum::router::OpenApiRouter;
+
+use crate::error::Error;
+use crate::state::AppState;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Tutorchat",
+        description = "Chat between the students and tutors of purchased courses. Errors are \
+                       `{code, message, ...}` with a stable `code`; see ApiError."
+    ),
+    modifiers(&BearerAuth),
+    components(schemas(tutorchat_shared::ApiError, tutorchat_shared::ErrorCode)),
+    tags(
+        (name = "auth", description = "Sign in, refresh, sign out"),
+        (name = "chats", description = "Chats and their history"),
+        (name = "people", description = "Tutors, students and blocking"),
+        (name = "admin", description = "Provisioning by the course platform; audit log"),
+    )
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
+        );
+    }
+}
+
+/// The OpenAPI document, generated from the handlers' annotations.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    api_router(0).split_for_parts().1
+}
+
+fn api_router(max_body_bytes: usize) -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(auth::routes())
+        .merge(chats::routes())
+        .merge(people::routes())
+        .merge(admin::routes().layer(admin::import_body_limit(max_body_bytes)))
+}
+
+/// The whole HTTP application.
+pub fn router(state: AppState) -> Router {
+    let (api, doc) = api_router(state.config.max_body_bytes).split_for_parts();
+    let doc = Arc::new(doc);
+    let request_id = HeaderName::from_static("x-request-id");
+    api.route("/api/openapi.json", get(move || async move { Json(doc.as_ref().clone()) }))
+        .route("/healthz", get(health))
+        .fallback(|| async { Error::api(ErrorCode::NotFound, "no such endpoint") })
+        .layer(DefaultBodyLimit::max(state.config.max_body_bytes))
+        .layer(PropagateRequestIdLayer::new(request_id.clone()))
+        .layer(TraceLayer::new_for_http())
+        .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+        .with_state(state)
+}
+
+async fn health() -> Json<Health> {
+    Json(Health { status: "ok".into(), version: env!("CARGO_PKG_VERSION").into() })
+}

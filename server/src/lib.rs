@@ -1,0 +1,164 @@
+//! Tutorchat's companion server.
+//!
+//! The source of truth for every chat between the students and tutors of a course platform:
+//! storage, identity, the course-enrollment gate and the REST API (the live WebSocket layer
+//! builds on the same services). `main.rs` is a thin shell over [`Server`].
+//!
+//! Map, from the edge inwards:
+//! - [`http`]: axum routers, one per resource, and the OpenAPI document. Handlers translate
+//!   and delegate; they hold no rules.
+//! - [`auth`]: passwords, tokens and the extractors that name the caller.
+//! - [`service`]: the rules — who may open, read and write which chat.
+//! - [`store`]: the `Store` trait and its SQLite backend (group-committing writer thread).
+//! - [`state`], [`presence`], [`rate_limit`], [`config`], [`error`]: shared plumbing.
+//! - [`demo`]: the demo school that `--demo` seeds.
+
+pub mod auth;
+pub mod config;
+pub mod demo;
+pub mod error;
+pub mod http;
+pub mod presence;
+pub mod rate_limit;
+pub mod service;
+pub mod state;
+pub mod store;
+
+use std::io;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+
+use axum_server::tls_rustls::RustlsConfig;
+use axum_server::Handle;
+use tokio::task::JoinHandle;
+
+pub use crate::config::{Cli, Command, Config};
+use crate::state::AppState;
+use crate::store::sqlite::SqliteStore;
+use crate::store::StoreError;
+
+/// The file in the data directory that keeps a generated JWT secret.
+const JWT_SECRET_FILE: &str = "jwt-secret";
+
+/// Why the server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("storage: {0}")]
+    Store(#[from] StoreError),
+    #[error("cannot listen: {0}")]
+    Io(#[from] io::Error),
+    #[error("TLS: {0}")]
+    Tls(String),
+    #[error("seeding the demo school: {0}")]
+    Demo(#[from] error::Error),
+}
+
+/// A running server: its address, its state, and a way to stop it gracefully.
+#[derive(Debug)]
+pub struct Server {
+    local_addr: SocketAddr,
+    tls: bool,
+    state: AppState,
+    handle: Handle,
+    task: JoinHandle<io::Result<()>>,
+}
+
+impl Server {
+    /// Opens the store (seeding the demo school if asked and the store is empty), binds the
+    /// listener and starts serving in the background.
+    pub async fn start(mut config: Config) -> Result<Server, StartError> {
+        let store = SqliteStore::open(&config.data_dir)?;
+        let secret = jwt_secret(&config)?;
+        if config.demo {
+            demo::seed(&store).await?;
+            if config.admin_token.is_none() {
+                config.admin_token = Some(auth::tokens::new_refresh_token());
+            }
+        }
+        let tls = match (&config.tls_cert, &config.tls_key) {
+            (Some(cert), Some(key)) => Some(tls_config(cert, key).await?),
+            _ => None,
+        };
+        let listener = std::net::TcpListener::bind(config.listen)?;
+        listener.set_nonblocking(true)?;
+        let local_addr = listener.local_addr()?;
+
+        let state = AppState::new(config, Arc::new(store), &secret);
+        let app = http::router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
+        let handle = Handle::new();
+        let task = match tls.clone() {
+            Some(tls) => tokio::spawn(
+                axum_server::from_tcp_rustls(listener, tls).handle(handle.clone()).serve(app),
+            ),
+            None => tokio::spawn(axum_server::from_tcp(listener).handle(handle.clone()).serve(app)),
+        };
+        tracing::info!(%local_addr, tls = tls.is_some(), "listening");
+        Ok(Server { local_addr, tls: tls.is_some(), state, handle, task })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// `http://ADDR` or `https://ADDR`.
+    pub fn base_url(&self) -> String {
+        let scheme = if self.tls { "https" } else { "http" };
+        format!("{scheme}://{}", self.local_addr)
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Stops accepting, lets open requests finish within the configured grace, and returns
+    /// once the listener task has ended.
+    pub async fn shutdown(self) -> io::Result<()> {
+        self.handle.graceful_shutdown(Some(self.state.config.shutdown_grace()));
+        match self.task.await {
+            Ok(result) => result,
+            Err(e) => Err(io::Error::other(e)),
+        }
+    }
+}
+
+/// The configured secret, or one generated once and kept (owner-only) in the data directory.
+fn jwt_secret(config: &Config) -> Result<Vec<u8>, StartError> {
+    if let Some(secret) = &config.jwt_secret {
+        return Ok(secret.as_bytes().to_vec());
+    }
+    let path = config.data_dir.join(JWT_SECRET_FILE);
+    match std::fs::read_to_string(&path) {
+        Ok(secret) if !secret.trim().is_empty() => return Ok(secret.trim().as_bytes().to_vec()),
+        Ok(_) => {}
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+        Err(e) => return Err(e.into()),
+    }
+    let secret = auth::tokens::new_refresh_token();
+    write_private(&path, &secret)?;
+    tracing::warn!(
+        "no --jwt-secret given: generated one in the data directory; give the course platform \
+         the same secret (TUTORCHAT_JWT_SECRET) for single sign-on"
+    );
+    Ok(secret.into_bytes())
+}
+
+fn write_private(path: &Path, contents: &str) -> io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    options.open(path)?.write_all(contents.as_bytes())
+}
+
+async fn tls_config(cert: &Path, key: &Path) -> Result<RustlsConfig, StartError> {
+    // Both ring and (through dependencies) other providers may be compiled in: pick one.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    RustlsConfig::from_pem_file(cert, key).await.map_err(|e| {
+        StartError::Tls(format!("reading {} and {}: {e}", cert.display(), key.display()))
+    })
+}

@@ -1,0 +1,75 @@
+//! `tutorchat-server`: parse the configuration, set up logging, run. Everything else lives in
+//! the library.
+
+use anyhow::Context;
+use clap::Parser;
+use tutorchat_server::{demo, Cli, Command, Server};
+use tutorchat_shared::api::ProvisioningBatch;
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_new(&cli.config.log)?)
+        .with_writer(std::io::stderr)
+        .init();
+    let runtime = tokio::runtime::Runtime::new()?;
+    runtime.block_on(async move {
+        match cli.command {
+            Some(Command::Import { file }) => import(cli.config, &file).await,
+            Some(Command::Serve) | None => serve(cli.config).await,
+        }
+    })
+}
+
+async fn serve(config: tutorchat_server::Config) -> anyhow::Result<()> {
+    let demo = config.demo;
+    let server = Server::start(config).await.context("starting the server")?;
+    println!("Tutorchat server listening on {}", server.base_url());
+    if demo {
+        println!("{}", demo::logins_text(server.state().config.admin_token.as_deref()));
+    }
+    shutdown_signal().await;
+    tracing::info!("shutting down");
+    server.shutdown().await.context("shutting down")?;
+    Ok(())
+}
+
+async fn import(config: tutorchat_server::Config, file: &std::path::Path) -> anyhow::Result<()> {
+    let text = std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
+    let batch: ProvisioningBatch =
+        serde_json::from_str(&text).with_context(|| format!("parsing {}", file.display()))?;
+    let store = tutorchat_server::store::sqlite::SqliteStore::open(&config.data_dir)?;
+    let report = tutorchat_server::service::provisioning::apply_to_store(&store, batch).await?;
+    println!(
+        "imported {} users, {} courses, {} enrollments",
+        report.users, report.courses, report.enrollments
+    );
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            tracing::error!(error = %e, "cannot listen for SIGINT");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut sigterm) => {
+                sigterm.recv().await;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = terminate => {}
+    }
+}

@@ -1,0 +1,259 @@
+//! Chats: the list, the course-enrollment gate, history pages, sending and read pointers.
+//!
+//! The gate: a chat exists only between a student and a tutor of a course the student has
+//! bought and the tutor teaches. It is checked when a chat is opened and again on every send,
+//! so a revoked enrollment stops new messages while the history stays readable.
+
+use chrono::Utc;
+use tutorchat_shared::api::{
+    AuditAction, ChatList, CreateChatRequest, CreateChatResponse, MarkReadRequest,
+    MarkReadResponse, MessagePage, MessagesQuery, SendMessageRequest, SendMessageResponse,
+};
+use tutorchat_shared::validation::{validate_client_id, validate_course_id, validate_message};
+use tutorchat_shared::{
+    ApiError, ChatId, ChatSummary, CourseId, ErrorCode, MessageView, Participant, Role, UserId,
+};
+
+use crate::auth::CurrentUser;
+use crate::error::{Error, Result};
+use crate::rate_limit::retry_after_secs;
+use crate::service::audit;
+use crate::state::AppState;
+use crate::store::{ChatRecord, ChatRow, InsertOutcome, NewMessage, PageRequest};
+
+pub async fn list(state: &AppState, me: &CurrentUser) -> Result<ChatList> {
+    let rows = state.store.chats_of(&me.id).await?;
+    Ok(ChatList { chats: rows.into_iter().map(|row| summary(state, row)).collect() })
+}
+
+pub async fn get(state: &AppState, me: &CurrentUser, chat_id: ChatId) -> Result<ChatSummary> {
+    let row = state.store.chat_row(chat_id, &me.id).await?;
+    match row {
+        Some(row) => Ok(summary(state, row)),
+        None => Err(audit::denied(state, &me.id, chat_target(chat_id), Error::not_participant(chat_id)).await),
+    }
+}
+
+/// Opens the chat between the caller and the named tutor (for a student) or student (for a
+/// tutor) in a course, creating it if needed.
+pub async fn create(
+    state: &AppState,
+    me: &CurrentUser,
+    req: CreateChatRequest,
+) -> Result<CreateChatResponse> {
+    validate_course_id(&req.course_id)?;
+    let (student, tutor) = match (me.role, req.tutor_id, req.student_id) {
+        (Role::Student, Some(tutor), None) => (me.id.clone(), tutor),
+        (Role::Tutor, None, Some(student)) => (student, me.id.clone()),
+        (Role::Student, _, _) => {
+            return Err(Error::validation("tutor_id", "a student names the tutor: tutor_id only"))
+        }
+        (Role::Tutor, _, _) => {
+            return Err(Error::validation("student_id", "a tutor names the student: student_id only"))
+        }
+        (Role::Admin, _, _) => return Err(Error::forbidden("admins do not take part in chats")),
+    };
+    let course = state.store.course(&req.course_id).await?;
+    if course.is_none() {
+        return Err(Error::not_found(format!("course {}", req.course_id)));
+    }
+    let target = format!("course:{} student:{student} tutor:{tutor}", req.course_id);
+    if let Err(denial) = gate(state, &req.course_id, &student, &tutor).await {
+        return Err(audit::denied(state, &me.id, target, denial).await);
+    }
+    let peer = if me.role == Role::Student { &tutor } else { &student };
+    if state.store.is_blocked(peer, &me.id).await? {
+        return Err(audit::denied(state, &me.id, target, blocked()).await);
+    }
+    let (chat, created) =
+        state.store.find_or_create_chat(&req.course_id, &student, &tutor, Utc::now()).await?;
+    if created {
+        audit::record(
+            state,
+            AuditAction::ChatCreated,
+            Some(&me.id),
+            Some(chat_target(chat.id)),
+            Some(target),
+            None,
+        )
+        .await;
+    }
+    let row = state
+        .store
+        .chat_row(chat.id, &me.id)
+        .await?
+        .ok_or_else(|| Error::not_found(format!("chat {}", chat.id)))?;
+    Ok(CreateChatResponse { chat: summary(state, row), created })
+}
+
+/// A page of history, with each message's read state.
+pub async fn messages(
+    state: &AppState,
+    me: &CurrentUser,
+    chat_id: ChatId,
+    query: MessagesQuery,
+) -> Result<MessagePage> {
+    let chat = member_chat(state, me, chat_id).await?;
+    let limit = query.limit.unwrap_or(state.config.page_default);
+    let max = state.config.page_max;
+    if limit == 0 || limit > max {
+        return Err(Error::validation("limit", format!("limit must be between 1 and {max}")));
+    }
+    let request = match (query.before_seq, query.after_seq) {
+        (None, None) => PageRequest::Latest { limit },
+        (Some(seq), None) => PageRequest::Before { seq, limit },
+        (None, Some(seq)) => PageRequest::After { seq, limit },
+        (Some(_), Some(_)) => {
+            return Err(Error::validation("before_seq", "give before_seq or after_seq, not both"))
+        }
+    };
+    let page = state.store.messages(chat.id, request).await?;
+    let read_pointers = state.store.read_pointers(chat.id).await?;
+    let pointer_of = |user: &UserId| {
+        read_pointers.iter().find(|p| &p.user_id == user).map_or(0, |p| p.up_to_seq)
+    };
+    let peer = chat.peer_of(&me.id).cloned().unwrap_or_else(|| me.id.clone());
+    let (mine, theirs) = (pointer_of(&me.id), pointer_of(&peer));
+    let messages = page
+        .messages
+        .into_iter()
+        .map(|message| {
+            let recipient_read = if message.sender_id == me.id { theirs } else { mine };
+            MessageView { read: recipient_read >= message.seq, message }
+        })
+        .collect();
+    Ok(MessagePage {
+        chat_id: chat.id,
+        messages,
+        has_more_before: page.has_more_before,
+        has_more_after: page.has_more_after,
+        last_seq: page.last_seq,
+        read_pointers,
+    })
+}
+
+/// Stores a message: REST's `POST /api/chats/{id}/messages` and the WebSocket's
+/// `send_message` both come here. Idempotent on `(sender, client_id)`: a repeat returns the
+/// original, even if the gate would now refuse a new message.
+pub async fn send(
+    state: &AppState,
+    me: &CurrentUser,
+    chat_id: ChatId,
+    req: SendMessageRequest,
+) -> Result<SendMessageResponse> {
+    let chat = member_chat(state, me, chat_id).await?;
+    let with_client_id = |e: Error| match e {
+        Error::Api(api) => Error::Api(api.with_client_id(req.client_id.clone()).with_chat(chat_id)),
+        other => other,
+    };
+    validate_client_id(&req.client_id).map_err(|e| with_client_id(e.into()))?;
+    if let Some(original) = state.store.message_by_client_id(&me.id, &req.client_id).await? {
+        return duplicate_or_conflict(original, chat_id).map_err(with_client_id);
+    }
+    state
+        .rate
+        .messages
+        .check(&me.id)
+        .map_err(|wait| with_client_id(Error::rate_limited(retry_after_secs(wait))))?;
+    validate_message(req.kind, &req.content, &state.limits).map_err(|e| with_client_id(e.into()))?;
+    let peer = chat.peer_of(&me.id).cloned().unwrap_or_else(|| me.id.clone());
+    if state.store.is_blocked(&peer, &me.id).await? {
+        return Err(with_client_id(blocked()));
+    }
+    gate(state, &chat.course_id, &chat.student_id, &chat.tutor_id).await.map_err(with_client_id)?;
+    let outcome = state
+        .store
+        .insert_message(NewMessage {
+            chat_id,
+            sender_id: me.id.clone(),
+            client_id: req.client_id.clone(),
+            kind: req.kind,
+            content: req.content,
+            at: Utc::now(),
+        })
+        .await?;
+    match outcome {
+        InsertOutcome::Stored(message) => Ok(SendMessageResponse { message, duplicate: false }),
+        InsertOutcome::Duplicate(original) => duplicate_or_conflict(original, chat_id).map_err(with_client_id),
+        InsertOutcome::ClientIdReused { .. } => Err(with_client_id(client_id_reused())),
+    }
+}
+
+fn duplicate_or_conflict(
+    original: tutorchat_shared::Message,
+    chat_id: ChatId,
+) -> Result<SendMessageResponse> {
+    if original.chat_id == chat_id {
+        Ok(SendMessageResponse { message: original, duplicate: true })
+    } else {
+        Err(client_id_reused())
+    }
+}
+
+fn client_id_reused() -> Error {
+    Error::validation("client_id", "this client_id was already used for a message in another chat")
+}
+
+/// Moves the caller's read pointer forward (never back, never past the last message).
+pub async fn mark_read(
+    state: &AppState,
+    me: &CurrentUser,
+    chat_id: ChatId,
+    req: MarkReadRequest,
+) -> Result<MarkReadResponse> {
+    let chat = member_chat(state, me, chat_id).await?;
+    let (read, advanced) = state.store.mark_read(chat.id, &me.id, req.up_to_seq, Utc::now()).await?;
+    Ok(MarkReadResponse { chat_id, read, advanced })
+}
+
+/// The chat, if the caller is one of its two members. A chat that does not exist gets the
+/// same answer as one the caller is not in, so ids cannot be probed.
+pub async fn member_chat(state: &AppState, me: &CurrentUser, chat_id: ChatId) -> Result<ChatRecord> {
+    match state.store.chat(chat_id).await? {
+        Some(chat) if chat.has_member(&me.id) => Ok(chat),
+        _ => Err(audit::denied(state, &me.id, chat_target(chat_id), Error::not_participant(chat_id)).await),
+    }
+}
+
+/// The enrollment gate: the student holds the course and the tutor teaches it.
+pub async fn gate(state: &AppState, course: &CourseId, student: &UserId, tutor: &UserId) -> Result<()> {
+    if !state.store.is_enrolled(student, course).await? {
+        return Err(Error::not_enrolled(course));
+    }
+    if !state.store.teaches(tutor, course).await? {
+        return Err(Error::Api(
+            ApiError::new(ErrorCode::NotCourseTutor, format!("{tutor} does not teach course {course}"))
+                .with_course(course.clone()),
+        ));
+    }
+    Ok(())
+}
+
+fn blocked() -> Error {
+    Error::api(ErrorCode::Blocked, "you cannot message this user")
+}
+
+fn chat_target(chat_id: ChatId) -> String {
+    format!("chat:{chat_id}")
+}
+
+/// A store row as the caller sees it, with presence.
+pub fn summary(state: &AppState, row: ChatRow) -> ChatSummary {
+    ChatSummary {
+        id: row.chat.id,
+        course: row.course,
+        peer: Participant {
+            online: state.presence.is_online(&row.peer.id),
+            id: row.peer.id,
+            name: row.peer.name,
+            role: row.peer.role,
+        },
+        last_message: row.last_message,
+        last_seq: row.last_seq,
+        unread: row.last_seq.saturating_sub(row.my_read_seq),
+        my_read_seq: row.my_read_seq,
+        peer_read_seq: row.peer_read_seq,
+        created_at: row.chat.created_at,
+        last_activity_at: row.last_activity_at,
+    }
+}

@@ -1,0 +1,84 @@
+//! The course platform's provisioning: users, courses with their tutors, and enrollments,
+//! applied all or nothing, from the admin API or `tutorchat-server import FILE`.
+
+use tutorchat_shared::api::{AuditAction, ProvisioningBatch, ProvisioningReport};
+use tutorchat_shared::validation::{
+    validate_course_id, validate_email, validate_name, validate_password, validate_user_id,
+};
+use tutorchat_shared::UserId;
+
+use crate::auth::password;
+use crate::error::{Error, Result};
+use crate::service::audit;
+use crate::state::AppState;
+use crate::store::{NewUser, Provisioning, Store};
+
+/// Validates, hashes passwords, applies, and audits a batch.
+pub async fn apply(
+    state: &AppState,
+    actor: Option<UserId>,
+    action: AuditAction,
+    batch: ProvisioningBatch,
+) -> Result<ProvisioningReport> {
+    let report = apply_to_store(state.store.as_ref(), batch).await?;
+    let detail = format!(
+        "users={} courses={} enrollments={}",
+        report.users, report.courses, report.enrollments
+    );
+    audit::record(state, action, actor.as_ref(), None, Some(detail), None).await;
+    Ok(report)
+}
+
+/// The same without a running server (the `import` subcommand and the demo seed).
+pub async fn apply_to_store(store: &dyn Store, batch: ProvisioningBatch) -> Result<ProvisioningReport> {
+    validate(&batch)?;
+    let report = ProvisioningReport {
+        users: batch.users.len(),
+        courses: batch.courses.len(),
+        enrollments: batch.enrollments.len(),
+    };
+    let mut users = Vec::with_capacity(batch.users.len());
+    for u in batch.users {
+        let password_hash = match u.password {
+            Some(p) => Some(password::hash(p).await?),
+            None => None,
+        };
+        users.push(NewUser {
+            id: u.id,
+            email: u.email.trim().to_owned(),
+            name: u.name.trim().to_owned(),
+            role: u.role,
+            password_hash,
+        });
+    }
+    let provisioning =
+        Provisioning { users, courses: batch.courses, enrollments: batch.enrollments };
+    store
+        .provision(provisioning)
+        .await?
+        .map_err(|refusal| Error::validation("batch", refusal.to_string()))?;
+    Ok(report)
+}
+
+fn validate(batch: &ProvisioningBatch) -> Result<()> {
+    for u in &batch.users {
+        validate_user_id(&u.id)?;
+        validate_email(u.email.trim())?;
+        validate_name("name", &u.name)?;
+        if let Some(p) = &u.password {
+            validate_password(p)?;
+        }
+    }
+    for c in &batch.courses {
+        validate_course_id(&c.id)?;
+        validate_name("title", &c.title)?;
+        for t in &c.tutor_ids {
+            validate_user_id(t)?;
+        }
+    }
+    for e in &batch.enrollments {
+        validate_course_id(&e.course_id)?;
+        validate_user_id(&e.student_id)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,299 @@
+//! Storage: the [`Store`] trait the services speak to, its records, and its backends.
+//!
+//! The trait is async and object-safe (`Arc<dyn Store>`), so a PostgreSQL backend can sit
+//! beside [`sqlite::SqliteStore`] without the services changing. Every backend must pass the
+//! conformance suite in `tests/api/store.rs`. Rules (who may do what) live in the services,
+//! not here: the store answers questions and applies changes atomically.
+
+pub mod sqlite;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use tutorchat_shared::api::{AuditAction, AuditEntry, EnrollmentChange, UpsertCourse};
+use tutorchat_shared::{
+    ChatId, ClientId, CourseId, CourseRef, Message, MessageKind, ReadPointer, Role, UserId,
+};
+
+/// What can go wrong in a backend. All of it is the server's fault, never the caller's, and
+/// maps to a 500 with the details logged.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("sqlite: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("the database's writer has stopped")]
+    WriterGone,
+    #[error("commit failed: {0}")]
+    Commit(String),
+    #[error("migration {version} failed: {source}")]
+    Migration { version: u32, source: rusqlite::Error },
+    #[error("database is newer than this server (schema {found}, known {known})")]
+    SchemaTooNew { found: u32, known: u32 },
+    #[error("stored data is invalid: {0}")]
+    Corrupt(String),
+    #[error("io: {0}")]
+    Io(#[from] std::io::Error),
+    /// Only inside a backend, to roll a refused provisioning batch back; never returned.
+    #[error("provisioning refused: {0}")]
+    Refused(ProvisioningError),
+    #[error("blocking task failed: {0}")]
+    Join(String),
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// A user row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserRecord {
+    pub id: UserId,
+    pub email: String,
+    pub name: String,
+    pub role: Role,
+    pub password_hash: Option<String>,
+    pub disabled: bool,
+}
+
+/// A user to insert or update. `password_hash: None` keeps the current password.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewUser {
+    pub id: UserId,
+    pub email: String,
+    pub name: String,
+    pub role: Role,
+    pub password_hash: Option<String>,
+}
+
+/// A validated provisioning batch, passwords already hashed; applied all or nothing.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Provisioning {
+    pub users: Vec<NewUser>,
+    pub courses: Vec<UpsertCourse>,
+    pub enrollments: Vec<EnrollmentChange>,
+}
+
+/// Why a provisioning batch was refused (the caller's fault: a 422).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ProvisioningError {
+    #[error("email {email} already belongs to user {owner}")]
+    EmailTaken { email: String, owner: UserId },
+    #[error("{what} {id} does not exist")]
+    Missing { what: &'static str, id: String },
+    #[error("user {id} is a {actual}, not a {expected}")]
+    WrongRole { id: UserId, expected: &'static str, actual: &'static str },
+}
+
+/// A chat between one student and one tutor in one course.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChatRecord {
+    pub id: ChatId,
+    pub course_id: CourseId,
+    pub student_id: UserId,
+    pub tutor_id: UserId,
+    pub created_at: DateTime<Utc>,
+}
+
+impl ChatRecord {
+    pub fn has_member(&self, user: &UserId) -> bool {
+        &self.student_id == user || &self.tutor_id == user
+    }
+
+    /// The other member, if `user` is one.
+    pub fn peer_of(&self, user: &UserId) -> Option<&UserId> {
+        if &self.student_id == user {
+            Some(&self.tutor_id)
+        } else if &self.tutor_id == user {
+            Some(&self.student_id)
+        } else {
+            None
+        }
+    }
+}
+
+/// A person as a list shows them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PersonRow {
+    pub id: UserId,
+    pub name: String,
+    pub role: Role,
+}
+
+/// One chat as a member's chat list needs it (presence is added by the service).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChatRow {
+    pub chat: ChatRecord,
+    pub course: CourseRef,
+    pub peer: PersonRow,
+    pub last_message: Option<Message>,
+    pub last_seq: u64,
+    pub my_read_seq: u64,
+    pub peer_read_seq: u64,
+    pub last_activity_at: DateTime<Utc>,
+}
+
+/// One person the caller may chat with, in one course.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContactRow {
+    pub course: CourseRef,
+    pub person: PersonRow,
+    pub chat_id: Option<ChatId>,
+}
+
+/// A message to store; the store assigns `id` and `seq`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewMessage {
+    pub chat_id: ChatId,
+    pub sender_id: UserId,
+    pub client_id: ClientId,
+    pub kind: MessageKind,
+    pub content: String,
+    pub at: DateTime<Utc>,
+}
+
+/// What storing a message did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum InsertOutcome {
+    /// Stored now, with the chat's next seq.
+    Stored(Message),
+    /// `(sender, client_id)` was already stored: the original, unchanged.
+    Duplicate(Message),
+    /// `(sender, client_id)` was already used for a message in another chat.
+    ClientIdReused { chat_id: ChatId },
+}
+
+/// Which page of a chat's history.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PageRequest {
+    Latest { limit: u32 },
+    Before { seq: u64, limit: u32 },
+    After { seq: u64, limit: u32 },
+}
+
+/// A contiguous run of messages, ascending by seq.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Page {
+    pub messages: Vec<Message>,
+    pub has_more_before: bool,
+    pub has_more_after: bool,
+    pub last_seq: u64,
+}
+
+/// A refresh token to store (by hash).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefreshRecord {
+    pub token_hash: String,
+    pub user_id: UserId,
+    pub family_id: String,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// What presenting a refresh token did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RotateOutcome {
+    /// The token was live: it is spent now and `next` replaces it.
+    Rotated { user_id: UserId },
+    /// The token was already spent or revoked: its whole family is revoked now.
+    Reused { user_id: UserId },
+    /// Unknown or expired.
+    Invalid,
+}
+
+/// An audit entry to append.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditRecord {
+    pub action: AuditAction,
+    pub actor_id: Option<UserId>,
+    pub target: Option<String>,
+    pub detail: Option<String>,
+    pub ip: Option<String>,
+}
+
+/// The persistence a Tutorchat server needs. Implementations must be safe to call from many
+/// tasks at once and must not block the async runtime.
+#[async_trait]
+pub trait Store: Send + Sync + std::fmt::Debug + 'static {
+    // Users, courses, enrollments.
+    async fn user_count(&self) -> Result<u64>;
+    async fn user(&self, id: &UserId) -> Result<Option<UserRecord>>;
+    async fn user_by_email(&self, email: &str) -> Result<Option<UserRecord>>;
+    async fn course(&self, id: &CourseId) -> Result<Option<CourseRef>>;
+    async fn provision(
+        &self,
+        batch: Provisioning,
+    ) -> Result<std::result::Result<(), ProvisioningError>>;
+    /// Whether the student holds an active (not revoked) enrollment in the course.
+    async fn is_enrolled(&self, student: &UserId, course: &CourseId) -> Result<bool>;
+    async fn teaches(&self, tutor: &UserId, course: &CourseId) -> Result<bool>;
+    /// Tutors of the student's active enrollments, by course title.
+    async fn tutors_of_student(&self, student: &UserId) -> Result<Vec<ContactRow>>;
+    /// Actively enrolled students of the tutor's courses, optionally of one course.
+    async fn students_of_tutor(
+        &self,
+        tutor: &UserId,
+        course: Option<&CourseId>,
+    ) -> Result<Vec<ContactRow>>;
+
+    // Chats and messages.
+    /// The chat of this (course, student, tutor), created with both members if missing.
+    /// Returns whether this call created it.
+    async fn find_or_create_chat(
+        &self,
+        course: &CourseId,
+        student: &UserId,
+        tutor: &UserId,
+        at: DateTime<Utc>,
+    ) -> Result<(ChatRecord, bool)>;
+    async fn chat(&self, id: ChatId) -> Result<Option<ChatRecord>>;
+    /// The member's chats, newest activity first.
+    async fn chats_of(&self, user: &UserId) -> Result<Vec<ChatRow>>;
+    async fn chat_row(&self, id: ChatId, viewer: &UserId) -> Result<Option<ChatRow>>;
+    /// Stores a message with the chat's next gapless seq, deduplicated on
+    /// `(sender, client_id)`, and moves the sender's read pointer to it. Durable on return.
+    async fn insert_message(&self, message: NewMessage) -> Result<InsertOutcome>;
+    /// The message this sender already stored under `client_id`, if any.
+    async fn message_by_client_id(
+        &self,
+        sender: &UserId,
+        client_id: &ClientId,
+    ) -> Result<Option<Message>>;
+    async fn messages(&self, chat: ChatId, page: PageRequest) -> Result<Page>;
+    async fn read_pointers(&self, chat: ChatId) -> Result<Vec<ReadPointer>>;
+    /// Moves the member's read pointer forward to `min(up_to_seq, last_seq)`; never back.
+    /// Returns the pointer after the call and whether it moved.
+    async fn mark_read(
+        &self,
+        chat: ChatId,
+        user: &UserId,
+        up_to_seq: u64,
+        at: DateTime<Utc>,
+    ) -> Result<(ReadPointer, bool)>;
+
+    // Blocks.
+    /// Returns whether anything changed.
+    async fn set_block(&self, blocker: &UserId, blocked: &UserId, on: bool) -> Result<bool>;
+    async fn is_blocked(&self, blocker: &UserId, blocked: &UserId) -> Result<bool>;
+
+    // Refresh tokens.
+    async fn insert_refresh_token(&self, token: RefreshRecord) -> Result<()>;
+    /// Spends `presented` and stores `next` in the same family, atomically.
+    async fn rotate_refresh_token(
+        &self,
+        presented_hash: &str,
+        next: RefreshRecord,
+        now: DateTime<Utc>,
+    ) -> Result<RotateOutcome>;
+    /// Revokes the family of this token; returns its user if the token was known.
+    async fn revoke_refresh_family(
+        &self,
+        token_hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<UserId>>;
+
+    // Audit.
+    async fn append_audit(&self, entry: AuditRecord, at: DateTime<Utc>) -> Result<()>;
+    async fn audit_entries(
+        &self,
+        before_id: Option<i64>,
+        action: Option<AuditAction>,
+        limit: u32,
+    ) -> Result<Vec<AuditEntry>>;
+}

@@ -1,0 +1,280 @@
+//! Queries on conversations: chats, their two members' read pointers, and messages with their
+//! per-chat gapless `seq`.
+
+use chrono::{DateTime, Utc};
+use rusqlite::{params, Connection, OptionalExtension, Row};
+use tutorchat_shared::{
+    ChatId, ClientId, CourseId, CourseRef, Message, MessageId, MessageKind, ReadPointer, UserId,
+};
+
+use super::accounts::parse_role;
+use super::{from_ms, to_i64, to_ms, to_u64};
+use crate::store::{
+    ChatRecord, ChatRow, InsertOutcome, NewMessage, Page, PageRequest, PersonRow, Result,
+    StoreError,
+};
+
+const CHAT_COLUMNS: &str = "id, course_id, student_id, tutor_id, created_at";
+const MESSAGE_COLUMNS: &str = "id, chat_id, seq, sender_id, client_id, kind, content, created_at";
+
+fn chat_from_row(r: &Row<'_>) -> rusqlite::Result<ChatRecord> {
+    Ok(ChatRecord {
+        id: ChatId(r.get(0)?),
+        course_id: CourseId(r.get(1)?),
+        student_id: UserId(r.get(2)?),
+        tutor_id: UserId(r.get(3)?),
+        created_at: from_ms(r.get(4)?),
+    })
+}
+
+/// Reads a message from eight columns starting at `at`, in [`MESSAGE_COLUMNS`] order.
+fn message_at(r: &Row<'_>, at: usize) -> rusqlite::Result<Message> {
+    let kind_ref = r.get_ref(at + 5)?;
+    let kind_text = kind_ref.as_str()?;
+    let kind = MessageKind::parse(kind_text).ok_or_else(|| {
+        rusqlite::Error::FromSqlConversionFailure(
+            at + 5,
+            rusqlite::types::Type::Text,
+            format!("unknown message kind {kind_text:?}").into(),
+        )
+    })?;
+    Ok(Message {
+        id: MessageId(r.get(at)?),
+        chat_id: ChatId(r.get(at + 1)?),
+        seq: to_u64(r.get(at + 2)?),
+        sender_id: UserId(r.get(at + 3)?),
+        client_id: ClientId(r.get(at + 4)?),
+        kind,
+        content: r.get(at + 6)?,
+        created_at: from_ms(r.get(at + 7)?),
+    })
+}
+
+pub(super) fn chat(c: &Connection, id: ChatId) -> Result<Option<ChatRecord>> {
+    let sql = format!("SELECT {CHAT_COLUMNS} FROM chats WHERE id = ?1");
+    Ok(c.prepare_cached(&sql)?.query_row([id.0], chat_from_row).optional()?)
+}
+
+pub(super) fn find_or_create(
+    c: &Connection,
+    course: &CourseId,
+    student: &UserId,
+    tutor: &UserId,
+    at: DateTime<Utc>,
+) -> Result<(ChatRecord, bool)> {
+    let sql = format!(
+        "SELECT {CHAT_COLUMNS} FROM chats WHERE course_id = ?1 AND student_id = ?2 AND tutor_id = ?3"
+    );
+    let key = [course.as_str(), student.as_str(), tutor.as_str()];
+    if let Some(existing) = c.prepare_cached(&sql)?.query_row(key, chat_from_row).optional()? {
+        return Ok((existing, false));
+    }
+    let now = to_ms(at);
+    c.prepare_cached(
+        "INSERT INTO chats (course_id, student_id, tutor_id, created_at, last_activity_at)
+         VALUES (?1, ?2, ?3, ?4, ?4)",
+    )?
+    .execute(params![course.as_str(), student.as_str(), tutor.as_str(), now])?;
+    let id = ChatId(c.last_insert_rowid());
+    let mut member = c.prepare_cached("INSERT INTO chat_members (chat_id, user_id) VALUES (?1, ?2)")?;
+    member.execute(params![id.0, student.as_str()])?;
+    member.execute(params![id.0, tutor.as_str()])?;
+    let record = ChatRecord {
+        id,
+        course_id: course.clone(),
+        student_id: student.clone(),
+        tutor_id: tutor.clone(),
+        created_at: from_ms(now),
+    };
+    Ok((record, true))
+}
+
+/// The viewer's chats (or one of them), newest activity first, with the peer, the course and
+/// the last message.
+pub(super) fn rows(c: &Connection, viewer: &UserId, only: Option<ChatId>) -> Result<Vec<ChatRow>> {
+    let sql = format!(
+        "SELECT ch.id, ch.course_id, ch.student_id, ch.tutor_id, ch.created_at,
+                co.title, pu.id, pu.name, pu.role,
+                ch.last_seq, me.read_seq, peer.read_seq, ch.last_activity_at,
+                {}
+         FROM chat_members me
+         JOIN chats ch ON ch.id = me.chat_id
+         JOIN courses co ON co.id = ch.course_id
+         JOIN chat_members peer ON peer.chat_id = ch.id AND peer.user_id != me.user_id
+         JOIN users pu ON pu.id = peer.user_id
+         LEFT JOIN messages m ON m.chat_id = ch.id AND m.seq = ch.last_seq
+         WHERE me.user_id = ?1 AND (?2 IS NULL OR ch.id = ?2)
+         ORDER BY ch.last_activity_at DESC, ch.id DESC",
+        MESSAGE_COLUMNS.split(", ").map(|col| format!("m.{col}")).collect::<Vec<_>>().join(", ")
+    );
+    let mut stmt = c.prepare_cached(&sql)?;
+    let rows = stmt.query_map(params![viewer.as_str(), only.map(|id| id.0)], |r| {
+        let last_message =
+            if r.get_ref(13)?.data_type() == rusqlite::types::Type::Null {
+                None
+            } else {
+                Some(message_at(r, 13)?)
+            };
+        Ok(ChatRow {
+            chat: chat_from_row(r)?,
+            course: CourseRef { id: CourseId(r.get(1)?), title: r.get(5)? },
+            peer: PersonRow {
+                id: UserId(r.get(6)?),
+                name: r.get(7)?,
+                role: parse_role(r.get_ref(8)?.as_str()?)?,
+            },
+            last_seq: to_u64(r.get(9)?),
+            my_read_seq: to_u64(r.get(10)?),
+            peer_read_seq: to_u64(r.get(11)?),
+            last_activity_at: from_ms(r.get(12)?),
+            last_message,
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+pub(super) fn message_by_client_id(
+    c: &Connection,
+    sender: &UserId,
+    client_id: &ClientId,
+) -> Result<Option<Message>> {
+    let sql = format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE sender_id = ?1 AND client_id = ?2");
+    Ok(c.prepare_cached(&sql)?
+        .query_row([sender.as_str(), client_id.as_str()], |r| message_at(r, 0))
+        .optional()?)
+}
+
+pub(super) fn insert_message(c: &Connection, m: &NewMessage) -> Result<InsertOutcome> {
+    if let Some(original) = message_by_client_id(c, &m.sender_id, &m.client_id)? {
+        if original.chat_id != m.chat_id {
+            return Ok(InsertOutcome::ClientIdReused { chat_id: original.chat_id });
+        }
+        return Ok(InsertOutcome::Duplicate(original));
+    }
+    let at = to_ms(m.at);
+    let seq: i64 = c
+        .prepare_cached(
+            "UPDATE chats SET last_seq = last_seq + 1, last_activity_at = ?2 WHERE id = ?1
+             RETURNING last_seq",
+        )?
+        .query_row(params![m.chat_id.0, at], |r| r.get(0))
+        .optional()?
+        .ok_or_else(|| StoreError::Corrupt(format!("chat {} vanished", m.chat_id)))?;
+    c.prepare_cached(
+        "INSERT INTO messages (chat_id, seq, sender_id, client_id, kind, content, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )?
+    .execute(params![
+        m.chat_id.0,
+        seq,
+        m.sender_id.as_str(),
+        m.client_id.as_str(),
+        m.kind.as_str(),
+        m.content,
+        at
+    ])?;
+    let id = MessageId(c.last_insert_rowid());
+    // Writing a message means having read the chat up to it.
+    c.prepare_cached(
+        "UPDATE chat_members SET read_seq = ?3, read_at = ?4
+         WHERE chat_id = ?1 AND user_id = ?2 AND read_seq < ?3",
+    )?
+    .execute(params![m.chat_id.0, m.sender_id.as_str(), seq, at])?;
+    Ok(InsertOutcome::Stored(Message {
+        id,
+        chat_id: m.chat_id,
+        seq: to_u64(seq),
+        sender_id: m.sender_id.clone(),
+        client_id: m.client_id.clone(),
+        kind: m.kind,
+        content: m.content.clone(),
+        created_at: from_ms(at),
+    }))
+}
+
+pub(super) fn page(c: &Connection, chat: ChatId, request: PageRequest) -> Result<Page> {
+    // One snapshot for the page and last_seq, so the two agree.
+    let tx = c.unchecked_transaction()?;
+    let last_seq: i64 = tx
+        .prepare_cached("SELECT last_seq FROM chats WHERE id = ?1")?
+        .query_row([chat.0], |r| r.get(0))
+        .optional()?
+        .unwrap_or(0);
+    let last_seq = to_u64(last_seq);
+    let (sql_tail, bound, limit, descending) = match request {
+        PageRequest::Latest { limit } => ("ORDER BY seq DESC LIMIT ?3", i64::MAX, limit, true),
+        PageRequest::Before { seq, limit } => {
+            ("AND seq < ?2 ORDER BY seq DESC LIMIT ?3", to_i64(seq), limit, true)
+        }
+        PageRequest::After { seq, limit } => {
+            ("AND seq > ?2 ORDER BY seq ASC LIMIT ?3", to_i64(seq), limit, false)
+        }
+    };
+    let sql = format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE chat_id = ?1 {sql_tail}");
+    let mut stmt = tx.prepare_cached(&sql)?;
+    // Ask for one more than the page to learn whether more lie beyond it.
+    let fetch = i64::from(limit) + 1;
+    let rows = if sql_tail.contains("?2") {
+        stmt.query_map(params![chat.0, bound, fetch], |r| message_at(r, 0))?
+            .collect::<rusqlite::Result<Vec<_>>>()?
+    } else {
+        stmt.query_map(params![chat.0, rusqlite::types::Null, fetch], |r| message_at(r, 0))?
+            .collect::<rusqlite::Result<Vec<_>>>()?
+    };
+    drop(stmt);
+    tx.finish()?;
+    let mut messages = rows;
+    let overflow = messages.len() > limit as usize;
+    messages.truncate(limit as usize);
+    if descending {
+        messages.reverse();
+    }
+    let first = messages.first().map(|m| m.seq);
+    let last = messages.last().map(|m| m.seq);
+    let (has_more_before, has_more_after) = match request {
+        PageRequest::Latest { .. } => (overflow, false),
+        PageRequest::Before { seq, .. } => {
+            (overflow, last.map_or(seq.saturating_sub(1), |l| l) < last_seq)
+        }
+        PageRequest::After { seq, .. } => (first.map_or(seq, |f| f.saturating_sub(1)) > 0, overflow),
+    };
+    Ok(Page { messages, has_more_before, has_more_after, last_seq })
+}
+
+pub(super) fn read_pointers(c: &Connection, chat: ChatId) -> Result<Vec<ReadPointer>> {
+    let mut stmt = c.prepare_cached(
+        "SELECT user_id, read_seq, read_at FROM chat_members WHERE chat_id = ?1 ORDER BY user_id",
+    )?;
+    let rows = stmt.query_map([chat.0], |r| {
+        Ok(ReadPointer {
+            user_id: UserId(r.get(0)?),
+            up_to_seq: to_u64(r.get(1)?),
+            read_at: r.get::<_, Option<i64>>(2)?.map(from_ms),
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+pub(super) fn mark_read(
+    c: &Connection,
+    chat: ChatId,
+    user: &UserId,
+    up_to_seq: u64,
+    at: DateTime<Utc>,
+) -> Result<(ReadPointer, bool)> {
+    let moved = c
+        .prepare_cached(
+            "UPDATE chat_members SET
+                read_seq = min(?3, (SELECT last_seq FROM chats WHERE id = ?1)),
+                read_at = ?4
+             WHERE chat_id = ?1 AND user_id = ?2
+               AND read_seq < min(?3, (SELECT last_seq FROM chats WHERE id = ?1))",
+        )?
+        .execute(params![chat.0, user.as_str(), to_i64(up_to_seq), to_ms(at)])?;
+    let (seq, read_at): (i64, Option<i64>) = c
+        .prepare_cached("SELECT read_seq, read_at FROM chat_members WHERE chat_id = ?1 AND user_id = ?2")?
+        .query_row(params![chat.0, user.as_str()], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    let pointer =
+        ReadPointer { user_id: user.clone(), up_to_seq: to_u64(seq), read_at: read_at.map(from_ms) };
+    Ok((pointer, moved > 0))
+}

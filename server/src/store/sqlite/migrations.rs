@@ -1,0 +1,34 @@
+//! Numbered schema migrations, embedded at build time and tracked in `PRAGMA user_version`.
+//!
+//! Add a migration by appending a file `migrations/NNNN_name.sql` and a line to [`MIGRATIONS`];
+//! never edit one that has shipped.
+
+use rusqlite::Connection;
+
+use crate::store::{Result, StoreError};
+
+/// (version, SQL). Versions are 1, 2, 3… in order.
+const MIGRATIONS: &[(u32, &str)] = &[(1, include_str!("../../../migrations/0001_init.sql"))];
+
+/// Applies every migration newer than the database, each in its own transaction.
+pub(super) fn run(conn: &Connection) -> Result<()> {
+    let current: u32 = conn.pragma_query_value(None, "user_version", |row| row.get(0))?;
+    let known = MIGRATIONS.last().map_or(0, |(v, _)| *v);
+    if current > known {
+        return Err(StoreError::SchemaTooNew { found: current, known });
+    }
+    for &(version, sql) in MIGRATIONS.iter().filter(|(v, _)| *v > current) {
+        let apply = || -> rusqlite::Result<()> {
+            conn.execute_batch("BEGIN IMMEDIATE")?;
+            conn.execute_batch(sql)?;
+            conn.pragma_update(None, "user_version", version)?;
+            conn.execute_batch("COMMIT")
+        };
+        if let Err(source) = apply() {
+            let _ = conn.execute_batch("ROLLBACK");
+            return Err(StoreError::Migration { version, source });
+        }
+        tracing::info!(version, "applied migration");
+    }
+    Ok(())
+}

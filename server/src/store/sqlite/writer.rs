@@ -1,0 +1,116 @@
+//! The single writer: one connection on its own thread, committing in groups.
+//!
+//! SQLite allows one writer at a time, and a durable commit costs an fsync. So every write goes
+//! through this thread: it takes whatever jobs are queued (up to a batch limit), runs each in its
+//! own savepoint inside one transaction, commits once, and only then answers each caller. A
+//! caller therefore hears "done" only for durable data, and a burst of sends costs one fsync,
+//! not one each. A job that fails rolls back to its savepoint without disturbing the others.
+
+use rusqlite::Connection;
+use tokio::sync::{mpsc, oneshot};
+
+use super::super::{Result, StoreError};
+
+/// Most jobs folded into one commit.
+const MAX_BATCH: usize = 512;
+/// Jobs that may wait for the writer before senders wait too (back-pressure).
+const QUEUE_DEPTH: usize = 8192;
+
+/// Runs one job inside the open transaction; returns whether it succeeded and how to answer
+/// its caller once the commit's outcome is known.
+type Job = Box<dyn FnOnce(&Connection) -> (bool, Completion) + Send>;
+type Completion = Box<dyn FnOnce(Option<&str>) + Send>;
+
+/// A cheap handle to the writer thread; the thread stops when the last handle is dropped.
+#[derive(Debug, Clone)]
+pub(super) struct Writer {
+    jobs: mpsc::Sender<Job>,
+}
+
+impl Writer {
+    pub(super) fn spawn(conn: Connection) -> Result<Writer> {
+        let (jobs, rx) = mpsc::channel(QUEUE_DEPTH);
+        std::thread::Builder::new()
+            .name("sqlite-writer".into())
+            .spawn(move || run(conn, rx))?;
+        Ok(Writer { jobs })
+    }
+
+    /// Runs `f` in a transaction shared with other queued writes and returns its result once
+    /// that transaction is durably committed.
+    pub(super) async fn write<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T> + Send + 'static,
+    {
+        let (tx, rx) = oneshot::channel::<Result<T>>();
+        let job: Job = Box::new(move |conn| {
+            let result = f(conn);
+            let ok = result.is_ok();
+            let complete: Completion = Box::new(move |commit_error| {
+                let answer = match commit_error {
+                    None => result,
+                    Some(e) => Err(StoreError::Commit(e.to_owned())),
+                };
+                // The caller may have gone away (request cancelled); the write stands.
+                let _ = tx.send(answer);
+            });
+            (ok, complete)
+        });
+        self.jobs.send(job).await.map_err(|_| StoreError::WriterGone)?;
+        rx.await.map_err(|_| StoreError::WriterGone)?
+    }
+}
+
+fn run(conn: Connection, mut rx: mpsc::Receiver<Job>) {
+    let mut batch: Vec<Job> = Vec::with_capacity(MAX_BATCH);
+    let mut completions: Vec<Completion> = Vec::with_capacity(MAX_BATCH);
+    while let Some(first) = rx.blocking_recv() {
+        batch.push(first);
+        while batch.len() < MAX_BATCH {
+            match rx.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
+            let message = e.to_string();
+            tracing::error!(error = %message, "sqlite writer could not begin a transaction");
+            // Run nothing; tell every caller.
+            for job in batch.drain(..) {
+                drop(job);
+            }
+            continue;
+        }
+        for job in batch.drain(..) {
+            completions.push(run_in_savepoint(&conn, job));
+        }
+        let commit = conn.execute_batch("COMMIT");
+        let commit_error = match &commit {
+            Ok(()) => None,
+            Err(e) => {
+                tracing::error!(error = %e, "sqlite commit failed");
+                let _ = conn.execute_batch("ROLLBACK");
+                Some(e.to_string())
+            }
+        };
+        for complete in completions.drain(..) {
+            complete(commit_error.as_deref());
+        }
+    }
+    tracing::debug!("sqlite writer stopped");
+}
+
+fn run_in_savepoint(conn: &Connection, job: Job) -> Completion {
+    if let Err(e) = conn.execute_batch("SAVEPOINT job") {
+        // Without a savepoint a failing job could not be undone alone: refuse to run it.
+        let message = e.to_string();
+        return Box::new(move |_| tracing::error!(error = %message, "savepoint failed; job dropped"));
+    }
+    let (ok, complete) = job(conn);
+    let end = if ok { "RELEASE job" } else { "ROLLBACK TO job; RELEASE job" };
+    if let Err(e) = conn.execute_batch(end) {
+        tracing::error!(error = %e, "ending a savepoint failed");
+    }
+    complete
+}

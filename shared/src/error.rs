@@ -1,0 +1,227 @@
+//! Stable error codes and the JSON error body every denial carries.
+//!
+//! Clients branch on [`ErrorCode`], never on the human message. The extra fields are set where
+//! they help the client act: `course_id` on `not_enrolled` (offer to buy the course),
+//! `retry_after_secs` on `rate_limited`, `field` on `validation`.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::ids::{ChatId, ClientId, CourseId};
+
+/// A stable, machine-readable error code (serialized snake_case).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    /// 401: no credentials where some are needed.
+    Unauthorized,
+    /// 401: a token that is malformed, forged, or names an unknown user or the wrong role.
+    InvalidToken,
+    /// 401: an access token past its `exp`; refresh and retry.
+    TokenExpired,
+    /// 401: wrong email or password.
+    InvalidCredentials,
+    /// 401: a refresh token that is unknown, expired, used or revoked; sign in again.
+    InvalidRefreshToken,
+    /// 403: the caller's role may not do this.
+    Forbidden,
+    /// 403: the caller is not a member of that chat.
+    NotParticipant,
+    /// 403: the student has not bought (or no longer has) that course.
+    NotEnrolled,
+    /// 403: the tutor does not teach that course.
+    NotCourseTutor,
+    /// 403: the recipient has blocked the sender.
+    Blocked,
+    /// 404
+    NotFound,
+    /// 413: a body or frame over the configured size.
+    PayloadTooLarge,
+    /// 422: input breaks a validation rule; `field` names it.
+    Validation,
+    /// 429: too many requests; wait `retry_after_secs`.
+    RateLimited,
+    /// 500: something broke on the server; the details are in its log, never here.
+    Internal,
+    /// 503: the server is shutting down or overloaded.
+    Unavailable,
+}
+
+impl ErrorCode {
+    /// The HTTP status a REST response with this code carries.
+    pub fn http_status(self) -> u16 {
+        match self {
+            ErrorCode::Unauthorized
+            | ErrorCode::InvalidToken
+            | ErrorCode::TokenExpired
+            | ErrorCode::InvalidCredentials
+            | ErrorCode::InvalidRefreshToken => 401,
+            ErrorCode::Forbidden
+            | ErrorCode::NotParticipant
+            | ErrorCode::NotEnrolled
+            | ErrorCode::NotCourseTutor
+            | ErrorCode::Blocked => 403,
+            ErrorCode::NotFound => 404,
+            ErrorCode::PayloadTooLarge => 413,
+            ErrorCode::Validation => 422,
+            ErrorCode::RateLimited => 429,
+            ErrorCode::Internal => 500,
+            ErrorCode::Unavailable => 503,
+        }
+    }
+
+    /// Whether the same request may succeed later without anything else changing
+    /// (an outbox retries these; it marks the others failed).
+    pub fn is_transient(self) -> bool {
+        matches!(
+            self,
+            ErrorCode::RateLimited
+                | ErrorCode::Internal
+                | ErrorCode::Unavailable
+                | ErrorCode::TokenExpired
+        )
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::Unauthorized => "unauthorized",
+            ErrorCode::InvalidToken => "invalid_token",
+            ErrorCode::TokenExpired => "token_expired",
+            ErrorCode::InvalidCredentials => "invalid_credentials",
+            ErrorCode::InvalidRefreshToken => "invalid_refresh_token",
+            ErrorCode::Forbidden => "forbidden",
+            ErrorCode::NotParticipant => "not_participant",
+            ErrorCode::NotEnrolled => "not_enrolled",
+            ErrorCode::NotCourseTutor => "not_course_tutor",
+            ErrorCode::Blocked => "blocked",
+            ErrorCode::NotFound => "not_found",
+            ErrorCode::PayloadTooLarge => "payload_too_large",
+            ErrorCode::Validation => "validation",
+            ErrorCode::RateLimited => "rate_limited",
+            ErrorCode::Internal => "internal",
+            ErrorCode::Unavailable => "unavailable",
+        }
+    }
+}
+
+impl fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The JSON body of every error response: `{code, message, ...}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ApiError {
+    pub code: ErrorCode,
+    /// For people; may change wording between versions.
+    pub message: String,
+    /// On `not_enrolled`: the course to offer for purchase.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub course_id: Option<CourseId>,
+    /// On `validation`: the offending field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+    /// On `rate_limited`: seconds to wait (also the `Retry-After` header).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_after_secs: Option<u64>,
+    /// On WebSocket errors about one send: the message it concerns.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<ClientId>,
+    /// On WebSocket errors about one chat.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chat_id: Option<ChatId>,
+}
+
+impl ApiError {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            message: message.into(),
+            course_id: None,
+            field: None,
+            retry_after_secs: None,
+            client_id: None,
+            chat_id: None,
+        }
+    }
+
+    pub fn with_course(mut self, course_id: CourseId) -> Self {
+        self.course_id = Some(course_id);
+        self
+    }
+
+    pub fn with_field(mut self, field: impl Into<String>) -> Self {
+        self.field = Some(field.into());
+        self
+    }
+
+    pub fn with_retry_after(mut self, secs: u64) -> Self {
+        self.retry_after_secs = Some(secs);
+        self
+    }
+
+    pub fn with_client_id(mut self, client_id: ClientId) -> Self {
+        self.client_id = Some(client_id);
+        self
+    }
+
+    pub fn with_chat(mut self, chat_id: ChatId) -> Self {
+        self.chat_id = Some(chat_id);
+        self
+    }
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.code, self.message)
+    }
+}
+
+impl std::error::Error for ApiError {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_body_serializes_with_only_the_fields_set() {
+        let body = ApiError::new(ErrorCode::NotEnrolled, "buy it first")
+            .with_course(CourseId::new("rust-101"));
+        let json = serde_json::to_string(&body).expect("serialize");
+        assert_eq!(
+            json,
+            r#"{"code":"not_enrolled","message":"buy it first","course_id":"rust-101"}"#
+        );
+    }
+
+    #[test]
+    fn every_code_round_trips_through_its_wire_name() {
+        for code in [
+            ErrorCode::Unauthorized,
+            ErrorCode::InvalidToken,
+            ErrorCode::TokenExpired,
+            ErrorCode::NotParticipant,
+            ErrorCode::NotEnrolled,
+            ErrorCode::Blocked,
+            ErrorCode::Validation,
+            ErrorCode::RateLimited,
+        ] {
+            let json = serde_json::to_string(&code).expect("serialize");
+            assert_eq!(json, format!("\"{}\"", code.as_str()));
+            let back: ErrorCode = serde_json::from_str(&json).expect("deserialize");
+            assert_eq!(back, code);
+        }
+    }
+
+    #[test]
+    fn permanent_denials_are_not_transient() {
+        assert!(!ErrorCode::NotEnrolled.is_transient());
+        assert!(!ErrorCode::Blocked.is_transient());
+        assert!(!ErrorCode::Validation.is_transient());
+        assert!(ErrorCode::RateLimited.is_transient());
+    }
+}

@@ -1,0 +1,28 @@
+//! Tutorchat's one wire contract.
+//!
+//! Everything that crosses a process boundary — REST bodies, WebSocket frames, error bodies and
+//! the validation rules that server, client and UI must agree on — is defined here, once.
+//! This crate does no I/O and depends on nothing that would stop it compiling for
+//! `wasm32-unknown-unknown`; the `openapi` feature adds schema derives for the server's
+//! generated OpenAPI document.
+//!
+//! Map:
+//! - [`ids`]: identifier newtypes (platform string ids for users and courses, server ids for
+//!   chats and messages, the client's idempotency id).
+//! - [`model`]: roles, users, courses, chats and messages as the API shows them.
+//! - [`api`]: REST request and response bodies, grouped by resource.
+//! - [`error`]: the stable error codes and the JSON error body.
+//! - [`validation`]: content and input rules with their configurable limits.
+
+pub mod api;
+pub mod error;
+pub mod ids;
+pub mod model;
+pub mod validation;
+
+pub use error::{ApiError, ErrorCode};
+pub use ids::{ChatId, ClientId, CourseId, MessageId, UserId};
+pub use model::{
+    ChatSummary, CourseRef, Message, MessageKind, MessageView, Participant, ReadPointer, Role,
+};
+pub use validation::{Limits, ValidationError};
