@@ -1,0 +1,25 @@
+//! The server's integration tests: one binary, real SQLite files in temporary directories,
+//! real HTTP on 127.0.0.1 port 0. Each module covers one area:
+//!
+//! - `testing`: the harness (a server on a temp dir with the demo school, an HTTP client).
+//! - `auth`: login, refresh rotation and reuse, logout, forged/expired/wrong-role tokens.
+//! - `gate`: the course-enrollment gate on opening chats and sending.
+//! - `access`: participant-only access to chats, messages and lists (IDOR cases).
+//! - `history`: pagination both ways with no gap or duplicate; read pointers.
+//! - `blocking`: blocks stop messages to the blocker.
+//! - `admin`: provisioning, import all-or-nothing, the audit log.
+//! - `validation`: bad input answers 422 with the field, and stores nothing.
+//! - `lifecycle`: restart on the same data directory, the real binary, TLS, OpenAPI.
+//! - `store`: the `Store` conformance suite, run against every backend.
+
+mod testing;
+
+mod access;
+mod admin;
+mod auth;
+mod blocking;
+mod gate;
+mod history;
+mod lifecycle;
+mod store;
+mod validation;
