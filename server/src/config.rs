@@ -120,6 +120,44 @@ pub struct Config {
     #[arg(long, env = "TUTORCHAT_SHUTDOWN_GRACE_SECS", default_value_t = 10)]
     pub shutdown_grace_secs: u64,
 
+    /// Largest WebSocket frame answered with an error rather than processed, in bytes.
+    #[arg(long, env = "TUTORCHAT_WS_MAX_FRAME_BYTES", default_value_t = 65_536)]
+    pub ws_max_frame_bytes: usize,
+
+    /// Frames a connection's outgoing queue holds before the connection counts as too slow
+    /// and is closed (it reconnects and syncs).
+    #[arg(long, env = "TUTORCHAT_WS_QUEUE_FRAMES", default_value_t = 1024)]
+    pub ws_queue_frames: usize,
+
+    /// Initial read buffer of a WebSocket, in bytes (it grows for larger frames). Small keeps
+    /// idle connections cheap.
+    #[arg(long, env = "TUTORCHAT_WS_READ_BUFFER_BYTES", default_value_t = 1024)]
+    pub ws_read_buffer_bytes: usize,
+
+    /// Seconds a connection without an `Authorization` header has to send its `auth` frame.
+    #[arg(long, env = "TUTORCHAT_WS_AUTH_TIMEOUT_SECS", default_value_t = 10)]
+    pub ws_auth_timeout_secs: u64,
+
+    /// Sustained frames per second one connection may send.
+    #[arg(long, env = "TUTORCHAT_WS_FRAME_RATE_PER_SECOND", default_value_t = 50)]
+    pub ws_frame_rate_per_second: u32,
+
+    /// Frames a connection may burst above the sustained rate.
+    #[arg(long, env = "TUTORCHAT_WS_FRAME_BURST", default_value_t = 200)]
+    pub ws_frame_burst: u32,
+
+    /// Messages per `sync_batch` frame.
+    #[arg(long, env = "TUTORCHAT_SYNC_BATCH", default_value_t = 500)]
+    pub sync_batch: u32,
+
+    /// Milliseconds a user stays online after their last connection closes.
+    #[arg(long, env = "TUTORCHAT_PRESENCE_GRACE_MS", default_value_t = 3000)]
+    pub presence_grace_ms: u64,
+
+    /// Milliseconds after which a typing indicator expires without a new `typing_start`.
+    #[arg(long, env = "TUTORCHAT_TYPING_TTL_MS", default_value_t = 5000)]
+    pub typing_ttl_ms: u64,
+
     /// Log filter (tracing's EnvFilter syntax), e.g. `info` or `tutorchat_server=debug`.
     #[arg(long, env = "TUTORCHAT_LOG", default_value = "info")]
     pub log: String,
@@ -137,6 +175,14 @@ impl Config {
 
     pub fn refresh_token_ttl(&self) -> Duration {
         Duration::from_secs(self.refresh_token_ttl_secs)
+    }
+
+    pub fn presence_grace(&self) -> Duration {
+        Duration::from_millis(self.presence_grace_ms)
+    }
+
+    pub fn typing_ttl(&self) -> Duration {
+        Duration::from_millis(self.typing_ttl_ms)
     }
 
     pub fn shutdown_grace(&self) -> Duration {

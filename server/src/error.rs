@@ -17,7 +17,7 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 pub enum Error {
     /// A refusal with a stable code, safe to show the caller.
     #[error("{0}")]
-    Api(ApiError),
+    Api(Box<ApiError>),
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error("password hashing failed: {0}")]
@@ -30,7 +30,15 @@ pub enum Error {
 
 impl Error {
     pub fn api(code: ErrorCode, message: impl Into<String>) -> Self {
-        Error::Api(ApiError::new(code, message))
+        Error::Api(Box::new(ApiError::new(code, message)))
+    }
+
+    /// Adds detail to a refusal (internal errors pass through unchanged).
+    pub fn map_api(self, f: impl FnOnce(ApiError) -> ApiError) -> Self {
+        match self {
+            Error::Api(api) => Error::Api(Box::new(f(*api))),
+            other => other,
+        }
     }
 
     pub fn unauthorized() -> Self {
@@ -43,20 +51,18 @@ impl Error {
 
     /// The same answer for "no such chat" and "not yours", so chat ids reveal nothing.
     pub fn not_participant(chat: ChatId) -> Self {
-        Error::Api(
-            ApiError::new(ErrorCode::NotParticipant, "you are not a participant of this chat")
-                .with_chat(chat),
-        )
+        ApiError::new(ErrorCode::NotParticipant, "you are not a participant of this chat")
+            .with_chat(chat)
+            .into()
     }
 
     pub fn not_enrolled(course: &CourseId) -> Self {
-        Error::Api(
-            ApiError::new(
-                ErrorCode::NotEnrolled,
-                format!("course {course} has not been purchased; buy it to chat with its tutors"),
-            )
-            .with_course(course.clone()),
+        ApiError::new(
+            ErrorCode::NotEnrolled,
+            format!("course {course} has not been purchased; buy it to chat with its tutors"),
         )
+        .with_course(course.clone())
+        .into()
     }
 
     pub fn not_found(what: impl Into<String>) -> Self {
@@ -64,14 +70,13 @@ impl Error {
     }
 
     pub fn validation(field: impl Into<String>, message: impl Into<String>) -> Self {
-        Error::Api(ApiError::new(ErrorCode::Validation, message).with_field(field))
+        ApiError::new(ErrorCode::Validation, message).with_field(field).into()
     }
 
     pub fn rate_limited(retry_after_secs: u64) -> Self {
-        Error::Api(
-            ApiError::new(ErrorCode::RateLimited, "too many requests; slow down")
-                .with_retry_after(retry_after_secs),
-        )
+        ApiError::new(ErrorCode::RateLimited, "too many requests; slow down")
+            .with_retry_after(retry_after_secs)
+            .into()
     }
 
     /// The stable code this error answers with.
@@ -85,9 +90,15 @@ impl Error {
     /// The body sent to the caller: the denial itself, or a bare `internal`.
     pub fn to_api_error(&self) -> ApiError {
         match self {
-            Error::Api(e) => e.clone(),
+            Error::Api(e) => e.as_ref().clone(),
             _ => ApiError::new(ErrorCode::Internal, "internal error; it has been logged"),
         }
+    }
+}
+
+impl From<ApiError> for Error {
+    fn from(e: ApiError) -> Self {
+        Error::Api(Box::new(e))
     }
 }
 

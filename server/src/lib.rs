@@ -10,7 +10,9 @@
 //! - [`auth`]: passwords, tokens and the extractors that name the caller.
 //! - [`service`]: the rules — who may open, read and write which chat.
 //! - [`store`]: the `Store` trait and its SQLite backend (group-committing writer thread).
-//! - [`state`], [`presence`], [`rate_limit`], [`config`], [`error`]: shared plumbing.
+//! - [`ws`]: the WebSocket transport: upgrade, authentication, one task per connection.
+//! - [`live`]: connections, presence, typing and the fan-out of live events.
+//! - [`state`], [`rate_limit`], [`config`], [`error`]: shared plumbing.
 //! - [`demo`]: the demo school that `--demo` seeds.
 
 pub mod auth;
@@ -18,11 +20,12 @@ pub mod config;
 pub mod demo;
 pub mod error;
 pub mod http;
-pub mod presence;
+pub mod live;
 pub mod rate_limit;
 pub mod service;
 pub mod state;
 pub mod store;
+pub mod ws;
 
 use std::io;
 use std::net::SocketAddr;
@@ -115,6 +118,8 @@ impl Server {
     /// once the listener task has ended.
     pub async fn shutdown(self) -> io::Result<()> {
         self.handle.graceful_shutdown(Some(self.state.config.shutdown_grace()));
+        // Upgraded WebSockets are no longer tracked by the HTTP server: close them ourselves.
+        self.state.hub.close_all(live::CloseReason::ShuttingDown);
         match self.task.await {
             Ok(result) => result,
             Err(e) => Err(io::Error::other(e)),

@@ -25,6 +25,37 @@ struct Bucket {
     at: Instant,
 }
 
+/// A single token bucket, for a limit owned by one task (a WebSocket connection's frames).
+#[derive(Debug, Clone, Copy)]
+pub struct TokenBucket {
+    per_second: f64,
+    burst: f64,
+    bucket: Bucket,
+}
+
+impl TokenBucket {
+    pub fn new(per_second: f64, burst: u32) -> Self {
+        let burst = f64::from(burst.max(1));
+        Self { per_second, burst, bucket: Bucket { tokens: burst, at: Instant::now() } }
+    }
+
+    /// Takes one token, or says how long until one is there. A zero rate never refuses.
+    pub fn take(&mut self) -> Result<(), Duration> {
+        if self.per_second <= 0.0 {
+            return Ok(());
+        }
+        let now = Instant::now();
+        self.bucket.tokens = self.bucket.refilled(now, self.per_second, self.burst);
+        self.bucket.at = now;
+        if self.bucket.tokens >= 1.0 {
+            self.bucket.tokens -= 1.0;
+            Ok(())
+        } else {
+            Err(Duration::from_secs_f64((1.0 - self.bucket.tokens) / self.per_second))
+        }
+    }
+}
+
 impl<K: Eq + Hash + Clone> RateLimiter<K> {
     /// `per_second` sustained, `burst` at once. A zero rate disables limiting.
     pub fn new(per_second: f64, burst: u32) -> Self {

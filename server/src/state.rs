@@ -4,13 +4,13 @@
 use std::ops::Deref;
 use std::sync::Arc;
 
-use tutorchat_shared::{Limits, UserId};
+use tutorchat_shared::{ChatId, Limits, UserId};
 
 use crate::auth::tokens::TokenKeys;
 use crate::config::Config;
-use crate::presence::Presence;
+use crate::live::Hub;
 use crate::rate_limit::RateLimiter;
-use crate::store::Store;
+use crate::store::{ChatRecord, Store};
 
 #[derive(Debug, Clone)]
 pub struct AppState(Arc<Inner>);
@@ -21,8 +21,39 @@ pub struct Inner {
     pub store: Arc<dyn Store>,
     pub tokens: TokenKeys,
     pub limits: Limits,
-    pub presence: Presence,
+    /// Live connections, presence, typing, and the fan-out to them.
+    pub hub: Arc<Hub>,
     pub rate: RateLimits,
+    pub chats: ChatCache,
+}
+
+/// Chats by id. A chat's course and members never change, so a cached record is never
+/// stale; the cache spares every send and typing frame a database read.
+#[derive(Debug, Default)]
+pub struct ChatCache {
+    /// A std mutex: held only for a lookup or insert.
+    chats: std::sync::Mutex<std::collections::HashMap<ChatId, ChatRecord>>,
+}
+
+/// Past this many chats the cache starts over (it refills on use).
+const CHAT_CACHE_MAX: usize = 100_000;
+
+impl ChatCache {
+    pub fn get(&self, id: ChatId) -> Option<ChatRecord> {
+        self.lock().get(&id).cloned()
+    }
+
+    pub fn insert(&self, chat: ChatRecord) {
+        let mut chats = self.lock();
+        if chats.len() >= CHAT_CACHE_MAX {
+            chats.clear();
+        }
+        chats.insert(chat.id, chat);
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, std::collections::HashMap<ChatId, ChatRecord>> {
+        self.chats.lock().unwrap_or_else(|p| p.into_inner())
+    }
 }
 
 /// One limiter per kind of traffic, each configured separately.
@@ -51,13 +82,15 @@ impl AppState {
                 config.message_burst,
             ),
         };
+        let hub = Arc::new(Hub::new(config.ws_queue_frames));
         AppState(Arc::new(Inner {
             limits: config.limits(),
             config,
             store,
             tokens,
-            presence: Presence::default(),
+            hub,
             rate,
+            chats: ChatCache::default(),
         }))
     }
 }

@@ -47,6 +47,16 @@ pub enum ErrorCode {
     Internal,
     /// 503: the server is shutting down or overloaded.
     Unavailable,
+    /// WebSocket: a frame that is not JSON or lacks required fields.
+    MalformedFrame,
+    /// WebSocket: a frame whose `type` is unknown.
+    UnknownType,
+    /// WebSocket: a frame over the configured maximum size.
+    FrameTooLarge,
+    /// WebSocket: the first frame must be `auth` when the upgrade carried no token.
+    AuthRequired,
+    /// WebSocket: the connection fell too far behind and is being closed; reconnect and sync.
+    SlowConsumer,
 }
 
 impl ErrorCode {
@@ -68,7 +78,10 @@ impl ErrorCode {
             ErrorCode::Validation => 422,
             ErrorCode::RateLimited => 429,
             ErrorCode::Internal => 500,
-            ErrorCode::Unavailable => 503,
+            ErrorCode::Unavailable | ErrorCode::SlowConsumer => 503,
+            ErrorCode::MalformedFrame | ErrorCode::UnknownType => 400,
+            ErrorCode::FrameTooLarge => 413,
+            ErrorCode::AuthRequired => 401,
         }
     }
 
@@ -81,6 +94,7 @@ impl ErrorCode {
                 | ErrorCode::Internal
                 | ErrorCode::Unavailable
                 | ErrorCode::TokenExpired
+                | ErrorCode::SlowConsumer
         )
     }
 
@@ -102,6 +116,11 @@ impl ErrorCode {
             ErrorCode::RateLimited => "rate_limited",
             ErrorCode::Internal => "internal",
             ErrorCode::Unavailable => "unavailable",
+            ErrorCode::MalformedFrame => "malformed_frame",
+            ErrorCode::UnknownType => "unknown_type",
+            ErrorCode::FrameTooLarge => "frame_too_large",
+            ErrorCode::AuthRequired => "auth_required",
+            ErrorCode::SlowConsumer => "slow_consumer",
         }
     }
 }

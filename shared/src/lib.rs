@@ -13,12 +13,14 @@
 //! - [`api`]: REST request and response bodies, grouped by resource.
 //! - [`error`]: the stable error codes and the JSON error body.
 //! - [`validation`]: content and input rules with their configurable limits.
+//! - [`ws`]: WebSocket frames, client to server and server to client.
 
 pub mod api;
 pub mod error;
 pub mod ids;
 pub mod model;
 pub mod validation;
+pub mod ws;
 
 pub use error::{ApiError, ErrorCode};
 pub use ids::{ChatId, ClientId, CourseId, MessageId, UserId};

@@ -22,6 +22,8 @@ pub struct CurrentUser {
     pub role: Role,
     pub name: String,
     pub email: String,
+    /// When the access token expires (seconds since the epoch): a WebSocket session ends then.
+    pub expires_at: i64,
 }
 
 /// The course platform's service token, or a signed-in admin.
@@ -44,7 +46,7 @@ impl AdminCaller {
 #[derive(Debug, Clone)]
 pub struct ClientIp(pub Option<String>);
 
-fn bearer(headers: &HeaderMap) -> Option<&str> {
+pub fn bearer(headers: &HeaderMap) -> Option<&str> {
     let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.split_once(' ')?;
     scheme.eq_ignore_ascii_case("bearer").then(|| token.trim()).filter(|t| !t.is_empty())
@@ -68,7 +70,13 @@ impl CurrentUser {
                 "access token's role does not match the user's",
             ));
         }
-        Ok(CurrentUser { id: user.id, role: user.role, name: user.name, email: user.email })
+        Ok(CurrentUser {
+            id: user.id,
+            role: user.role,
+            name: user.name,
+            email: user.email,
+            expires_at: claims.exp,
+        })
     }
 
     /// Refuses callers whose role is not `role`.

@@ -99,7 +99,7 @@ async fn send(
     ApiPath(id): ApiPath<ChatId>,
     ApiJson(req): ApiJson<SendMessageRequest>,
 ) -> Result<(StatusCode, Json<SendMessageResponse>)> {
-    let response = chats::send(&state, &me, id, req).await?;
+    let response = chats::send(&state, &me, id, req, None).await?;
     let status = if response.duplicate { StatusCode::OK } else { StatusCode::CREATED };
     Ok((status, Json(response)))
 }

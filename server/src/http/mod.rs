@@ -1,8 +1,8 @@
 //! The REST API: one router per resource, merged here with the OpenAPI document, the
 //! middleware stack and the JSON fallback.
 //!
-//! - [`auth`]: `/api/auth/*`, `/api/me`
-//! - [`chats`]: `/api/chats…`
+//! - [`auth`]: the `/api/auth/*` endpoints and `/api/me`
+//! - [`chats`]: the `/api/chats` endpoints
 //! - [`people`]: available tutors, a tutor's students, blocking
 //! - [`admin`]: provisioning and the audit log (service token or admin)
 //! - [`extract`]: JSON, query and path extractors whose rejections are our JSON errors
@@ -80,6 +80,7 @@ pub fn router(state: AppState) -> Router {
     let request_id = HeaderName::from_static("x-request-id");
     api.route("/api/openapi.json", get(move || async move { Json(doc.as_ref().clone()) }))
         .route("/healthz", get(health))
+        .route("/ws", get(crate::ws::upgrade))
         .fallback(|| async { Error::api(ErrorCode::NotFound, "no such endpoint") })
         .layer(DefaultBodyLimit::max(state.config.max_body_bytes))
         .layer(PropagateRequestIdLayer::new(request_id.clone()))

@@ -10,6 +10,7 @@ use tutorchat_shared::api::{
     MarkReadResponse, MessagePage, MessagesQuery, SendMessageRequest, SendMessageResponse,
 };
 use tutorchat_shared::validation::{validate_client_id, validate_course_id, validate_message};
+use tutorchat_shared::ws::ServerFrame;
 use tutorchat_shared::{
     ApiError, ChatId, ChatSummary, CourseId, ErrorCode, MessageView, Participant, Role, UserId,
 };
@@ -19,7 +20,11 @@ use crate::error::{Error, Result};
 use crate::rate_limit::retry_after_secs;
 use crate::service::audit;
 use crate::state::AppState;
-use crate::store::{ChatRecord, ChatRow, InsertOutcome, NewMessage, PageRequest};
+use crate::live::ConnId;
+use crate::service::live;
+use crate::store::{
+    ChatRecord, ChatRow, InsertOutcome, NewMessage, OnCommit, PageRequest, SendChecks, SendRefusal,
+};
 
 pub async fn list(state: &AppState, me: &CurrentUser) -> Result<ChatList> {
     let rows = state.store.chats_of(&me.id).await?;
@@ -68,6 +73,8 @@ pub async fn create(
     let (chat, created) =
         state.store.find_or_create_chat(&req.course_id, &student, &tutor, Utc::now()).await?;
     if created {
+        state.chats.insert(chat.clone());
+        publish_chat_created(state, &chat).await?;
         audit::record(
             state,
             AuditAction::ChatCreated,
@@ -133,49 +140,62 @@ pub async fn messages(
 }
 
 /// Stores a message: REST's `POST /api/chats/{id}/messages` and the WebSocket's
-/// `send_message` both come here. Idempotent on `(sender, client_id)`: a repeat returns the
-/// original, even if the gate would now refuse a new message.
+/// `send_message` both come here, and the stored message goes live to every other connection
+/// of both members, in commit order. Idempotent on `(sender, client_id)`: a repeat returns the
+/// original, even if the gate would now refuse a new message. `origin` is the sending
+/// connection, which gets its answer as `message_ack` instead of `message_received`.
 pub async fn send(
     state: &AppState,
     me: &CurrentUser,
     chat_id: ChatId,
     req: SendMessageRequest,
+    origin: Option<ConnId>,
 ) -> Result<SendMessageResponse> {
     let chat = member_chat(state, me, chat_id).await?;
-    let with_client_id = |e: Error| match e {
-        Error::Api(api) => Error::Api(api.with_client_id(req.client_id.clone()).with_chat(chat_id)),
-        other => other,
-    };
+    let with_client_id =
+        |e: Error| e.map_api(|api| api.with_client_id(req.client_id.clone()).with_chat(chat_id));
     validate_client_id(&req.client_id).map_err(|e| with_client_id(e.into()))?;
-    if let Some(original) = state.store.message_by_client_id(&me.id, &req.client_id).await? {
-        return duplicate_or_conflict(original, chat_id).map_err(with_client_id);
-    }
     state
         .rate
         .messages
         .check(&me.id)
         .map_err(|wait| with_client_id(Error::rate_limited(retry_after_secs(wait))))?;
     validate_message(req.kind, &req.content, &state.limits).map_err(|e| with_client_id(e.into()))?;
-    let peer = chat.peer_of(&me.id).cloned().unwrap_or_else(|| me.id.clone());
-    if state.store.is_blocked(&peer, &me.id).await? {
-        return Err(with_client_id(blocked()));
-    }
-    gate(state, &chat.course_id, &chat.student_id, &chat.tutor_id).await.map_err(with_client_id)?;
-    let outcome = state
-        .store
-        .insert_message(NewMessage {
-            chat_id,
-            sender_id: me.id.clone(),
-            client_id: req.client_id.clone(),
-            kind: req.kind,
-            content: req.content,
-            at: Utc::now(),
-        })
-        .await?;
+    let recipient = chat.peer_of(&me.id).cloned().unwrap_or_else(|| me.id.clone());
+    let checks = SendChecks {
+        recipient,
+        course: chat.course_id.clone(),
+        student: chat.student_id.clone(),
+        tutor: chat.tutor_id.clone(),
+    };
+    let hub = state.hub.clone();
+    let members = (chat.student_id.clone(), chat.tutor_id.clone());
+    let on_commit: OnCommit = Box::new(move |message| {
+        hub.deliver_message(message, [&members.0, &members.1], origin);
+    });
+    let message = NewMessage {
+        chat_id,
+        sender_id: me.id.clone(),
+        client_id: req.client_id.clone(),
+        kind: req.kind,
+        content: req.content,
+        at: Utc::now(),
+    };
+    let outcome = state.store.send_message(message, checks, Some(on_commit)).await?;
     match outcome {
-        InsertOutcome::Stored(message) => Ok(SendMessageResponse { message, duplicate: false }),
-        InsertOutcome::Duplicate(original) => duplicate_or_conflict(original, chat_id).map_err(with_client_id),
+        InsertOutcome::Stored(message) => {
+            live::typing_stopped(state, chat_id, &me.id);
+            Ok(SendMessageResponse { message, duplicate: false })
+        }
+        InsertOutcome::Duplicate(original) => {
+            duplicate_or_conflict(original, chat_id).map_err(with_client_id)
+        }
         InsertOutcome::ClientIdReused { .. } => Err(with_client_id(client_id_reused())),
+        InsertOutcome::Refused(refusal) => Err(with_client_id(match refusal {
+            SendRefusal::Blocked => blocked(),
+            SendRefusal::NotEnrolled => Error::not_enrolled(&chat.course_id),
+            SendRefusal::NotCourseTutor => not_course_tutor(&chat.tutor_id, &chat.course_id),
+        })),
     }
 }
 
@@ -203,13 +223,32 @@ pub async fn mark_read(
 ) -> Result<MarkReadResponse> {
     let chat = member_chat(state, me, chat_id).await?;
     let (read, advanced) = state.store.mark_read(chat.id, &me.id, req.up_to_seq, Utc::now()).await?;
+    if advanced {
+        let frame = ServerFrame::MessageRead {
+            chat_id,
+            user_id: me.id.clone(),
+            up_to_seq: read.up_to_seq,
+            read_at: read.read_at.unwrap_or_else(Utc::now),
+        };
+        state.hub.send_to_users(&[&chat.student_id, &chat.tutor_id], &frame);
+    }
     Ok(MarkReadResponse { chat_id, read, advanced })
 }
 
 /// The chat, if the caller is one of its two members. A chat that does not exist gets the
 /// same answer as one the caller is not in, so ids cannot be probed.
 pub async fn member_chat(state: &AppState, me: &CurrentUser, chat_id: ChatId) -> Result<ChatRecord> {
-    match state.store.chat(chat_id).await? {
+    let chat = match state.chats.get(chat_id) {
+        Some(chat) => Some(chat),
+        None => {
+            let found = state.store.chat(chat_id).await?;
+            if let Some(chat) = &found {
+                state.chats.insert(chat.clone());
+            }
+            found
+        }
+    };
+    match chat {
         Some(chat) if chat.has_member(&me.id) => Ok(chat),
         _ => Err(audit::denied(state, &me.id, chat_target(chat_id), Error::not_participant(chat_id)).await),
     }
@@ -221,10 +260,24 @@ pub async fn gate(state: &AppState, course: &CourseId, student: &UserId, tutor: 
         return Err(Error::not_enrolled(course));
     }
     if !state.store.teaches(tutor, course).await? {
-        return Err(Error::Api(
-            ApiError::new(ErrorCode::NotCourseTutor, format!("{tutor} does not teach course {course}"))
-                .with_course(course.clone()),
-        ));
+        return Err(not_course_tutor(tutor, course));
+    }
+    Ok(())
+}
+
+fn not_course_tutor(tutor: &UserId, course: &CourseId) -> Error {
+    ApiError::new(ErrorCode::NotCourseTutor, format!("{tutor} does not teach course {course}"))
+        .with_course(course.clone())
+        .into()
+}
+
+/// Tells every connection of both members about a new chat, each with their own view of it.
+async fn publish_chat_created(state: &AppState, chat: &ChatRecord) -> Result<()> {
+    for member in [&chat.student_id, &chat.tutor_id] {
+        if let Some(row) = state.store.chat_row(chat.id, member).await? {
+            let frame = ServerFrame::ChatCreated { chat: summary(state, row) };
+            state.hub.send_to_users(&[member], &frame);
+        }
     }
     Ok(())
 }
@@ -243,7 +296,7 @@ pub fn summary(state: &AppState, row: ChatRow) -> ChatSummary {
         id: row.chat.id,
         course: row.course,
         peer: Participant {
-            online: state.presence.is_online(&row.peer.id),
+            online: state.hub.presence.is_online(&row.peer.id),
             id: row.peer.id,
             name: row.peer.name,
             role: row.peer.role,

@@ -37,7 +37,7 @@ fn group(state: &AppState, rows: Vec<ContactRow>) -> ContactsByCourse {
     let mut courses: Vec<CourseContacts> = Vec::new();
     for row in rows {
         let contact = Contact {
-            online: state.presence.is_online(&row.person.id),
+            online: state.hub.presence.is_online(&row.person.id),
             id: row.person.id,
             name: row.person.name,
             role: row.person.role,

@@ -157,7 +157,31 @@ pub enum InsertOutcome {
     Duplicate(Message),
     /// `(sender, client_id)` was already used for a message in another chat.
     ClientIdReused { chat_id: ChatId },
+    /// A checked send failed its checks; nothing was stored.
+    Refused(SendRefusal),
 }
+
+/// What must hold for a send to be stored, checked in the same transaction as the insert
+/// (after deduplication, so a retried send of a stored message always gets the original).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SendChecks {
+    /// The other member: the send is refused if they have blocked the sender.
+    pub recipient: UserId,
+    pub course: CourseId,
+    pub student: UserId,
+    pub tutor: UserId,
+}
+
+/// Why a checked send was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SendRefusal {
+    Blocked,
+    NotEnrolled,
+    NotCourseTutor,
+}
+
+/// Runs on the writer thread once a stored message is durable, in commit order.
+pub type OnCommit = Box<dyn FnOnce(&Message) + Send>;
 
 /// Which page of a chat's history.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -249,6 +273,15 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
     /// Stores a message with the chat's next gapless seq, deduplicated on
     /// `(sender, client_id)`, and moves the sender's read pointer to it. Durable on return.
     async fn insert_message(&self, message: NewMessage) -> Result<InsertOutcome>;
+    /// Deduplicates, then checks `checks`, then stores as [`Store::insert_message`] does, all
+    /// in one transaction; `on_commit` runs once the new message is durable (not for
+    /// duplicates or refusals), in commit order across all sends.
+    async fn send_message(
+        &self,
+        message: NewMessage,
+        checks: SendChecks,
+        on_commit: Option<OnCommit>,
+    ) -> Result<InsertOutcome>;
     /// The message this sender already stored under `client_id`, if any.
     async fn message_by_client_id(
         &self,

@@ -9,7 +9,7 @@ use tutorchat_shared::{ChatId, CourseId, CourseRef, Role, UserId};
 use super::{from_ms, to_ms};
 use crate::store::{
     AuditRecord, ContactRow, PersonRow, Provisioning, ProvisioningError, RefreshRecord, Result,
-    RotateOutcome, StoreError, UserRecord,
+    RotateOutcome, UserRecord,
 };
 
 const USER_COLUMNS: &str = "id, email, name, role, password_hash, disabled";
@@ -332,30 +332,23 @@ pub(super) fn audit_entries(
     )?;
     let rows = stmt.query_map(params![before_id, action.map(AuditAction::as_str), limit], |r| {
         let action: String = r.get(2)?;
-        Ok((r.get(0)?, r.get(1)?, action, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?))
-    })?;
-    let mut entries = Vec::new();
-    for row in rows {
-        let (id, at, action, actor_id, target, detail, ip): (
-            i64,
-            i64,
-            String,
-            Option<String>,
-            Option<String>,
-            Option<String>,
-            Option<String>,
-        ) = row?;
-        let action = AuditAction::parse(&action)
-            .ok_or_else(|| StoreError::Corrupt(format!("unknown audit action {action:?}")))?;
-        entries.push(AuditEntry {
-            id,
-            at: from_ms(at),
+        let action = AuditAction::parse(&action).ok_or_else(|| {
+            rusqlite::Error::FromSqlConversionFailure(
+                2,
+                rusqlite::types::Type::Text,
+                format!("unknown audit action {action:?}").into(),
+            )
+        })?;
+        Ok(AuditEntry {
+            id: r.get(0)?,
+            at: from_ms(r.get(1)?),
             action,
-            actor_id: actor_id.map(UserId),
-            target,
-            detail,
-            ip,
-        });
-    }
+            actor_id: r.get::<_, Option<String>>(3)?.map(UserId),
+            target: r.get(4)?,
+            detail: r.get(5)?,
+            ip: r.get(6)?,
+        })
+    })?;
+    let entries = rows.collect::<rusqlite::Result<Vec<_>>>()?;
     Ok(entries)
 }

@@ -7,11 +7,11 @@ use tutorchat_shared::{
     ChatId, ClientId, CourseId, CourseRef, Message, MessageId, MessageKind, ReadPointer, UserId,
 };
 
-use super::accounts::parse_role;
+use super::accounts::{self, parse_role};
 use super::{from_ms, to_i64, to_ms, to_u64};
 use crate::store::{
     ChatRecord, ChatRow, InsertOutcome, NewMessage, Page, PageRequest, PersonRow, Result,
-    StoreError,
+    SendChecks, SendRefusal, StoreError,
 };
 
 const CHAT_COLUMNS: &str = "id, course_id, student_id, tutor_id, created_at";
@@ -144,13 +144,46 @@ pub(super) fn message_by_client_id(
         .optional()?)
 }
 
-pub(super) fn insert_message(c: &Connection, m: &NewMessage) -> Result<InsertOutcome> {
-    if let Some(original) = message_by_client_id(c, &m.sender_id, &m.client_id)? {
-        if original.chat_id != m.chat_id {
-            return Ok(InsertOutcome::ClientIdReused { chat_id: original.chat_id });
-        }
-        return Ok(InsertOutcome::Duplicate(original));
+/// Deduplicates, checks, then stores (see `Store::send_message`).
+pub(super) fn send_message(
+    c: &Connection,
+    m: &NewMessage,
+    checks: &SendChecks,
+) -> Result<InsertOutcome> {
+    if let Some(known) = duplicate(c, m)? {
+        return Ok(known);
     }
+    if accounts::is_blocked(c, &checks.recipient, &m.sender_id)? {
+        return Ok(InsertOutcome::Refused(SendRefusal::Blocked));
+    }
+    if !accounts::is_enrolled(c, &checks.student, &checks.course)? {
+        return Ok(InsertOutcome::Refused(SendRefusal::NotEnrolled));
+    }
+    if !accounts::teaches(c, &checks.tutor, &checks.course)? {
+        return Ok(InsertOutcome::Refused(SendRefusal::NotCourseTutor));
+    }
+    store_new(c, m)
+}
+
+pub(super) fn insert_message(c: &Connection, m: &NewMessage) -> Result<InsertOutcome> {
+    if let Some(known) = duplicate(c, m)? {
+        return Ok(known);
+    }
+    store_new(c, m)
+}
+
+/// The outcome for a `(sender, client_id)` that is already stored, if it is.
+fn duplicate(c: &Connection, m: &NewMessage) -> Result<Option<InsertOutcome>> {
+    Ok(message_by_client_id(c, &m.sender_id, &m.client_id)?.map(|original| {
+        if original.chat_id == m.chat_id {
+            InsertOutcome::Duplicate(original)
+        } else {
+            InsertOutcome::ClientIdReused { chat_id: original.chat_id }
+        }
+    }))
+}
+
+fn store_new(c: &Connection, m: &NewMessage) -> Result<InsertOutcome> {
     let at = to_ms(m.at);
     let seq: i64 = c
         .prepare_cached(

@@ -24,9 +24,9 @@ use tutorchat_shared::{ChatId, ClientId, CourseId, CourseRef, Message, ReadPoint
 
 use self::writer::Writer;
 use super::{
-    AuditRecord, ChatRecord, ChatRow, ContactRow, InsertOutcome, NewMessage, Page, PageRequest,
-    Provisioning, ProvisioningError, RefreshRecord, Result, RotateOutcome, Store, StoreError,
-    UserRecord,
+    AuditRecord, ChatRecord, ChatRow, ContactRow, InsertOutcome, NewMessage, OnCommit, Page,
+    PageRequest, Provisioning, ProvisioningError, RefreshRecord, Result, RotateOutcome, SendChecks,
+    Store, StoreError, UserRecord,
 };
 
 /// The database file's name inside the data directory.
@@ -230,6 +230,21 @@ impl Store for SqliteStore {
 
     async fn insert_message(&self, message: NewMessage) -> Result<InsertOutcome> {
         self.write(move |c| chats::insert_message(c, &message)).await
+    }
+
+    async fn send_message(
+        &self,
+        message: NewMessage,
+        checks: SendChecks,
+        on_commit: Option<OnCommit>,
+    ) -> Result<InsertOutcome> {
+        let job = move |c: &Connection| chats::send_message(c, &message, &checks);
+        let after = move |outcome: &InsertOutcome| {
+            if let (InsertOutcome::Stored(message), Some(hook)) = (outcome, on_commit) {
+                hook(message);
+            }
+        };
+        self.inner.writer.write_then(job, after).await
     }
 
     async fn message_by_client_id(

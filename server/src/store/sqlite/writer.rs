@@ -43,13 +43,30 @@ impl Writer {
         T: Send + 'static,
         F: FnOnce(&Connection) -> Result<T> + Send + 'static,
     {
+        self.write_then(f, |_: &T| {}).await
+    }
+
+    /// Like [`Writer::write`], and once the commit is durable runs `after_commit` on the
+    /// writer thread with the result. Hooks run in commit order, so what they publish (live
+    /// deliveries) is ordered exactly as the data was stored. They must not block.
+    pub(super) async fn write_then<T, F, H>(&self, f: F, after_commit: H) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T> + Send + 'static,
+        H: FnOnce(&T) + Send + 'static,
+    {
         let (tx, rx) = oneshot::channel::<Result<T>>();
         let job: Job = Box::new(move |conn| {
             let result = f(conn);
             let ok = result.is_ok();
             let complete: Completion = Box::new(move |commit_error| {
                 let answer = match commit_error {
-                    None => result,
+                    None => {
+                        if let Ok(value) = &result {
+                            after_commit(value);
+                        }
+                        result
+                    }
                     Some(e) => Err(StoreError::Commit(e.to_owned())),
                 };
                 // The caller may have gone away (request cancelled); the write stands.

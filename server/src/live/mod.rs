@@ -1,0 +1,17 @@
+//! The live layer: who is connected, on which devices, viewing what, typing where — and the
+//! fan-out of events to their connections. Transport-agnostic state; the WebSocket transport
+//! in [`crate::ws`] feeds it, the services publish through it.
+//!
+//! - [`queue`]: each connection's bounded outgoing queue (slow consumers are kicked, not
+//!   buffered without limit).
+//! - [`hub`]: the registry of connections by user and the viewers of each chat; fan-out.
+//! - [`presence`]: online from the first connection until the last closes, plus a grace.
+//! - [`typing`]: typing state that expires by itself.
+
+pub mod hub;
+pub mod presence;
+pub mod queue;
+pub mod typing;
+
+pub use hub::{ConnId, Hub};
+pub use queue::{CloseReason, ConnQueue, Outbound};

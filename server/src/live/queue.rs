@@ -1,0 +1,132 @@
+//! A connection's outgoing queue: bounded, allocation-free while empty, single consumer.
+//!
+//! Producers (the hub, on any thread) `push` without waiting; a full queue means the consumer
+//! is too slow, and the producer kicks it with a reason instead of buffering without limit.
+//! The client recovers what it missed through `sync` after reconnecting.
+
+use std::collections::VecDeque;
+use std::sync::Mutex;
+
+use axum::extract::ws::Utf8Bytes;
+use tokio::sync::Notify;
+use tutorchat_shared::ChatId;
+
+/// One item for the socket, already serialized (once, shared by every recipient).
+#[derive(Debug, Clone)]
+pub enum Outbound {
+    /// A stored message: carries its position so a connection can skip what `sync` already
+    /// sent it.
+    Message { chat_id: ChatId, seq: u64, frame: Utf8Bytes },
+    Frame(Utf8Bytes),
+}
+
+/// Why the server closes a connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CloseReason {
+    SlowConsumer,
+    ShuttingDown,
+}
+
+#[derive(Debug)]
+pub struct ConnQueue {
+    capacity: usize,
+    /// A std mutex: held for a push or a swap, never across `.await`.
+    state: Mutex<State>,
+    notify: Notify,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    items: VecDeque<Outbound>,
+    closed: Option<CloseReason>,
+}
+
+/// What the consumer gets next.
+#[derive(Debug)]
+pub enum Next {
+    Items(VecDeque<Outbound>),
+    Closed(CloseReason),
+}
+
+impl ConnQueue {
+    pub fn new(capacity: usize) -> Self {
+        Self { capacity: capacity.max(1), state: Mutex::new(State::default()), notify: Notify::new() }
+    }
+
+    /// Queues `item`; false if the queue is full or closed (the caller then kicks it).
+    pub fn push(&self, item: Outbound) -> bool {
+        let mut state = self.lock();
+        if state.closed.is_some() || state.items.len() >= self.capacity {
+            return false;
+        }
+        state.items.push_back(item);
+        drop(state);
+        self.notify.notify_one();
+        true
+    }
+
+    /// Closes the queue; the consumer gets `Closed(reason)` next, dropping what was queued.
+    pub fn close(&self, reason: CloseReason) {
+        let mut state = self.lock();
+        if state.closed.is_none() {
+            state.closed = Some(reason);
+            state.items = VecDeque::new();
+        }
+        drop(state);
+        self.notify.notify_one();
+    }
+
+    /// Waits for items (taking all of them at once) or the close.
+    pub async fn next(&self) -> Next {
+        loop {
+            {
+                let mut state = self.lock();
+                if let Some(reason) = state.closed {
+                    return Next::Closed(reason);
+                }
+                if !state.items.is_empty() {
+                    // Taking the deque leaves an unallocated one behind: idle costs nothing.
+                    return Next::Items(std::mem::take(&mut state.items));
+                }
+            }
+            // notify_one stores a permit if nobody waits, so a push between the check and
+            // here is not lost.
+            self.notify.notified().await;
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn frame(s: &str) -> Outbound {
+        Outbound::Frame(Utf8Bytes::from(s.to_owned()))
+    }
+
+    #[tokio::test]
+    async fn items_come_out_in_order_and_all_at_once() {
+        let q = ConnQueue::new(4);
+        assert!(q.push(frame("a")));
+        assert!(q.push(frame("b")));
+        match q.next().await {
+            Next::Items(items) => assert_eq!(items.len(), 2),
+            Next::Closed(_) => panic!("not closed"),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_full_queue_refuses_and_close_wins_over_items() {
+        let q = ConnQueue::new(2);
+        assert!(q.push(frame("a")));
+        assert!(q.push(frame("b")));
+        assert!(!q.push(frame("c")), "third item is over capacity");
+        q.close(CloseReason::SlowConsumer);
+        assert!(matches!(q.next().await, Next::Closed(CloseReason::SlowConsumer)));
+        assert!(!q.push(frame("d")), "closed queues take nothing");
+    }
+}

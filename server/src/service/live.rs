@@ -1,0 +1,86 @@
+//! Presence announcements and typing indicators, with the short timers that end them.
+//!
+//! Presence goes only to users who share a chat with the user; typing goes only to devices
+//! viewing the chat. Both state machines live in [`crate::live`]; this module adds the store
+//! lookups and the timers. The timers are short (seconds) and end by themselves.
+
+use std::collections::BTreeSet;
+
+use tutorchat_shared::ws::ServerFrame;
+use tutorchat_shared::{ChatId, UserId};
+
+use crate::auth::CurrentUser;
+use crate::error::Result;
+use crate::service::chats::member_chat;
+use crate::state::AppState;
+
+/// A connection of `user` opened.
+pub fn connected(state: &AppState, user: &UserId) {
+    if state.hub.presence.connect(user) {
+        let (state, user) = (state.clone(), user.clone());
+        tokio::spawn(async move { announce(&state, &user, true).await });
+    }
+}
+
+/// A connection of `user` closed: after the grace, announce offline unless they came back.
+pub fn disconnected(state: &AppState, user: &UserId) {
+    if let Some(generation) = state.hub.presence.disconnect(user) {
+        let (state, user) = (state.clone(), user.clone());
+        tokio::spawn(async move {
+            tokio::time::sleep(state.config.presence_grace()).await;
+            if state.hub.presence.expire(&user, generation) {
+                announce(&state, &user, false).await;
+            }
+        });
+    }
+}
+
+async fn announce(state: &AppState, user: &UserId, online: bool) {
+    let peers: BTreeSet<UserId> = match state.store.chats_of(user).await {
+        Ok(rows) => rows.into_iter().map(|row| row.peer.id).collect(),
+        Err(e) => {
+            tracing::error!(error = %e, "cannot load chats to announce presence");
+            return;
+        }
+    };
+    let frame = if online {
+        ServerFrame::UserOnline { user_id: user.clone() }
+    } else {
+        ServerFrame::UserOffline { user_id: user.clone() }
+    };
+    let peers: Vec<&UserId> = peers.iter().collect();
+    state.hub.send_to_users(&peers, &frame);
+}
+
+/// `typing_start` / `typing_stop` from a member of the chat.
+pub async fn typing(state: &AppState, me: &CurrentUser, chat_id: ChatId, on: bool) -> Result<()> {
+    let chat = member_chat(state, me, chat_id).await?;
+    if !on {
+        typing_stopped(state, chat.id, &me.id);
+        return Ok(());
+    }
+    let (generation, changed) = state.hub.typing.start(chat.id, &me.id);
+    if changed {
+        indicate(state, chat.id, &me.id, true);
+    }
+    let (state, user) = (state.clone(), me.id.clone());
+    tokio::spawn(async move {
+        tokio::time::sleep(state.config.typing_ttl()).await;
+        if state.hub.typing.expire(chat_id, &user, generation) {
+            indicate(&state, chat_id, &user, false);
+        }
+    });
+    Ok(())
+}
+
+/// Ends `user`'s typing in a chat (a stop, a sent message, or a closed last connection).
+pub fn typing_stopped(state: &AppState, chat: ChatId, user: &UserId) {
+    if state.hub.typing.stop(chat, user) {
+        indicate(state, chat, user, false);
+    }
+}
+
+fn indicate(state: &AppState, chat_id: ChatId, user: &UserId, typing: bool) {
+    let frame = ServerFrame::TypingIndicator { chat_id, user_id: user.clone(), typing };
+    state.hub.send_to_viewers(chat_id, user, &frame);
+}

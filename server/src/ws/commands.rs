@@ -1,0 +1,75 @@
+//! One client frame → one service call → the reply frame (if any). The services hold the
+//! rules; this only translates.
+
+use axum::extract::ws::WebSocket;
+use tutorchat_shared::api::{MarkReadRequest, SendMessageRequest};
+use tutorchat_shared::ws::{ClientFrame, ServerFrame};
+use tutorchat_shared::{ApiError, ChatId, ErrorCode};
+
+use super::connection::{Session, WsResult};
+use crate::error::Result;
+use crate::service::{chats, live};
+
+pub(super) async fn dispatch(session: &mut Session, socket: &mut WebSocket, frame: ClientFrame) -> WsResult {
+    let outcome: Result<Option<ServerFrame>> = match frame {
+        ClientFrame::Auth { .. } => Ok(Some(ServerFrame::Error(ApiError::new(
+            ErrorCode::MalformedFrame,
+            "this connection is already authenticated",
+        )))),
+        ClientFrame::JoinChat { chat_id } => join(session, chat_id).await.map(Some),
+        ClientFrame::LeaveChat { chat_id } => {
+            session.state.hub.leave(chat_id, session.conn);
+            session.viewing.retain(|c| *c != chat_id);
+            Ok(None)
+        }
+        ClientFrame::SendMessage { chat_id, client_id, content, kind } => {
+            let req = SendMessageRequest { client_id: client_id.clone(), kind, content };
+            chats::send(&session.state, &session.user, chat_id, req, Some(session.conn))
+                .await
+                .map(|sent| Some(ServerFrame::MessageAck { client_id, message: sent.message }))
+        }
+        ClientFrame::TypingStart { chat_id } => {
+            live::typing(&session.state, &session.user, chat_id, true).await.map(|()| None)
+        }
+        ClientFrame::TypingStop { chat_id } => {
+            live::typing(&session.state, &session.user, chat_id, false).await.map(|()| None)
+        }
+        ClientFrame::MarkRead { chat_id, up_to_seq } => {
+            // The `message_read` broadcast reaches this connection too.
+            chats::mark_read(&session.state, &session.user, chat_id, MarkReadRequest { up_to_seq })
+                .await
+                .map(|_| None)
+        }
+        ClientFrame::Sync { cursors } => return super::sync::run(session, socket, cursors).await,
+        ClientFrame::Ping => Ok(Some(ServerFrame::Pong)),
+    };
+    match outcome {
+        Ok(Some(reply)) => session.send(socket, &reply).await,
+        Ok(None) => Ok(()),
+        Err(error) => session.send_error(socket, error).await,
+    }
+}
+
+/// This device views the chat: register it and answer with the chat's live state.
+async fn join(session: &mut Session, chat_id: ChatId) -> Result<ServerFrame> {
+    let state = &session.state;
+    let chat = chats::member_chat(state, &session.user, chat_id).await?;
+    state.hub.join(chat.id, session.conn, &session.user.id, &session.queue);
+    if !session.viewing.contains(&chat.id) {
+        session.viewing.push(chat.id);
+    }
+    let read_pointers = state.store.read_pointers(chat.id).await?;
+    let last_seq = state.store.messages(chat.id, crate::store::PageRequest::Latest { limit: 1 }).await?.last_seq;
+    let online = [&chat.student_id, &chat.tutor_id]
+        .into_iter()
+        .filter(|u| state.hub.presence.is_online(u))
+        .cloned()
+        .collect();
+    Ok(ServerFrame::ChatJoined {
+        chat_id: chat.id,
+        online,
+        typing: state.hub.typing.in_chat(chat.id),
+        last_seq,
+        read_pointers,
+    })
+}

@@ -1,0 +1,240 @@
+//! One task per WebSocket: authenticate, register with the hub, then serve until the client
+//! leaves, the token expires, the server shuts down, or the connection falls too far behind.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::ws::{CloseFrame, Message as WsMessage, Utf8Bytes, WebSocket};
+use futures_util::SinkExt;
+use tutorchat_shared::ws::{ClientFrame, ServerFrame};
+use tutorchat_shared::{ApiError, ChatId, ErrorCode};
+
+use crate::auth::CurrentUser;
+use crate::error::Error;
+use crate::live::hub::encode;
+use crate::live::queue::Next;
+use crate::live::{CloseReason, ConnId, ConnQueue, Outbound};
+use crate::rate_limit::TokenBucket;
+use crate::service::live;
+use crate::state::AppState;
+
+/// Close codes (RFC 6455 and the private range).
+const CLOSE_GOING_AWAY: u16 = 1001;
+const CLOSE_POLICY: u16 = 1008;
+const CLOSE_TRY_AGAIN_LATER: u16 = 1013;
+const CLOSE_TOKEN_EXPIRED: u16 = 4001;
+
+pub(super) type WsResult = Result<(), axum::Error>;
+
+/// One authenticated connection's state.
+pub(super) struct Session {
+    pub state: AppState,
+    pub user: CurrentUser,
+    pub conn: ConnId,
+    pub queue: Arc<ConnQueue>,
+    /// For chats caught up by `sync` on this connection: the highest seq sent. Live copies at
+    /// or below it were already sent by the sync and are skipped.
+    pub synced: HashMap<ChatId, u64>,
+    /// Chats this device has joined (is viewing).
+    pub viewing: Vec<ChatId>,
+    frames: TokenBucket,
+    rate_error_sent: Option<tokio::time::Instant>,
+}
+
+pub(super) async fn run(state: AppState, mut socket: WebSocket, user: Option<CurrentUser>) {
+    let user = match user {
+        Some(user) => user,
+        None => match authenticate(&state, &mut socket).await {
+            Some(user) => user,
+            None => return,
+        },
+    };
+    let (conn, queue) = state.hub.register(&user.id);
+    live::connected(&state, &user.id);
+    let frames = TokenBucket::new(
+        f64::from(state.config.ws_frame_rate_per_second),
+        state.config.ws_frame_burst,
+    );
+    let mut session = Session {
+        state: state.clone(),
+        user,
+        conn,
+        queue,
+        synced: HashMap::new(),
+        viewing: Vec::new(),
+        frames,
+        rate_error_sent: None,
+    };
+    if let Err(e) = session.serve(&mut socket).await {
+        tracing::debug!(error = %e, "websocket ended with an error");
+    }
+    state.hub.unregister(&session.user.id, session.conn, &session.viewing);
+    live::disconnected(&state, &session.user.id);
+}
+
+/// For clients that cannot set headers: the first frame must be `auth`.
+async fn authenticate(state: &AppState, socket: &mut WebSocket) -> Option<CurrentUser> {
+    let timeout = Duration::from_secs(state.config.ws_auth_timeout_secs);
+    let token = match tokio::time::timeout(timeout, socket.recv()).await {
+        Ok(Some(Ok(WsMessage::Text(text)))) => match serde_json::from_str::<ClientFrame>(&text) {
+            Ok(ClientFrame::Auth { token }) => token,
+            _ => {
+                let refusal = ApiError::new(
+                    ErrorCode::AuthRequired,
+                    "send {\"type\":\"auth\",\"token\":…} first, or the Authorization header",
+                );
+                refuse(socket, refusal).await;
+                return None;
+            }
+        },
+        Ok(_) => return None,
+        Err(_) => {
+            let refusal = ApiError::new(ErrorCode::AuthRequired, "no auth frame in time");
+            refuse(socket, refusal).await;
+            return None;
+        }
+    };
+    match CurrentUser::from_token(state, &token).await {
+        Ok(user) => Some(user),
+        Err(e) => {
+            refuse(socket, e.to_api_error()).await;
+            None
+        }
+    }
+}
+
+/// Sends the error, then closes with a code that says whether refreshing the token helps.
+async fn refuse(socket: &mut WebSocket, error: ApiError) {
+    let code = if error.code == ErrorCode::TokenExpired { CLOSE_TOKEN_EXPIRED } else { CLOSE_POLICY };
+    let reason = error.code.as_str();
+    let _ = socket.send(WsMessage::Text(encode(&ServerFrame::Error(error.clone())))).await;
+    let _ = close(socket, code, reason).await;
+}
+
+async fn close(socket: &mut WebSocket, code: u16, reason: &str) -> WsResult {
+    let frame = CloseFrame { code, reason: Utf8Bytes::from(reason.to_owned()) };
+    socket.send(WsMessage::Close(Some(frame))).await
+}
+
+impl Session {
+    async fn serve(&mut self, socket: &mut WebSocket) -> WsResult {
+        self.send(socket, &ServerFrame::Ready { user_id: self.user.id.clone() }).await?;
+        let expiry = tokio::time::sleep(until(self.user.expires_at));
+        tokio::pin!(expiry);
+        loop {
+            tokio::select! {
+                incoming = socket.recv() => match incoming {
+                    Some(Ok(WsMessage::Text(text))) => self.on_text(socket, text).await?,
+                    Some(Ok(WsMessage::Binary(_))) => {
+                        let error = ApiError::new(ErrorCode::MalformedFrame, "frames are JSON text");
+                        self.send(socket, &ServerFrame::Error(error)).await?;
+                    }
+                    Some(Ok(WsMessage::Close(_))) | None => return Ok(()),
+                    // Pings are answered by the protocol layer.
+                    Some(Ok(WsMessage::Ping(_) | WsMessage::Pong(_))) => {}
+                    Some(Err(e)) => return Err(e),
+                },
+                next = self.queue.next() => match next {
+                    Next::Items(items) => self.write_items(socket, items).await?,
+                    Next::Closed(CloseReason::SlowConsumer) => {
+                        let error = ApiError::new(
+                            ErrorCode::SlowConsumer,
+                            "this connection fell too far behind; reconnect and sync",
+                        );
+                        self.send(socket, &ServerFrame::Error(error)).await?;
+                        return close(socket, CLOSE_TRY_AGAIN_LATER, "slow_consumer").await;
+                    }
+                    Next::Closed(CloseReason::ShuttingDown) => {
+                        return close(socket, CLOSE_GOING_AWAY, "server shutting down").await;
+                    }
+                },
+                () = &mut expiry => {
+                    let error = ApiError::new(ErrorCode::TokenExpired, "access token expired; refresh and reconnect");
+                    self.send(socket, &ServerFrame::Error(error)).await?;
+                    return close(socket, CLOSE_TOKEN_EXPIRED, "token_expired").await;
+                }
+            }
+        }
+    }
+
+    async fn on_text(&mut self, socket: &mut WebSocket, text: Utf8Bytes) -> WsResult {
+        let max = self.state.config.ws_max_frame_bytes;
+        if text.len() > max {
+            let error = ApiError::new(
+                ErrorCode::FrameTooLarge,
+                format!("frame is {} bytes; the maximum is {max}", text.len()),
+            );
+            return self.send(socket, &ServerFrame::Error(error)).await;
+        }
+        if let Err(wait) = self.frames.take() {
+            return self.rate_limited(socket, wait).await;
+        }
+        let frame = match serde_json::from_str::<ClientFrame>(&text) {
+            Ok(frame) => frame,
+            Err(e) => {
+                let code = if e.to_string().starts_with("unknown variant") {
+                    ErrorCode::UnknownType
+                } else {
+                    ErrorCode::MalformedFrame
+                };
+                let error = ApiError::new(code, format!("cannot read this frame: {e}"));
+                return self.send(socket, &ServerFrame::Error(error)).await;
+            }
+        };
+        super::commands::dispatch(self, socket, frame).await
+    }
+
+    /// Refuses a frame over the connection's rate, telling the client at most once a second.
+    async fn rate_limited(&mut self, socket: &mut WebSocket, wait: Duration) -> WsResult {
+        let now = tokio::time::Instant::now();
+        if self.rate_error_sent.is_some_and(|at| now.duration_since(at) < Duration::from_secs(1)) {
+            return Ok(());
+        }
+        self.rate_error_sent = Some(now);
+        let error = Error::rate_limited(crate::rate_limit::retry_after_secs(wait)).to_api_error();
+        self.send(socket, &ServerFrame::Error(error)).await
+    }
+
+    /// Writes queued live frames in one flush, skipping messages a sync already sent.
+    async fn write_items(
+        &mut self,
+        socket: &mut WebSocket,
+        items: std::collections::VecDeque<Outbound>,
+    ) -> WsResult {
+        for item in items {
+            let frame = match item {
+                Outbound::Message { chat_id, seq, frame } => {
+                    if let Some(sent) = self.synced.get_mut(&chat_id) {
+                        if seq <= *sent {
+                            continue;
+                        }
+                        *sent = seq;
+                    }
+                    frame
+                }
+                Outbound::Frame(frame) => frame,
+            };
+            socket.feed(WsMessage::Text(frame)).await?;
+        }
+        socket.flush().await
+    }
+
+    pub(super) async fn send(&self, socket: &mut WebSocket, frame: &ServerFrame) -> WsResult {
+        socket.send(WsMessage::Text(encode(frame))).await
+    }
+
+    /// Sends a service error as an `error` frame (internal causes are logged, not sent).
+    pub(super) async fn send_error(&self, socket: &mut WebSocket, error: Error) -> WsResult {
+        if !matches!(error, Error::Api(_)) {
+            tracing::error!(error = %error, "websocket request failed");
+        }
+        self.send(socket, &ServerFrame::Error(error.to_api_error())).await
+    }
+}
+
+/// How long until an expiry given in seconds since the epoch.
+fn until(expires_at: i64) -> Duration {
+    let now = chrono::Utc::now().timestamp();
+    Duration::from_secs(u64::try_from(expires_at.saturating_sub(now)).unwrap_or(0))
+}
