@@ -10,7 +10,12 @@ use tutorchat_shared::Limits;
 
 /// Command line: an optional subcommand over the shared [`Config`].
 #[derive(Debug, Clone, Parser)]
-#[command(name = "tutorchat-server", version, about = "Tutorchat's companion server")]
+#[command(
+    name = "tutorchat-server",
+    version,
+    about = "Tutorchat's companion server",
+    args_override_self = true
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -32,7 +37,7 @@ pub enum Command {
 
 /// Everything an operator can set.
 #[derive(Debug, Clone, Parser)]
-#[command(name = "tutorchat-server")]
+#[command(name = "tutorchat-server", args_override_self = true)]
 pub struct Config {
     /// Address to listen on (port 0 picks a free port; the chosen one is printed).
     #[arg(long, env = "TUTORCHAT_LISTEN", default_value = "127.0.0.1:8080")]
@@ -61,7 +66,11 @@ pub struct Config {
     pub access_token_ttl_secs: u64,
 
     /// Lifetime of a refresh token, in seconds (30 days by default).
-    #[arg(long, env = "TUTORCHAT_REFRESH_TOKEN_TTL_SECS", default_value_t = 2_592_000)]
+    #[arg(
+        long,
+        env = "TUTORCHAT_REFRESH_TOKEN_TTL_SECS",
+        default_value_t = 2_592_000
+    )]
     pub refresh_token_ttl_secs: u64,
 
     /// Longest text message, in characters.
@@ -166,7 +175,10 @@ pub struct Config {
 impl Config {
     /// Content limits as the shared validation rules take them.
     pub fn limits(&self) -> Limits {
-        Limits { max_text_chars: self.max_message_chars, max_url_chars: self.max_url_chars }
+        Limits {
+            max_text_chars: self.max_message_chars,
+            max_url_chars: self.max_url_chars,
+        }
     }
 
     pub fn access_token_ttl(&self) -> Duration {

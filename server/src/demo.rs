@@ -17,11 +17,21 @@ pub const PASSWORD: &str = "tutorchat-demo";
 pub const USERS: &[(&str, &str, &str, Role)] = &[
     ("t-ada", "ada@tutorchat.test", "Ada Lovelace", Role::Tutor),
     ("t-alan", "alan@tutorchat.test", "Alan Turing", Role::Tutor),
-    ("t-grace", "grace@tutorchat.test", "Grace Hopper", Role::Tutor),
+    (
+        "t-grace",
+        "grace@tutorchat.test",
+        "Grace Hopper",
+        Role::Tutor,
+    ),
     ("s-sam", "sam@tutorchat.test", "Sam Student", Role::Student),
     ("s-maya", "maya@tutorchat.test", "Maya Patel", Role::Student),
     ("s-leo", "leo@tutorchat.test", "Leo Rossi", Role::Student),
-    ("a-avery", "admin@tutorchat.test", "Avery Admin", Role::Admin),
+    (
+        "a-avery",
+        "admin@tutorchat.test",
+        "Avery Admin",
+        Role::Admin,
+    ),
 ];
 
 /// (id, title, tutors)
@@ -82,23 +92,50 @@ pub async fn seed(store: &dyn Store) -> Result<bool> {
     let long: Vec<(&str, String)> = (1..=120u32)
         .map(|i| {
             if i % 2 == 1 {
-                ("s-sam", format!("Question {} about ownership and borrowing", i.div_ceil(2)))
+                (
+                    "s-sam",
+                    format!("Question {} about ownership and borrowing", i.div_ceil(2)),
+                )
             } else {
-                ("t-ada", format!("Answer {}: think of who owns the value at each step.", i / 2))
+                (
+                    "t-ada",
+                    format!(
+                        "Answer {}: think of who owns the value at each step.",
+                        i / 2
+                    ),
+                )
             }
         })
         .chain([
-            ("t-ada", "Also: try the exercises in chapter 4 before Friday.".to_owned()),
-            ("t-ada", "And ping me if the borrow checker still complains!".to_owned()),
+            (
+                "t-ada",
+                "Also: try the exercises in chapter 4 before Friday.".to_owned(),
+            ),
+            (
+                "t-ada",
+                "And ping me if the borrow checker still complains!".to_owned(),
+            ),
         ])
         .collect();
     let maya = vec![
-        ("s-maya", "Hi Ada! Is lifetime elision covered in the exam?".to_owned()),
-        ("s-maya", "Also, where are the slides for week 3?".to_owned()),
+        (
+            "s-maya",
+            "Hi Ada! Is lifetime elision covered in the exam?".to_owned(),
+        ),
+        (
+            "s-maya",
+            "Also, where are the slides for week 3?".to_owned(),
+        ),
     ];
     let leo = vec![
-        ("s-leo", "Hello Grace, my Yew component re-renders forever. Any idea?".to_owned()),
-        ("t-grace", "Check that your use_effect has the right dependencies.".to_owned()),
+        (
+            "s-leo",
+            "Hello Grace, my Yew component re-renders forever. Any idea?".to_owned(),
+        ),
+        (
+            "t-grace",
+            "Check that your use_effect has the right dependencies.".to_owned(),
+        ),
         ("s-leo", "That was it, thanks!".to_owned()),
     ];
     let (a, b, c) = tokio::join!(
@@ -126,7 +163,9 @@ async fn conversation(
     let (student, tutor) = (UserId::new(student), UserId::new(tutor));
     let count = i64::try_from(messages.len()).unwrap_or(0);
     let start = Utc::now() - Duration::days(days_ago) - Duration::minutes(count);
-    let (chat, _) = store.find_or_create_chat(&course, &student, &tutor, start).await?;
+    let (chat, _) = store
+        .find_or_create_chat(&course, &student, &tutor, start)
+        .await?;
     for (i, (sender, content)) in messages.into_iter().enumerate() {
         let minutes = i64::try_from(i).unwrap_or(0) + 1;
         store
@@ -149,7 +188,12 @@ pub fn logins_text(admin_token: Option<&str>) -> String {
     text.push_str(PASSWORD);
     text.push_str(")\n");
     for (id, email, name, role) in USERS {
-        text.push_str(&format!("  {:<8} {:<22} {:<14} id {id}\n", role.as_str(), email, name));
+        text.push_str(&format!(
+            "  {:<8} {:<22} {:<14} id {id}\n",
+            role.as_str(),
+            email,
+            name
+        ));
     }
     text.push_str("Sam has bought rust-101 and algo-201 but not ml-401.\n");
     if let Some(token) = admin_token {

@@ -42,7 +42,10 @@ impl Error {
     }
 
     pub fn unauthorized() -> Self {
-        Self::api(ErrorCode::Unauthorized, "sign in first: no bearer token was sent")
+        Self::api(
+            ErrorCode::Unauthorized,
+            "sign in first: no bearer token was sent",
+        )
     }
 
     pub fn forbidden(message: impl Into<String>) -> Self {
@@ -51,9 +54,12 @@ impl Error {
 
     /// The same answer for "no such chat" and "not yours", so chat ids reveal nothing.
     pub fn not_participant(chat: ChatId) -> Self {
-        ApiError::new(ErrorCode::NotParticipant, "you are not a participant of this chat")
-            .with_chat(chat)
-            .into()
+        ApiError::new(
+            ErrorCode::NotParticipant,
+            "you are not a participant of this chat",
+        )
+        .with_chat(chat)
+        .into()
     }
 
     pub fn not_enrolled(course: &CourseId) -> Self {
@@ -70,7 +76,9 @@ impl Error {
     }
 
     pub fn validation(field: impl Into<String>, message: impl Into<String>) -> Self {
-        ApiError::new(ErrorCode::Validation, message).with_field(field).into()
+        ApiError::new(ErrorCode::Validation, message)
+            .with_field(field)
+            .into()
     }
 
     pub fn rate_limited(retry_after_secs: u64) -> Self {
@@ -111,7 +119,9 @@ impl From<ValidationError> for Error {
 impl From<JsonRejection> for Error {
     fn from(rejection: JsonRejection) -> Self {
         match rejection {
-            JsonRejection::BytesRejection(_) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+            JsonRejection::BytesRejection(_)
+                if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE =>
+            {
                 Error::api(ErrorCode::PayloadTooLarge, "request body is too large")
             }
             JsonRejection::MissingJsonContentType(_) => {

@@ -92,12 +92,24 @@ impl Server {
         let handle = Handle::new();
         let task = match tls.clone() {
             Some(tls) => tokio::spawn(
-                axum_server::from_tcp_rustls(listener, tls).handle(handle.clone()).serve(app),
+                axum_server::from_tcp_rustls(listener, tls)
+                    .handle(handle.clone())
+                    .serve(app),
             ),
-            None => tokio::spawn(axum_server::from_tcp(listener).handle(handle.clone()).serve(app)),
+            None => tokio::spawn(
+                axum_server::from_tcp(listener)
+                    .handle(handle.clone())
+                    .serve(app),
+            ),
         };
         tracing::info!(%local_addr, tls = tls.is_some(), "listening");
-        Ok(Server { local_addr, tls: tls.is_some(), state, handle, task })
+        Ok(Server {
+            local_addr,
+            tls: tls.is_some(),
+            state,
+            handle,
+            task,
+        })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -117,7 +129,8 @@ impl Server {
     /// Stops accepting, lets open requests finish within the configured grace, and returns
     /// once the listener task has ended.
     pub async fn shutdown(self) -> io::Result<()> {
-        self.handle.graceful_shutdown(Some(self.state.config.shutdown_grace()));
+        self.handle
+            .graceful_shutdown(Some(self.state.config.shutdown_grace()));
         // Upgraded WebSockets are no longer tracked by the HTTP server: close them ourselves.
         self.state.hub.close_all(live::CloseReason::ShuttingDown);
         match self.task.await {
@@ -164,6 +177,10 @@ async fn tls_config(cert: &Path, key: &Path) -> Result<RustlsConfig, StartError>
     // Both ring and (through dependencies) other providers may be compiled in: pick one.
     let _ = rustls::crypto::ring::default_provider().install_default();
     RustlsConfig::from_pem_file(cert, key).await.map_err(|e| {
-        StartError::Tls(format!("reading {} and {}: {e}", cert.display(), key.display()))
+        StartError::Tls(format!(
+            "reading {} and {}: {e}",
+            cert.display(),
+            key.display()
+        ))
     })
 }

@@ -27,7 +27,10 @@ async fn serve(config: tutorchat_server::Config) -> anyhow::Result<()> {
     let server = Server::start(config).await.context("starting the server")?;
     println!("Tutorchat server listening on {}", server.base_url());
     if demo {
-        println!("{}", demo::logins_text(server.state().config.admin_token.as_deref()));
+        println!(
+            "{}",
+            demo::logins_text(server.state().config.admin_token.as_deref())
+        );
     }
     shutdown_signal().await;
     tracing::info!("shutting down");
@@ -36,7 +39,8 @@ async fn serve(config: tutorchat_server::Config) -> anyhow::Result<()> {
 }
 
 async fn import(config: tutorchat_server::Config, file: &std::path::Path) -> anyhow::Result<()> {
-    let text = std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
+    let text =
+        std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
     let batch: ProvisioningBatch =
         serde_json::from_str(&text).with_context(|| format!("parsing {}", file.display()))?;
     let store = tutorchat_server::store::sqlite::SqliteStore::open(&config.data_dir)?;

@@ -36,7 +36,14 @@ pub struct TokenBucket {
 impl TokenBucket {
     pub fn new(per_second: f64, burst: u32) -> Self {
         let burst = f64::from(burst.max(1));
-        Self { per_second, burst, bucket: Bucket { tokens: burst, at: Instant::now() } }
+        Self {
+            per_second,
+            burst,
+            bucket: Bucket {
+                tokens: burst,
+                at: Instant::now(),
+            },
+        }
     }
 
     /// Takes one token, or says how long until one is there. A zero rate never refuses.
@@ -51,7 +58,9 @@ impl TokenBucket {
             self.bucket.tokens -= 1.0;
             Ok(())
         } else {
-            Err(Duration::from_secs_f64((1.0 - self.bucket.tokens) / self.per_second))
+            Err(Duration::from_secs_f64(
+                (1.0 - self.bucket.tokens) / self.per_second,
+            ))
         }
     }
 }
@@ -77,14 +86,19 @@ impl<K: Eq + Hash + Clone> RateLimiter<K> {
             let (rate, burst) = (self.per_second, self.burst);
             buckets.retain(|_, b| b.refilled(now, rate, burst) < burst);
         }
-        let bucket = buckets.entry(key.clone()).or_insert(Bucket { tokens: self.burst, at: now });
+        let bucket = buckets.entry(key.clone()).or_insert(Bucket {
+            tokens: self.burst,
+            at: now,
+        });
         bucket.tokens = bucket.refilled(now, self.per_second, self.burst);
         bucket.at = now;
         if bucket.tokens >= 1.0 {
             bucket.tokens -= 1.0;
             Ok(())
         } else {
-            Err(Duration::from_secs_f64((1.0 - bucket.tokens) / self.per_second))
+            Err(Duration::from_secs_f64(
+                (1.0 - bucket.tokens) / self.per_second,
+            ))
         }
     }
 }
@@ -111,7 +125,9 @@ mod tests {
         for _ in 0..3 {
             assert!(limiter.check(&"sam").is_ok());
         }
-        let wait = limiter.check(&"sam").expect_err("fourth request is over the burst");
+        let wait = limiter
+            .check(&"sam")
+            .expect_err("fourth request is over the burst");
         assert!(wait <= Duration::from_secs(1));
         assert_eq!(retry_after_secs(wait), 1);
         assert!(limiter.check(&"ada").is_ok(), "buckets are per key");

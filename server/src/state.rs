@@ -69,8 +69,11 @@ pub struct RateLimits {
 
 impl AppState {
     pub fn new(config: Config, store: Arc<dyn Store>, jwt_secret: &[u8]) -> Self {
-        let tokens =
-            TokenKeys::new(jwt_secret, config.access_token_ttl(), config.refresh_token_ttl());
+        let tokens = TokenKeys::new(
+            jwt_secret,
+            config.access_token_ttl(),
+            config.refresh_token_ttl(),
+        );
         let rate = RateLimits {
             login: RateLimiter::new(
                 f64::from(config.login_rate_per_minute) / 60.0,

@@ -19,7 +19,10 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
-        Self { max_text_chars: 4000, max_url_chars: 2048 }
+        Self {
+            max_text_chars: 4000,
+            max_url_chars: 2048,
+        }
     }
 }
 
@@ -43,10 +46,17 @@ pub struct ValidationError {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Problem {
     Empty,
-    TooLong { max: usize, actual: usize },
-    TooShort { min: usize },
+    TooLong {
+        max: usize,
+        actual: usize,
+    },
+    TooShort {
+        min: usize,
+    },
     /// A control character (other than newline and tab in text) at this character index.
-    ControlCharacter { index: usize },
+    ControlCharacter {
+        index: usize,
+    },
     NotAUrl,
     NotAnEmail,
     Other(&'static str),
@@ -64,11 +74,17 @@ impl fmt::Display for ValidationError {
         match &self.problem {
             Problem::Empty => write!(f, "{field} must not be empty"),
             Problem::TooLong { max, actual } => {
-                write!(f, "{field} is {actual} characters long; the maximum is {max}")
+                write!(
+                    f,
+                    "{field} is {actual} characters long; the maximum is {max}"
+                )
             }
             Problem::TooShort { min } => write!(f, "{field} must be at least {min} characters"),
             Problem::ControlCharacter { index } => {
-                write!(f, "{field} contains a control character at position {index}")
+                write!(
+                    f,
+                    "{field} contains a control character at position {index}"
+                )
             }
             Problem::NotAUrl => write!(f, "{field} must be an http(s) URL"),
             Problem::NotAnEmail => write!(f, "{field} must be an email address"),
@@ -94,9 +110,14 @@ pub fn validate_message(
                 return Err(ValidationError::new(FIELD, Problem::Empty));
             }
             check_length(FIELD, content, limits.max_text_chars)?;
-            if let Some(index) = content.chars().position(|c| c.is_control() && c != '\n' && c != '\t')
+            if let Some(index) = content
+                .chars()
+                .position(|c| c.is_control() && c != '\n' && c != '\t')
             {
-                return Err(ValidationError::new(FIELD, Problem::ControlCharacter { index }));
+                return Err(ValidationError::new(
+                    FIELD,
+                    Problem::ControlCharacter { index },
+                ));
             }
             Ok(())
         }
@@ -108,7 +129,9 @@ pub fn validate_message(
             check_no_controls(FIELD, content)?;
             let is_url = (content.starts_with("https://") || content.starts_with("http://"))
                 && !content.contains(char::is_whitespace)
-                && content.split_once("://").is_some_and(|(_, rest)| !rest.is_empty());
+                && content
+                    .split_once("://")
+                    .is_some_and(|(_, rest)| !rest.is_empty());
             if !is_url {
                 return Err(ValidationError::new(FIELD, Problem::NotAUrl));
             }
@@ -126,7 +149,10 @@ pub fn validate_client_id(id: &ClientId) -> Result<(), ValidationError> {
     }
     check_length(FIELD, s, MAX_ID_CHARS)?;
     if !s.bytes().all(|b| b.is_ascii_graphic()) {
-        return Err(ValidationError::new(FIELD, Problem::Other("only visible ASCII is allowed")));
+        return Err(ValidationError::new(
+            FIELD,
+            Problem::Other("only visible ASCII is allowed"),
+        ));
     }
     Ok(())
 }
@@ -140,7 +166,10 @@ pub fn validate_platform_id(field: &'static str, id: &str) -> Result<(), Validat
     check_length(field, id, MAX_ID_CHARS)?;
     check_no_controls(field, id)?;
     if id.trim() != id {
-        return Err(ValidationError::new(field, Problem::Other("surrounding whitespace")));
+        return Err(ValidationError::new(
+            field,
+            Problem::Other("surrounding whitespace"),
+        ));
     }
     Ok(())
 }
@@ -192,7 +221,9 @@ pub fn validate_password(password: &str) -> Result<(), ValidationError> {
     if password.chars().count() < MIN_PASSWORD_CHARS {
         return Err(ValidationError::new(
             "password",
-            Problem::TooShort { min: MIN_PASSWORD_CHARS },
+            Problem::TooShort {
+                min: MIN_PASSWORD_CHARS,
+            },
         ));
     }
     Ok(())
@@ -205,14 +236,20 @@ fn check_length(field: &'static str, s: &str, max: usize) -> Result<(), Validati
     }
     let actual = s.chars().count();
     if actual > max {
-        return Err(ValidationError::new(field, Problem::TooLong { max, actual }));
+        return Err(ValidationError::new(
+            field,
+            Problem::TooLong { max, actual },
+        ));
     }
     Ok(())
 }
 
 fn check_no_controls(field: &'static str, s: &str) -> Result<(), ValidationError> {
     match s.chars().position(char::is_control) {
-        Some(index) => Err(ValidationError::new(field, Problem::ControlCharacter { index })),
+        Some(index) => Err(ValidationError::new(
+            field,
+            Problem::ControlCharacter { index },
+        )),
         None => Ok(()),
     }
 }
@@ -239,16 +276,28 @@ mod tests {
 
     #[test]
     fn text_over_the_limit_reports_both_lengths() {
-        let limits = Limits { max_text_chars: 5, ..Limits::default() };
+        let limits = Limits {
+            max_text_chars: 5,
+            ..Limits::default()
+        };
         let err = validate_message(MessageKind::Text, "ééééééé", &limits).expect_err("too long");
         assert_eq!(err.problem, Problem::TooLong { max: 5, actual: 7 });
-        assert_eq!(err.to_string(), "content is 7 characters long; the maximum is 5");
+        assert_eq!(
+            err.to_string(),
+            "content is 7 characters long; the maximum is 5"
+        );
     }
 
     #[test]
     fn multibyte_text_at_the_limit_is_accepted() {
-        let limits = Limits { max_text_chars: 3, ..Limits::default() };
-        assert_eq!(validate_message(MessageKind::Text, "日本語", &limits), Ok(()));
+        let limits = Limits {
+            max_text_chars: 3,
+            ..Limits::default()
+        };
+        assert_eq!(
+            validate_message(MessageKind::Text, "日本語", &limits),
+            Ok(())
+        );
     }
 
     #[test]
@@ -256,15 +305,30 @@ mod tests {
         let err = text("ab\u{0007}c").expect_err("bell");
         assert_eq!(err.problem, Problem::ControlCharacter { index: 2 });
         assert!(text("a\u{0000}").is_err());
-        assert!(text("a\r\nb").is_err(), "carriage return is a control character");
+        assert!(
+            text("a\r\nb").is_err(),
+            "carriage return is a control character"
+        );
     }
 
     #[test]
     fn attachments_need_an_http_url() {
         let limits = Limits::default();
-        assert_eq!(validate_message(MessageKind::Image, "https://cdn.example/a.png", &limits), Ok(()));
-        for bad in ["", "ftp://x", "https://", "https://a b", "javascript:alert(1)"] {
-            assert!(validate_message(MessageKind::File, bad, &limits).is_err(), "{bad:?}");
+        assert_eq!(
+            validate_message(MessageKind::Image, "https://cdn.example/a.png", &limits),
+            Ok(())
+        );
+        for bad in [
+            "",
+            "ftp://x",
+            "https://",
+            "https://a b",
+            "javascript:alert(1)",
+        ] {
+            assert!(
+                validate_message(MessageKind::File, bad, &limits).is_err(),
+                "{bad:?}"
+            );
         }
     }
 

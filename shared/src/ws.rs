@@ -15,10 +15,16 @@ use crate::model::{ChatSummary, Message, MessageKind, ReadPointer};
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ClientFrame {
     /// The first frame, for clients that cannot set `Authorization` on the upgrade.
-    Auth { token: String },
+    Auth {
+        token: String,
+    },
     /// This device is viewing the chat: it receives typing indicators for it.
-    JoinChat { chat_id: ChatId },
-    LeaveChat { chat_id: ChatId },
+    JoinChat {
+        chat_id: ChatId,
+    },
+    LeaveChat {
+        chat_id: ChatId,
+    },
     /// Store a message; answered by `message_ack` (or `error` with this `client_id`).
     SendMessage {
         chat_id: ChatId,
@@ -27,12 +33,21 @@ pub enum ClientFrame {
         #[serde(default)]
         kind: MessageKind,
     },
-    TypingStart { chat_id: ChatId },
-    TypingStop { chat_id: ChatId },
+    TypingStart {
+        chat_id: ChatId,
+    },
+    TypingStop {
+        chat_id: ChatId,
+    },
     /// Move the caller's read pointer forward.
-    MarkRead { chat_id: ChatId, up_to_seq: u64 },
+    MarkRead {
+        chat_id: ChatId,
+        up_to_seq: u64,
+    },
     /// After (re)connecting: "I have everything up to `after_seq` in each of these chats".
-    Sync { cursors: Vec<SyncCursor> },
+    Sync {
+        cursors: Vec<SyncCursor>,
+    },
     Ping,
 }
 
@@ -48,7 +63,9 @@ pub struct SyncCursor {
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ServerFrame {
     /// The connection is authenticated as this user.
-    Ready { user_id: UserId },
+    Ready {
+        user_id: UserId,
+    },
     /// Answer to `join_chat`: the chat's live state.
     ChatJoined {
         chat_id: ChatId,
@@ -60,16 +77,36 @@ pub enum ServerFrame {
         read_pointers: Vec<ReadPointer>,
     },
     /// The sender's own message is durably stored (or was already: same `client_id`).
-    MessageAck { client_id: ClientId, message: Message },
+    MessageAck {
+        client_id: ClientId,
+        message: Message,
+    },
     /// A message stored in one of the user's chats, sent to all their devices but the sender's.
-    MessageReceived { message: Message },
-    UserOnline { user_id: UserId },
-    UserOffline { user_id: UserId },
+    MessageReceived {
+        message: Message,
+    },
+    UserOnline {
+        user_id: UserId,
+    },
+    UserOffline {
+        user_id: UserId,
+    },
     /// Only to devices viewing the chat; `typing: false` also comes when it expires.
-    TypingIndicator { chat_id: ChatId, user_id: UserId, typing: bool },
-    MessageRead { chat_id: ChatId, user_id: UserId, up_to_seq: u64, read_at: DateTime<Utc> },
+    TypingIndicator {
+        chat_id: ChatId,
+        user_id: UserId,
+        typing: bool,
+    },
+    MessageRead {
+        chat_id: ChatId,
+        user_id: UserId,
+        up_to_seq: u64,
+        read_at: DateTime<Utc>,
+    },
     /// A chat the user is in was created (here or while the device was away).
-    ChatCreated { chat: ChatSummary },
+    ChatCreated {
+        chat: ChatSummary,
+    },
     /// Messages after a sync cursor, ascending; `more: true` means another batch follows.
     SyncBatch {
         chat_id: ChatId,
@@ -107,11 +144,20 @@ mod tests {
             }
         );
         let sync = serde_json::to_value(ClientFrame::Sync {
-            cursors: vec![SyncCursor { chat_id: ChatId(1), after_seq: 4 }],
+            cursors: vec![SyncCursor {
+                chat_id: ChatId(1),
+                after_seq: 4,
+            }],
         })
         .expect("serialize");
-        assert_eq!(sync, json!({"type": "sync", "cursors": [{"chat_id": 1, "after_seq": 4}]}));
-        assert_eq!(serde_json::to_value(ClientFrame::Ping).expect("ping"), json!({"type": "ping"}));
+        assert_eq!(
+            sync,
+            json!({"type": "sync", "cursors": [{"chat_id": 1, "after_seq": 4}]})
+        );
+        assert_eq!(
+            serde_json::to_value(ClientFrame::Ping).expect("ping"),
+            json!({"type": "ping"})
+        );
     }
 
     #[test]

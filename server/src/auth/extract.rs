@@ -49,21 +49,34 @@ pub struct ClientIp(pub Option<String>);
 pub fn bearer(headers: &HeaderMap) -> Option<&str> {
     let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.split_once(' ')?;
-    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim()).filter(|t| !t.is_empty())
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim())
+        .filter(|t| !t.is_empty())
 }
 
 impl CurrentUser {
     /// Checks an access token and loads its user: shared by REST and the WebSocket upgrade.
     pub async fn from_token(state: &AppState, token: &str) -> Result<CurrentUser, Error> {
-        let claims = state.tokens.verify(token).map_err(|rejection| match rejection {
-            TokenRejection::Expired => {
-                Error::api(ErrorCode::TokenExpired, "access token expired; refresh it")
-            }
-            TokenRejection::Invalid => Error::api(ErrorCode::InvalidToken, "access token is invalid"),
-        })?;
-        let user = state.store.user(&claims.sub).await?.filter(|u| !u.disabled).ok_or_else(|| {
-            Error::api(ErrorCode::InvalidToken, "access token names no active user")
-        })?;
+        let claims = state
+            .tokens
+            .verify(token)
+            .map_err(|rejection| match rejection {
+                TokenRejection::Expired => {
+                    Error::api(ErrorCode::TokenExpired, "access token expired; refresh it")
+                }
+                TokenRejection::Invalid => {
+                    Error::api(ErrorCode::InvalidToken, "access token is invalid")
+                }
+            })?;
+        let user = state
+            .store
+            .user(&claims.sub)
+            .await?
+            .filter(|u| !u.disabled)
+            .ok_or_else(|| {
+                Error::api(ErrorCode::InvalidToken, "access token names no active user")
+            })?;
         if user.role != claims.role {
             return Err(Error::api(
                 ErrorCode::InvalidToken,
@@ -84,7 +97,10 @@ impl CurrentUser {
         if self.role == role {
             Ok(())
         } else {
-            Err(Error::forbidden(format!("only a {} may do this", role.as_str())))
+            Err(Error::forbidden(format!(
+                "only a {} may do this",
+                role.as_str()
+            )))
         }
     }
 }
@@ -123,7 +139,10 @@ impl FromRequestParts<AppState> for AdminCaller {
 impl FromRequestParts<AppState> for ClientIp {
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         if state.config.trust_forwarded_for {
             let forwarded = parts
                 .headers
@@ -136,7 +155,10 @@ impl FromRequestParts<AppState> for ClientIp {
                 return Ok(ClientIp(forwarded));
             }
         }
-        let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string());
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0.ip().to_string());
         Ok(ClientIp(peer))
     }
 }

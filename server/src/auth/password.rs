@@ -32,7 +32,9 @@ pub async fn verify(password: String, stored: Option<String>) -> Result<bool> {
             }
         };
         let parsed = PasswordHash::new(phc).map_err(|e| Error::Password(e.to_string()))?;
-        let ok = Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok();
+        let ok = Argon2::default()
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok();
         Ok(ok && stored.is_some())
     })
     .await?

@@ -46,7 +46,9 @@ pub struct TokenKeys {
 
 impl std::fmt::Debug for TokenKeys {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TokenKeys").field("access_ttl", &self.access_ttl).finish_non_exhaustive()
+        f.debug_struct("TokenKeys")
+            .field("access_ttl", &self.access_ttl)
+            .finish_non_exhaustive()
     }
 }
 
@@ -146,8 +148,9 @@ mod tests {
     #[test]
     fn a_minted_token_verifies_with_its_claims() {
         let keys = keys(b"secret");
-        let (token, _) =
-            keys.access_token(&UserId::new("u1"), Role::Tutor, Utc::now()).expect("mint");
+        let (token, _) = keys
+            .access_token(&UserId::new("u1"), Role::Tutor, Utc::now())
+            .expect("mint");
         let claims = keys.verify(&token).expect("valid");
         assert_eq!(claims.sub, UserId::new("u1"));
         assert_eq!(claims.role, Role::Tutor);
@@ -157,7 +160,9 @@ mod tests {
     fn expired_and_foreign_tokens_are_told_apart() {
         let keys = keys(b"secret");
         let long_ago = Utc::now() - ChronoDuration::hours(1);
-        let (old, _) = keys.access_token(&UserId::new("u1"), Role::Student, long_ago).expect("mint");
+        let (old, _) = keys
+            .access_token(&UserId::new("u1"), Role::Student, long_ago)
+            .expect("mint");
         assert_eq!(keys.verify(&old), Err(TokenRejection::Expired));
         let (forged, _) = self::keys(b"other")
             .access_token(&UserId::new("u1"), Role::Admin, Utc::now())

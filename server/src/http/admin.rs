@@ -39,8 +39,13 @@ async fn upsert_user(
     caller: AdminCaller,
     ApiJson(user): ApiJson<UpsertUser>,
 ) -> Result<Json<ProvisioningReport>> {
-    let batch = ProvisioningBatch { users: vec![user], ..Default::default() };
-    Ok(Json(provisioning::apply(&state, caller.actor(), AuditAction::AdminUserUpsert, batch).await?))
+    let batch = ProvisioningBatch {
+        users: vec![user],
+        ..Default::default()
+    };
+    Ok(Json(
+        provisioning::apply(&state, caller.actor(), AuditAction::AdminUserUpsert, batch).await?,
+    ))
 }
 
 /// Create or update a course; its tutor list replaces the previous one.
@@ -52,8 +57,19 @@ async fn upsert_course(
     caller: AdminCaller,
     ApiJson(course): ApiJson<UpsertCourse>,
 ) -> Result<Json<ProvisioningReport>> {
-    let batch = ProvisioningBatch { courses: vec![course], ..Default::default() };
-    Ok(Json(provisioning::apply(&state, caller.actor(), AuditAction::AdminCourseUpsert, batch).await?))
+    let batch = ProvisioningBatch {
+        courses: vec![course],
+        ..Default::default()
+    };
+    Ok(Json(
+        provisioning::apply(
+            &state,
+            caller.actor(),
+            AuditAction::AdminCourseUpsert,
+            batch,
+        )
+        .await?,
+    ))
 }
 
 /// Grant (or, with `active: false`, revoke) a student's enrollment in a course.
@@ -65,8 +81,13 @@ async fn grant_enrollment(
     caller: AdminCaller,
     ApiJson(change): ApiJson<EnrollmentChange>,
 ) -> Result<Json<ProvisioningReport>> {
-    let batch = ProvisioningBatch { enrollments: vec![change], ..Default::default() };
-    Ok(Json(provisioning::apply(&state, caller.actor(), AuditAction::AdminEnrollment, batch).await?))
+    let batch = ProvisioningBatch {
+        enrollments: vec![change],
+        ..Default::default()
+    };
+    Ok(Json(
+        provisioning::apply(&state, caller.actor(), AuditAction::AdminEnrollment, batch).await?,
+    ))
 }
 
 /// Revoke a student's enrollment: their chats in the course become read-only.
@@ -79,9 +100,18 @@ async fn revoke_enrollment(
     caller: AdminCaller,
     ApiPath((course_id, student_id)): ApiPath<(CourseId, UserId)>,
 ) -> Result<Json<ProvisioningReport>> {
-    let change = EnrollmentChange { course_id, student_id, active: false };
-    let batch = ProvisioningBatch { enrollments: vec![change], ..Default::default() };
-    Ok(Json(provisioning::apply(&state, caller.actor(), AuditAction::AdminEnrollment, batch).await?))
+    let change = EnrollmentChange {
+        course_id,
+        student_id,
+        active: false,
+    };
+    let batch = ProvisioningBatch {
+        enrollments: vec![change],
+        ..Default::default()
+    };
+    Ok(Json(
+        provisioning::apply(&state, caller.actor(), AuditAction::AdminEnrollment, batch).await?,
+    ))
 }
 
 /// Apply a whole batch (users, then courses, then enrollments), all or nothing.
@@ -93,7 +123,9 @@ async fn import(
     caller: AdminCaller,
     ApiJson(batch): ApiJson<ProvisioningBatch>,
 ) -> Result<Json<ProvisioningReport>> {
-    Ok(Json(provisioning::apply(&state, caller.actor(), AuditAction::AdminImport, batch).await?))
+    Ok(Json(
+        provisioning::apply(&state, caller.actor(), AuditAction::AdminImport, batch).await?,
+    ))
 }
 
 /// The audit log, newest first.

@@ -66,5 +66,10 @@ async fn logout(
 #[utoipa::path(get, path = "/api/me", tag = "auth", security(("bearer" = [])),
     responses((status = 200, body = UserProfile), (status = 401, body = ApiError)))]
 async fn me(me: CurrentUser) -> Json<UserProfile> {
-    Json(UserProfile { id: me.id, email: me.email, name: me.name, role: me.role })
+    Json(UserProfile {
+        id: me.id,
+        email: me.email,
+        name: me.name,
+        role: me.role,
+    })
 }

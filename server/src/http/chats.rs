@@ -49,7 +49,11 @@ async fn create(
     ApiJson(req): ApiJson<CreateChatRequest>,
 ) -> Result<(StatusCode, Json<CreateChatResponse>)> {
     let response = chats::create(&state, &me, req).await?;
-    let status = if response.created { StatusCode::CREATED } else { StatusCode::OK };
+    let status = if response.created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
     Ok((status, Json(response)))
 }
 
@@ -100,7 +104,11 @@ async fn send(
     ApiJson(req): ApiJson<SendMessageRequest>,
 ) -> Result<(StatusCode, Json<SendMessageResponse>)> {
     let response = chats::send(&state, &me, id, req, None).await?;
-    let status = if response.duplicate { StatusCode::OK } else { StatusCode::CREATED };
+    let status = if response.duplicate {
+        StatusCode::OK
+    } else {
+        StatusCode::CREATED
+    };
     Ok((status, Json(response)))
 }
 

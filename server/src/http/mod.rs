@@ -78,17 +78,23 @@ pub fn router(state: AppState) -> Router {
     let (api, doc) = api_router(state.config.max_body_bytes).split_for_parts();
     let doc = Arc::new(doc);
     let request_id = HeaderName::from_static("x-request-id");
-    api.route("/api/openapi.json", get(move || async move { Json(doc.as_ref().clone()) }))
-        .route("/healthz", get(health))
-        .route("/ws", get(crate::ws::upgrade))
-        .fallback(|| async { Error::api(ErrorCode::NotFound, "no such endpoint") })
-        .layer(DefaultBodyLimit::max(state.config.max_body_bytes))
-        .layer(PropagateRequestIdLayer::new(request_id.clone()))
-        .layer(TraceLayer::new_for_http())
-        .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
-        .with_state(state)
+    api.route(
+        "/api/openapi.json",
+        get(move || async move { Json(doc.as_ref().clone()) }),
+    )
+    .route("/healthz", get(health))
+    .route("/ws", get(crate::ws::upgrade))
+    .fallback(|| async { Error::api(ErrorCode::NotFound, "no such endpoint") })
+    .layer(DefaultBodyLimit::max(state.config.max_body_bytes))
+    .layer(PropagateRequestIdLayer::new(request_id.clone()))
+    .layer(TraceLayer::new_for_http())
+    .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+    .with_state(state)
 }
 
 async fn health() -> Json<Health> {
-    Json(Health { status: "ok".into(), version: env!("CARGO_PKG_VERSION").into() })
+    Json(Health {
+        status: "ok".into(),
+        version: env!("CARGO_PKG_VERSION").into(),
+    })
 }

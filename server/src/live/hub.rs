@@ -66,8 +66,14 @@ impl Hub {
     pub fn register(&self, user: &UserId) -> (ConnId, Arc<ConnQueue>) {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let queue = Arc::new(ConnQueue::new(self.queue_capacity));
-        let conn = Conn { id, queue: queue.clone() };
-        write(&self.users).entry(user.clone()).or_default().push(conn);
+        let conn = Conn {
+            id,
+            queue: queue.clone(),
+        };
+        write(&self.users)
+            .entry(user.clone())
+            .or_default()
+            .push(conn);
         (id, queue)
     }
 
@@ -103,7 +109,13 @@ impl Hub {
         let mut viewers = write(&self.viewers);
         let list = viewers.entry(chat).or_default();
         if !list.iter().any(|v| v.conn.id == id) {
-            list.push(Viewer { user: user.clone(), conn: Conn { id, queue: queue.clone() } });
+            list.push(Viewer {
+                user: user.clone(),
+                conn: Conn {
+                    id,
+                    queue: queue.clone(),
+                },
+            });
         }
     }
 
@@ -119,9 +131,20 @@ impl Hub {
 
     /// A stored message to every connection of its chat's members but the one that sent it
     /// (which gets `message_ack` from its own request instead).
-    pub fn deliver_message(&self, message: &Message, members: [&UserId; 2], origin: Option<ConnId>) {
-        let frame = encode(&ServerFrame::MessageReceived { message: message.clone() });
-        let item = Outbound::Message { chat_id: message.chat_id, seq: message.seq, frame };
+    pub fn deliver_message(
+        &self,
+        message: &Message,
+        members: [&UserId; 2],
+        origin: Option<ConnId>,
+    ) {
+        let frame = encode(&ServerFrame::MessageReceived {
+            message: message.clone(),
+        });
+        let item = Outbound::Message {
+            chat_id: message.chat_id,
+            seq: message.seq,
+            frame,
+        };
         self.push_to_users(&members, &item, origin);
     }
 

@@ -35,7 +35,13 @@ impl Presence {
                 false
             }
             None => {
-                users.insert(user.clone(), Entry { connections: 1, generation: 0 });
+                users.insert(
+                    user.clone(),
+                    Entry {
+                        connections: 1,
+                        generation: 0,
+                    },
+                );
                 true
             }
         }
@@ -95,7 +101,10 @@ mod tests {
         let sam = UserId::new("s-sam");
         p.connect(&sam);
         let generation = p.disconnect(&sam).expect("last");
-        assert!(!p.connect(&sam), "back within the grace: no new announcement");
+        assert!(
+            !p.connect(&sam),
+            "back within the grace: no new announcement"
+        );
         assert!(!p.expire(&sam, generation), "the old timer does nothing");
         assert!(p.is_online(&sam));
     }

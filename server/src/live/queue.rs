@@ -16,7 +16,11 @@ use tutorchat_shared::ChatId;
 pub enum Outbound {
     /// A stored message: carries its position so a connection can skip what `sync` already
     /// sent it.
-    Message { chat_id: ChatId, seq: u64, frame: Utf8Bytes },
+    Message {
+        chat_id: ChatId,
+        seq: u64,
+        frame: Utf8Bytes,
+    },
     Frame(Utf8Bytes),
 }
 
@@ -50,7 +54,11 @@ pub enum Next {
 
 impl ConnQueue {
     pub fn new(capacity: usize) -> Self {
-        Self { capacity: capacity.max(1), state: Mutex::new(State::default()), notify: Notify::new() }
+        Self {
+            capacity: capacity.max(1),
+            state: Mutex::new(State::default()),
+            notify: Notify::new(),
+        }
     }
 
     /// Queues `item`; false if the queue is full or closed (the caller then kicks it).
@@ -126,7 +134,10 @@ mod tests {
         assert!(q.push(frame("b")));
         assert!(!q.push(frame("c")), "third item is over capacity");
         q.close(CloseReason::SlowConsumer);
-        assert!(matches!(q.next().await, Next::Closed(CloseReason::SlowConsumer)));
+        assert!(matches!(
+            q.next().await,
+            Next::Closed(CloseReason::SlowConsumer)
+        ));
         assert!(!q.push(frame("d")), "closed queues take nothing");
     }
 }

@@ -17,8 +17,10 @@ impl Typing {
     /// Marks the user typing; returns the generation for its expiry timer and whether this is
     /// a change (not a refresh of an ongoing one) worth announcing.
     pub fn start(&self, chat: ChatId, user: &UserId) -> (u64, bool) {
-        let generation =
-            self.next_generation.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+        let generation = self
+            .next_generation
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+            + 1;
         let previous = self.lock().insert((chat, user.clone()), generation);
         (generation, previous.is_none())
     }
@@ -42,7 +44,11 @@ impl Typing {
 
     /// The users typing in a chat now.
     pub fn in_chat(&self, chat: ChatId) -> Vec<UserId> {
-        self.lock().keys().filter(|(c, _)| *c == chat).map(|(_, u)| u.clone()).collect()
+        self.lock()
+            .keys()
+            .filter(|(c, _)| *c == chat)
+            .map(|(_, u)| u.clone())
+            .collect()
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<(ChatId, UserId), u64>> {
@@ -62,7 +68,10 @@ mod tests {
         assert!(announce);
         let (second, announce_again) = t.start(ChatId(1), &ada);
         assert!(!announce_again, "a refresh is not announced twice");
-        assert!(!t.expire(ChatId(1), &ada, first), "the first timer is stale");
+        assert!(
+            !t.expire(ChatId(1), &ada, first),
+            "the first timer is stale"
+        );
         assert_eq!(t.in_chat(ChatId(1)), vec![ada.clone()]);
         assert!(t.expire(ChatId(1), &ada, second));
         assert!(t.in_chat(ChatId(1)).is_empty());

@@ -21,7 +21,13 @@ pub async fn record(
     detail: Option<String>,
     ip: Option<String>,
 ) {
-    let entry = AuditRecord { action, actor_id: actor.cloned(), target, detail, ip };
+    let entry = AuditRecord {
+        action,
+        actor_id: actor.cloned(),
+        target,
+        detail,
+        ip,
+    };
     if let Err(e) = state.store.append_audit(entry, Utc::now()).await {
         tracing::error!(error = %e, action = action.as_str(), "could not write the audit log");
     }
@@ -44,8 +50,14 @@ pub async fn denied(state: &AppState, actor: &UserId, target: String, error: Err
 pub async fn page(state: &AppState, query: AuditQuery) -> Result<AuditPage> {
     let limit = query.limit.unwrap_or(100);
     if limit == 0 || limit > MAX_PAGE {
-        return Err(Error::validation("limit", format!("limit must be 1..={MAX_PAGE}")));
+        return Err(Error::validation(
+            "limit",
+            format!("limit must be 1..={MAX_PAGE}"),
+        ));
     }
-    let entries = state.store.audit_entries(query.before_id, query.action, limit).await?;
+    let entries = state
+        .store
+        .audit_entries(query.before_id, query.action, limit)
+        .await?;
     Ok(AuditPage { entries })
 }

@@ -18,10 +18,17 @@ use crate::store::{RefreshRecord, RotateOutcome, UserRecord};
 
 pub async fn login(state: &AppState, req: LoginRequest, ip: Option<String>) -> Result<AuthTokens> {
     let key = ip.clone().unwrap_or_default();
-    state.rate.login.check(&key).map_err(|wait| Error::rate_limited(retry_after_secs(wait)))?;
+    state
+        .rate
+        .login
+        .check(&key)
+        .map_err(|wait| Error::rate_limited(retry_after_secs(wait)))?;
     let email = req.email.trim().to_owned();
     if email.is_empty() || req.password.is_empty() {
-        return Err(Error::validation("email", "email and password are required"));
+        return Err(Error::validation(
+            "email",
+            "email and password are required",
+        ));
     }
     let user = state.store.user_by_email(&email).await?;
     let hash = user.as_ref().and_then(|u| u.password_hash.clone());
@@ -33,7 +40,10 @@ pub async fn login(state: &AppState, req: LoginRequest, ip: Option<String>) -> R
         }
         _ => {
             audit::record(state, AuditAction::LoginFailed, None, Some(email), None, ip).await;
-            Err(Error::api(ErrorCode::InvalidCredentials, "wrong email or password"))
+            Err(Error::api(
+                ErrorCode::InvalidCredentials,
+                "wrong email or password",
+            ))
         }
     }
 }
@@ -50,10 +60,24 @@ pub async fn refresh(state: &AppState, req: RefreshRequest) -> Result<AuthTokens
         expires_at: state.tokens.refresh_expiry(now),
     };
     let presented = hash_refresh_token(&req.refresh_token);
-    let invalid = || Error::api(ErrorCode::InvalidRefreshToken, "refresh token is not valid; sign in again");
-    match state.store.rotate_refresh_token(&presented, next.clone(), now).await? {
+    let invalid = || {
+        Error::api(
+            ErrorCode::InvalidRefreshToken,
+            "refresh token is not valid; sign in again",
+        )
+    };
+    match state
+        .store
+        .rotate_refresh_token(&presented, next.clone(), now)
+        .await?
+    {
         RotateOutcome::Rotated { user_id } => {
-            let user = state.store.user(&user_id).await?.filter(|u| !u.disabled).ok_or_else(invalid)?;
+            let user = state
+                .store
+                .user(&user_id)
+                .await?
+                .filter(|u| !u.disabled)
+                .ok_or_else(invalid)?;
             let (access_token, access_expires_at) =
                 state.tokens.access_token(&user.id, user.role, now)?;
             Ok(AuthTokens {

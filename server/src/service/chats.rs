@@ -17,25 +17,33 @@ use tutorchat_shared::{
 
 use crate::auth::CurrentUser;
 use crate::error::{Error, Result};
+use crate::live::ConnId;
 use crate::rate_limit::retry_after_secs;
 use crate::service::audit;
-use crate::state::AppState;
-use crate::live::ConnId;
 use crate::service::live;
+use crate::state::AppState;
 use crate::store::{
     ChatRecord, ChatRow, InsertOutcome, NewMessage, OnCommit, PageRequest, SendChecks, SendRefusal,
 };
 
 pub async fn list(state: &AppState, me: &CurrentUser) -> Result<ChatList> {
     let rows = state.store.chats_of(&me.id).await?;
-    Ok(ChatList { chats: rows.into_iter().map(|row| summary(state, row)).collect() })
+    Ok(ChatList {
+        chats: rows.into_iter().map(|row| summary(state, row)).collect(),
+    })
 }
 
 pub async fn get(state: &AppState, me: &CurrentUser, chat_id: ChatId) -> Result<ChatSummary> {
     let row = state.store.chat_row(chat_id, &me.id).await?;
     match row {
         Some(row) => Ok(summary(state, row)),
-        None => Err(audit::denied(state, &me.id, chat_target(chat_id), Error::not_participant(chat_id)).await),
+        None => Err(audit::denied(
+            state,
+            &me.id,
+            chat_target(chat_id),
+            Error::not_participant(chat_id),
+        )
+        .await),
     }
 }
 
@@ -51,10 +59,16 @@ pub async fn create(
         (Role::Student, Some(tutor), None) => (me.id.clone(), tutor),
         (Role::Tutor, None, Some(student)) => (student, me.id.clone()),
         (Role::Student, _, _) => {
-            return Err(Error::validation("tutor_id", "a student names the tutor: tutor_id only"))
+            return Err(Error::validation(
+                "tutor_id",
+                "a student names the tutor: tutor_id only",
+            ))
         }
         (Role::Tutor, _, _) => {
-            return Err(Error::validation("student_id", "a tutor names the student: student_id only"))
+            return Err(Error::validation(
+                "student_id",
+                "a tutor names the student: student_id only",
+            ))
         }
         (Role::Admin, _, _) => return Err(Error::forbidden("admins do not take part in chats")),
     };
@@ -66,12 +80,18 @@ pub async fn create(
     if let Err(denial) = gate(state, &req.course_id, &student, &tutor).await {
         return Err(audit::denied(state, &me.id, target, denial).await);
     }
-    let peer = if me.role == Role::Student { &tutor } else { &student };
+    let peer = if me.role == Role::Student {
+        &tutor
+    } else {
+        &student
+    };
     if state.store.is_blocked(peer, &me.id).await? {
         return Err(audit::denied(state, &me.id, target, blocked()).await);
     }
-    let (chat, created) =
-        state.store.find_or_create_chat(&req.course_id, &student, &tutor, Utc::now()).await?;
+    let (chat, created) = state
+        .store
+        .find_or_create_chat(&req.course_id, &student, &tutor, Utc::now())
+        .await?;
     if created {
         state.chats.insert(chat.clone());
         publish_chat_created(state, &chat).await?;
@@ -90,7 +110,10 @@ pub async fn create(
         .chat_row(chat.id, &me.id)
         .await?
         .ok_or_else(|| Error::not_found(format!("chat {}", chat.id)))?;
-    Ok(CreateChatResponse { chat: summary(state, row), created })
+    Ok(CreateChatResponse {
+        chat: summary(state, row),
+        created,
+    })
 }
 
 /// A page of history, with each message's read state.
@@ -104,29 +127,48 @@ pub async fn messages(
     let limit = query.limit.unwrap_or(state.config.page_default);
     let max = state.config.page_max;
     if limit == 0 || limit > max {
-        return Err(Error::validation("limit", format!("limit must be between 1 and {max}")));
+        return Err(Error::validation(
+            "limit",
+            format!("limit must be between 1 and {max}"),
+        ));
     }
     let request = match (query.before_seq, query.after_seq) {
         (None, None) => PageRequest::Latest { limit },
         (Some(seq), None) => PageRequest::Before { seq, limit },
         (None, Some(seq)) => PageRequest::After { seq, limit },
         (Some(_), Some(_)) => {
-            return Err(Error::validation("before_seq", "give before_seq or after_seq, not both"))
+            return Err(Error::validation(
+                "before_seq",
+                "give before_seq or after_seq, not both",
+            ))
         }
     };
     let page = state.store.messages(chat.id, request).await?;
     let read_pointers = state.store.read_pointers(chat.id).await?;
     let pointer_of = |user: &UserId| {
-        read_pointers.iter().find(|p| &p.user_id == user).map_or(0, |p| p.up_to_seq)
+        read_pointers
+            .iter()
+            .find(|p| &p.user_id == user)
+            .map_or(0, |p| p.up_to_seq)
     };
-    let peer = chat.peer_of(&me.id).cloned().unwrap_or_else(|| me.id.clone());
+    let peer = chat
+        .peer_of(&me.id)
+        .cloned()
+        .unwrap_or_else(|| me.id.clone());
     let (mine, theirs) = (pointer_of(&me.id), pointer_of(&peer));
     let messages = page
         .messages
         .into_iter()
         .map(|message| {
-            let recipient_read = if message.sender_id == me.id { theirs } else { mine };
-            MessageView { read: recipient_read >= message.seq, message }
+            let recipient_read = if message.sender_id == me.id {
+                theirs
+            } else {
+                mine
+            };
+            MessageView {
+                read: recipient_read >= message.seq,
+                message,
+            }
         })
         .collect();
     Ok(MessagePage {
@@ -151,17 +193,23 @@ pub async fn send(
     req: SendMessageRequest,
     origin: Option<ConnId>,
 ) -> Result<SendMessageResponse> {
-    let chat = member_chat(state, me, chat_id).await?;
     let with_client_id =
         |e: Error| e.map_api(|api| api.with_client_id(req.client_id.clone()).with_chat(chat_id));
+    let chat = member_chat(state, me, chat_id)
+        .await
+        .map_err(with_client_id)?;
     validate_client_id(&req.client_id).map_err(|e| with_client_id(e.into()))?;
     state
         .rate
         .messages
         .check(&me.id)
         .map_err(|wait| with_client_id(Error::rate_limited(retry_after_secs(wait))))?;
-    validate_message(req.kind, &req.content, &state.limits).map_err(|e| with_client_id(e.into()))?;
-    let recipient = chat.peer_of(&me.id).cloned().unwrap_or_else(|| me.id.clone());
+    validate_message(req.kind, &req.content, &state.limits)
+        .map_err(|e| with_client_id(e.into()))?;
+    let recipient = chat
+        .peer_of(&me.id)
+        .cloned()
+        .unwrap_or_else(|| me.id.clone());
     let checks = SendChecks {
         recipient,
         course: chat.course_id.clone(),
@@ -181,11 +229,17 @@ pub async fn send(
         content: req.content,
         at: Utc::now(),
     };
-    let outcome = state.store.send_message(message, checks, Some(on_commit)).await?;
+    let outcome = state
+        .store
+        .send_message(message, checks, Some(on_commit))
+        .await?;
     match outcome {
         InsertOutcome::Stored(message) => {
             live::typing_stopped(state, chat_id, &me.id);
-            Ok(SendMessageResponse { message, duplicate: false })
+            Ok(SendMessageResponse {
+                message,
+                duplicate: false,
+            })
         }
         InsertOutcome::Duplicate(original) => {
             duplicate_or_conflict(original, chat_id).map_err(with_client_id)
@@ -204,14 +258,20 @@ fn duplicate_or_conflict(
     chat_id: ChatId,
 ) -> Result<SendMessageResponse> {
     if original.chat_id == chat_id {
-        Ok(SendMessageResponse { message: original, duplicate: true })
+        Ok(SendMessageResponse {
+            message: original,
+            duplicate: true,
+        })
     } else {
         Err(client_id_reused())
     }
 }
 
 fn client_id_reused() -> Error {
-    Error::validation("client_id", "this client_id was already used for a message in another chat")
+    Error::validation(
+        "client_id",
+        "this client_id was already used for a message in another chat",
+    )
 }
 
 /// Moves the caller's read pointer forward (never back, never past the last message).
@@ -222,7 +282,10 @@ pub async fn mark_read(
     req: MarkReadRequest,
 ) -> Result<MarkReadResponse> {
     let chat = member_chat(state, me, chat_id).await?;
-    let (read, advanced) = state.store.mark_read(chat.id, &me.id, req.up_to_seq, Utc::now()).await?;
+    let (read, advanced) = state
+        .store
+        .mark_read(chat.id, &me.id, req.up_to_seq, Utc::now())
+        .await?;
     if advanced {
         let frame = ServerFrame::MessageRead {
             chat_id,
@@ -230,14 +293,24 @@ pub async fn mark_read(
             up_to_seq: read.up_to_seq,
             read_at: read.read_at.unwrap_or_else(Utc::now),
         };
-        state.hub.send_to_users(&[&chat.student_id, &chat.tutor_id], &frame);
+        state
+            .hub
+            .send_to_users(&[&chat.student_id, &chat.tutor_id], &frame);
     }
-    Ok(MarkReadResponse { chat_id, read, advanced })
+    Ok(MarkReadResponse {
+        chat_id,
+        read,
+        advanced,
+    })
 }
 
 /// The chat, if the caller is one of its two members. A chat that does not exist gets the
 /// same answer as one the caller is not in, so ids cannot be probed.
-pub async fn member_chat(state: &AppState, me: &CurrentUser, chat_id: ChatId) -> Result<ChatRecord> {
+pub async fn member_chat(
+    state: &AppState,
+    me: &CurrentUser,
+    chat_id: ChatId,
+) -> Result<ChatRecord> {
     let chat = match state.chats.get(chat_id) {
         Some(chat) => Some(chat),
         None => {
@@ -250,12 +323,23 @@ pub async fn member_chat(state: &AppState, me: &CurrentUser, chat_id: ChatId) ->
     };
     match chat {
         Some(chat) if chat.has_member(&me.id) => Ok(chat),
-        _ => Err(audit::denied(state, &me.id, chat_target(chat_id), Error::not_participant(chat_id)).await),
+        _ => Err(audit::denied(
+            state,
+            &me.id,
+            chat_target(chat_id),
+            Error::not_participant(chat_id),
+        )
+        .await),
     }
 }
 
 /// The enrollment gate: the student holds the course and the tutor teaches it.
-pub async fn gate(state: &AppState, course: &CourseId, student: &UserId, tutor: &UserId) -> Result<()> {
+pub async fn gate(
+    state: &AppState,
+    course: &CourseId,
+    student: &UserId,
+    tutor: &UserId,
+) -> Result<()> {
     if !state.store.is_enrolled(student, course).await? {
         return Err(Error::not_enrolled(course));
     }
@@ -266,16 +350,21 @@ pub async fn gate(state: &AppState, course: &CourseId, student: &UserId, tutor: 
 }
 
 fn not_course_tutor(tutor: &UserId, course: &CourseId) -> Error {
-    ApiError::new(ErrorCode::NotCourseTutor, format!("{tutor} does not teach course {course}"))
-        .with_course(course.clone())
-        .into()
+    ApiError::new(
+        ErrorCode::NotCourseTutor,
+        format!("{tutor} does not teach course {course}"),
+    )
+    .with_course(course.clone())
+    .into()
 }
 
 /// Tells every connection of both members about a new chat, each with their own view of it.
 async fn publish_chat_created(state: &AppState, chat: &ChatRecord) -> Result<()> {
     for member in [&chat.student_id, &chat.tutor_id] {
         if let Some(row) = state.store.chat_row(chat.id, member).await? {
-            let frame = ServerFrame::ChatCreated { chat: summary(state, row) };
+            let frame = ServerFrame::ChatCreated {
+                chat: summary(state, row),
+            };
             state.hub.send_to_users(&[member], &frame);
         }
     }

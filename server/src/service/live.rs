@@ -44,9 +44,13 @@ async fn announce(state: &AppState, user: &UserId, online: bool) {
         }
     };
     let frame = if online {
-        ServerFrame::UserOnline { user_id: user.clone() }
+        ServerFrame::UserOnline {
+            user_id: user.clone(),
+        }
     } else {
-        ServerFrame::UserOffline { user_id: user.clone() }
+        ServerFrame::UserOffline {
+            user_id: user.clone(),
+        }
     };
     let peers: Vec<&UserId> = peers.iter().collect();
     state.hub.send_to_users(&peers, &frame);
@@ -81,6 +85,10 @@ pub fn typing_stopped(state: &AppState, chat: ChatId, user: &UserId) {
 }
 
 fn indicate(state: &AppState, chat_id: ChatId, user: &UserId, typing: bool) {
-    let frame = ServerFrame::TypingIndicator { chat_id, user_id: user.clone(), typing };
+    let frame = ServerFrame::TypingIndicator {
+        chat_id,
+        user_id: user.clone(),
+        typing,
+    };
     state.hub.send_to_viewers(chat_id, user, &frame);
 }

@@ -25,10 +25,16 @@ pub async fn students(
     me.require(Role::Tutor)?;
     if let Some(course) = &course {
         if !state.store.teaches(&me.id, course).await? {
-            return Err(Error::api(ErrorCode::NotCourseTutor, format!("you do not teach course {course}")));
+            return Err(Error::api(
+                ErrorCode::NotCourseTutor,
+                format!("you do not teach course {course}"),
+            ));
         }
     }
-    let rows = state.store.students_of_tutor(&me.id, course.as_ref()).await?;
+    let rows = state
+        .store
+        .students_of_tutor(&me.id, course.as_ref())
+        .await?;
     Ok(group(state, rows))
 }
 
@@ -45,7 +51,10 @@ fn group(state: &AppState, rows: Vec<ContactRow>) -> ContactsByCourse {
         };
         match courses.last_mut() {
             Some(last) if last.course.id == row.course.id => last.contacts.push(contact),
-            _ => courses.push(CourseContacts { course: row.course, contacts: vec![contact] }),
+            _ => courses.push(CourseContacts {
+                course: row.course,
+                contacts: vec![contact],
+            }),
         }
     }
     ContactsByCourse { courses }
@@ -67,10 +76,25 @@ pub async fn set_block(
     }
     let changed = state.store.set_block(&me.id, &other, on).await?;
     if changed {
-        let action = if on { AuditAction::UserBlocked } else { AuditAction::UserUnblocked };
-        audit::record(state, action, Some(&me.id), Some(format!("user:{other}")), None, None).await;
+        let action = if on {
+            AuditAction::UserBlocked
+        } else {
+            AuditAction::UserUnblocked
+        };
+        audit::record(
+            state,
+            action,
+            Some(&me.id),
+            Some(format!("user:{other}")),
+            None,
+            None,
+        )
+        .await;
     }
-    Ok(BlockStatus { user_id: other, blocked: on })
+    Ok(BlockStatus {
+        user_id: other,
+        blocked: on,
+    })
 }
 
 async fn related(state: &AppState, me: &CurrentUser, other: &UserId) -> Result<bool> {

@@ -30,7 +30,10 @@ pub async fn apply(
 }
 
 /// The same without a running server (the `import` subcommand and the demo seed).
-pub async fn apply_to_store(store: &dyn Store, batch: ProvisioningBatch) -> Result<ProvisioningReport> {
+pub async fn apply_to_store(
+    store: &dyn Store,
+    batch: ProvisioningBatch,
+) -> Result<ProvisioningReport> {
     validate(&batch)?;
     let report = ProvisioningReport {
         users: batch.users.len(),
@@ -51,8 +54,11 @@ pub async fn apply_to_store(store: &dyn Store, batch: ProvisioningBatch) -> Resu
             password_hash,
         });
     }
-    let provisioning =
-        Provisioning { users, courses: batch.courses, enrollments: batch.enrollments };
+    let provisioning = Provisioning {
+        users,
+        courses: batch.courses,
+        enrollments: batch.enrollments,
+    };
     store
         .provision(provisioning)
         .await?

@@ -25,7 +25,10 @@ pub enum StoreError {
     #[error("commit failed: {0}")]
     Commit(String),
     #[error("migration {version} failed: {source}")]
-    Migration { version: u32, source: rusqlite::Error },
+    Migration {
+        version: u32,
+        source: rusqlite::Error,
+    },
     #[error("database is newer than this server (schema {found}, known {known})")]
     SchemaTooNew { found: u32, known: u32 },
     #[error("stored data is invalid: {0}")]
@@ -78,7 +81,11 @@ pub enum ProvisioningError {
     #[error("{what} {id} does not exist")]
     Missing { what: &'static str, id: String },
     #[error("user {id} is a {actual}, not a {expected}")]
-    WrongRole { id: UserId, expected: &'static str, actual: &'static str },
+    WrongRole {
+        id: UserId,
+        expected: &'static str,
+        actual: &'static str,
+    },
 }
 
 /// A chat between one student and one tutor in one course.

@@ -10,7 +10,11 @@ use super::connection::{Session, WsResult};
 use crate::error::Result;
 use crate::service::{chats, live};
 
-pub(super) async fn dispatch(session: &mut Session, socket: &mut WebSocket, frame: ClientFrame) -> WsResult {
+pub(super) async fn dispatch(
+    session: &mut Session,
+    socket: &mut WebSocket,
+    frame: ClientFrame,
+) -> WsResult {
     let outcome: Result<Option<ServerFrame>> = match frame {
         ClientFrame::Auth { .. } => Ok(Some(ServerFrame::Error(ApiError::new(
             ErrorCode::MalformedFrame,
@@ -22,23 +26,52 @@ pub(super) async fn dispatch(session: &mut Session, socket: &mut WebSocket, fram
             session.viewing.retain(|c| *c != chat_id);
             Ok(None)
         }
-        ClientFrame::SendMessage { chat_id, client_id, content, kind } => {
-            let req = SendMessageRequest { client_id: client_id.clone(), kind, content };
-            chats::send(&session.state, &session.user, chat_id, req, Some(session.conn))
-                .await
-                .map(|sent| Some(ServerFrame::MessageAck { client_id, message: sent.message }))
+        ClientFrame::SendMessage {
+            chat_id,
+            client_id,
+            content,
+            kind,
+        } => {
+            let req = SendMessageRequest {
+                client_id: client_id.clone(),
+                kind,
+                content,
+            };
+            chats::send(
+                &session.state,
+                &session.user,
+                chat_id,
+                req,
+                Some(session.conn),
+            )
+            .await
+            .map(|sent| {
+                Some(ServerFrame::MessageAck {
+                    client_id,
+                    message: sent.message,
+                })
+            })
         }
         ClientFrame::TypingStart { chat_id } => {
-            live::typing(&session.state, &session.user, chat_id, true).await.map(|()| None)
+            live::typing(&session.state, &session.user, chat_id, true)
+                .await
+                .map(|()| None)
         }
         ClientFrame::TypingStop { chat_id } => {
-            live::typing(&session.state, &session.user, chat_id, false).await.map(|()| None)
+            live::typing(&session.state, &session.user, chat_id, false)
+                .await
+                .map(|()| None)
         }
         ClientFrame::MarkRead { chat_id, up_to_seq } => {
             // The `message_read` broadcast reaches this connection too.
-            chats::mark_read(&session.state, &session.user, chat_id, MarkReadRequest { up_to_seq })
-                .await
-                .map(|_| None)
+            chats::mark_read(
+                &session.state,
+                &session.user,
+                chat_id,
+                MarkReadRequest { up_to_seq },
+            )
+            .await
+            .map(|_| None)
         }
         ClientFrame::Sync { cursors } => return super::sync::run(session, socket, cursors).await,
         ClientFrame::Ping => Ok(Some(ServerFrame::Pong)),
@@ -54,12 +87,18 @@ pub(super) async fn dispatch(session: &mut Session, socket: &mut WebSocket, fram
 async fn join(session: &mut Session, chat_id: ChatId) -> Result<ServerFrame> {
     let state = &session.state;
     let chat = chats::member_chat(state, &session.user, chat_id).await?;
-    state.hub.join(chat.id, session.conn, &session.user.id, &session.queue);
+    state
+        .hub
+        .join(chat.id, session.conn, &session.user.id, &session.queue);
     if !session.viewing.contains(&chat.id) {
         session.viewing.push(chat.id);
     }
     let read_pointers = state.store.read_pointers(chat.id).await?;
-    let last_seq = state.store.messages(chat.id, crate::store::PageRequest::Latest { limit: 1 }).await?.last_seq;
+    let last_seq = state
+        .store
+        .messages(chat.id, crate::store::PageRequest::Latest { limit: 1 })
+        .await?
+        .last_seq;
     let online = [&chat.student_id, &chat.tutor_id]
         .into_iter()
         .filter(|u| state.hub.presence.is_online(u))

@@ -69,7 +69,9 @@ pub(super) async fn run(state: AppState, mut socket: WebSocket, user: Option<Cur
     if let Err(e) = session.serve(&mut socket).await {
         tracing::debug!(error = %e, "websocket ended with an error");
     }
-    state.hub.unregister(&session.user.id, session.conn, &session.viewing);
+    state
+        .hub
+        .unregister(&session.user.id, session.conn, &session.viewing);
     live::disconnected(&state, &session.user.id);
 }
 
@@ -106,20 +108,35 @@ async fn authenticate(state: &AppState, socket: &mut WebSocket) -> Option<Curren
 
 /// Sends the error, then closes with a code that says whether refreshing the token helps.
 async fn refuse(socket: &mut WebSocket, error: ApiError) {
-    let code = if error.code == ErrorCode::TokenExpired { CLOSE_TOKEN_EXPIRED } else { CLOSE_POLICY };
+    let code = if error.code == ErrorCode::TokenExpired {
+        CLOSE_TOKEN_EXPIRED
+    } else {
+        CLOSE_POLICY
+    };
     let reason = error.code.as_str();
-    let _ = socket.send(WsMessage::Text(encode(&ServerFrame::Error(error.clone())))).await;
+    let _ = socket
+        .send(WsMessage::Text(encode(&ServerFrame::Error(error.clone()))))
+        .await;
     let _ = close(socket, code, reason).await;
 }
 
 async fn close(socket: &mut WebSocket, code: u16, reason: &str) -> WsResult {
-    let frame = CloseFrame { code, reason: Utf8Bytes::from(reason.to_owned()) };
+    let frame = CloseFrame {
+        code,
+        reason: Utf8Bytes::from(reason.to_owned()),
+    };
     socket.send(WsMessage::Close(Some(frame))).await
 }
 
 impl Session {
     async fn serve(&mut self, socket: &mut WebSocket) -> WsResult {
-        self.send(socket, &ServerFrame::Ready { user_id: self.user.id.clone() }).await?;
+        self.send(
+            socket,
+            &ServerFrame::Ready {
+                user_id: self.user.id.clone(),
+            },
+        )
+        .await?;
         let expiry = tokio::time::sleep(until(self.user.expires_at));
         tokio::pin!(expiry);
         loop {
@@ -188,7 +205,10 @@ impl Session {
     /// Refuses a frame over the connection's rate, telling the client at most once a second.
     async fn rate_limited(&mut self, socket: &mut WebSocket, wait: Duration) -> WsResult {
         let now = tokio::time::Instant::now();
-        if self.rate_error_sent.is_some_and(|at| now.duration_since(at) < Duration::from_secs(1)) {
+        if self
+            .rate_error_sent
+            .is_some_and(|at| now.duration_since(at) < Duration::from_secs(1))
+        {
             return Ok(());
         }
         self.rate_error_sent = Some(now);
@@ -204,7 +224,11 @@ impl Session {
     ) -> WsResult {
         for item in items {
             let frame = match item {
-                Outbound::Message { chat_id, seq, frame } => {
+                Outbound::Message {
+                    chat_id,
+                    seq,
+                    frame,
+                } => {
                     if let Some(sent) = self.synced.get_mut(&chat_id) {
                         if seq <= *sent {
                             continue;
@@ -229,7 +253,8 @@ impl Session {
         if !matches!(error, Error::Api(_)) {
             tracing::error!(error = %error, "websocket request failed");
         }
-        self.send(socket, &ServerFrame::Error(error.to_api_error())).await
+        self.send(socket, &ServerFrame::Error(error.to_api_error()))
+            .await
     }
 }
 

@@ -39,7 +39,11 @@ pub async fn upgrade(
     };
     // Frames over the configured maximum get an error frame and the connection stays; far
     // larger ones are cut off by the protocol layer (close code 1009).
-    let hard_limit = state.config.ws_max_frame_bytes.saturating_mul(4).max(16 * 1024);
+    let hard_limit = state
+        .config
+        .ws_max_frame_bytes
+        .saturating_mul(4)
+        .max(16 * 1024);
     ws.read_buffer_size(state.config.ws_read_buffer_bytes)
         .write_buffer_size(WRITE_BUFFER_BYTES)
         .max_message_size(hard_limit)

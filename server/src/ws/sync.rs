@@ -19,7 +19,11 @@ use crate::store::PageRequest;
 /// Most cursors one sync frame may name.
 const MAX_CURSORS: usize = 10_000;
 
-pub(super) async fn run(session: &mut Session, socket: &mut WebSocket, cursors: Vec<SyncCursor>) -> WsResult {
+pub(super) async fn run(
+    session: &mut Session,
+    socket: &mut WebSocket,
+    cursors: Vec<SyncCursor>,
+) -> WsResult {
     let mut named = HashSet::new();
     for cursor in cursors.into_iter().take(MAX_CURSORS) {
         if !named.insert(cursor.chat_id) {
@@ -37,19 +41,29 @@ pub(super) async fn run(session: &mut Session, socket: &mut WebSocket, cursors: 
     for row in rows.into_iter().filter(|row| !named.contains(&row.chat.id)) {
         let chat_id = row.chat.id;
         session.state.chats.insert(row.chat.clone());
-        let frame = ServerFrame::ChatCreated { chat: chats::summary(&session.state, row) };
+        let frame = ServerFrame::ChatCreated {
+            chat: chats::summary(&session.state, row),
+        };
         session.send(socket, &frame).await?;
         catch_up(session, socket, chat_id, 0).await?;
     }
     session.send(socket, &ServerFrame::SyncComplete).await
 }
 
-async fn catch_up(session: &mut Session, socket: &mut WebSocket, chat_id: ChatId, after_seq: u64) -> WsResult {
+async fn catch_up(
+    session: &mut Session,
+    socket: &mut WebSocket,
+    chat_id: ChatId,
+    after_seq: u64,
+) -> WsResult {
     let limit = session.state.config.sync_batch.max(1);
     let mut after = after_seq;
     loop {
         let store = &session.state.store;
-        let page = match store.messages(chat_id, PageRequest::After { seq: after, limit }).await {
+        let page = match store
+            .messages(chat_id, PageRequest::After { seq: after, limit })
+            .await
+        {
             Ok(page) => page,
             Err(e) => return session.send_error(socket, e.into()).await,
         };
@@ -63,8 +77,12 @@ async fn catch_up(session: &mut Session, socket: &mut WebSocket, chat_id: ChatId
         let sent = session.synced.entry(chat_id).or_insert(0);
         *sent = (*sent).max(after);
         let more = page.has_more_after;
-        let frame =
-            ServerFrame::SyncBatch { chat_id, messages: page.messages, read_pointers, more };
+        let frame = ServerFrame::SyncBatch {
+            chat_id,
+            messages: page.messages,
+            read_pointers,
+            more,
+        };
         session.send(socket, &frame).await?;
         if !more {
             return Ok(());

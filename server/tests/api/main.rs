@@ -2,6 +2,8 @@
 //! real HTTP on 127.0.0.1 port 0. Each module covers one area:
 //!
 //! - `testing`: the harness (a server on a temp dir with the demo school, an HTTP client).
+//! - `process`: the real server binary as a child process.
+//! - `wsclient`: a WebSocket client that reads frames with a deadline.
 //! - `auth`: login, refresh rotation and reuse, logout, forged/expired/wrong-role tokens.
 //! - `gate`: the course-enrollment gate on opening chats and sending.
 //! - `access`: participant-only access to chats, messages and lists (IDOR cases).
@@ -9,10 +11,13 @@
 //! - `blocking`: blocks stop messages to the blocker.
 //! - `admin`: provisioning, import all-or-nothing, the audit log.
 //! - `validation`: bad input answers 422 with the field, and stores nothing.
+//! - `realtime`: the WebSocket: delivery, sync, presence, typing, receipts, bad frames.
 //! - `lifecycle`: restart on the same data directory, the real binary, TLS, OpenAPI.
 //! - `store`: the `Store` conformance suite, run against every backend.
 
+mod process;
 mod testing;
+mod wsclient;
 
 mod access;
 mod admin;
@@ -21,5 +26,6 @@ mod blocking;
 mod gate;
 mod history;
 mod lifecycle;
+mod realtime;
 mod store;
 mod validation;

@@ -50,12 +50,19 @@ impl Reply {
 
     /// The error code of an error body.
     pub fn code(&self) -> &str {
-        self.body["code"].as_str().unwrap_or_else(|| panic!("no error code in {}", self.body))
+        self.body["code"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no error code in {}", self.body))
     }
 
     #[track_caller]
     pub fn assert_ok(&self) -> &Self {
-        assert!(self.status.is_success(), "expected success, got {} {}", self.status, self.body);
+        assert!(
+            self.status.is_success(),
+            "expected success, got {} {}",
+            self.status,
+            self.body
+        );
         self
     }
 
@@ -111,9 +118,28 @@ impl TestServer {
     pub async fn start_with(extra: &[&str]) -> TestServer {
         let dir = tempfile::tempdir().expect("temp dir");
         let extra: Vec<String> = extra.iter().map(|s| (*s).to_owned()).collect();
-        let server = Server::start(config(dir.path(), &extra)).await.expect("server starts");
+        let server = Server::start(config(dir.path(), &extra))
+            .await
+            .expect("server starts");
         let base = server.base_url();
-        TestServer { server: Some(server), dir, base, http: reqwest::Client::new(), extra }
+        TestServer {
+            server: Some(server),
+            dir,
+            base,
+            http: reqwest::Client::new(),
+            extra,
+        }
+    }
+
+    /// A client for a server running elsewhere (a child process); `server` stays `None`.
+    pub fn attach(base: &str) -> TestServer {
+        TestServer {
+            server: None,
+            dir: tempfile::tempdir().expect("temp dir"),
+            base: base.to_owned(),
+            http: reqwest::Client::new(),
+            extra: Vec::new(),
+        }
     }
 
     /// Stops the server gracefully and starts a new one on the same data directory.
@@ -121,8 +147,9 @@ impl TestServer {
         if let Some(server) = self.server.take() {
             server.shutdown().await.expect("graceful shutdown");
         }
-        let server =
-            Server::start(config(self.dir.path(), &self.extra)).await.expect("server restarts");
+        let server = Server::start(config(self.dir.path(), &self.extra))
+            .await
+            .expect("server restarts");
         self.base = server.base_url();
         self.server = Some(server);
     }
@@ -155,7 +182,11 @@ impl TestServer {
             serde_json::from_slice(&bytes)
                 .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()))
         };
-        Reply { status, headers, body }
+        Reply {
+            status,
+            headers,
+            body,
+        }
     }
 
     pub async fn get(&self, token: &str, path: &str) -> Reply {
@@ -163,11 +194,13 @@ impl TestServer {
     }
 
     pub async fn post(&self, token: &str, path: &str, body: Value) -> Reply {
-        self.request(Method::POST, path, Some(token), Some(body)).await
+        self.request(Method::POST, path, Some(token), Some(body))
+            .await
     }
 
     pub async fn put(&self, token: &str, path: &str, body: Value) -> Reply {
-        self.request(Method::PUT, path, Some(token), Some(body)).await
+        self.request(Method::PUT, path, Some(token), Some(body))
+            .await
     }
 
     pub async fn delete(&self, token: &str, path: &str) -> Reply {

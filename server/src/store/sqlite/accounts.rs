@@ -42,18 +42,29 @@ pub(super) fn user_count(c: &Connection) -> Result<u64> {
 
 pub(super) fn user(c: &Connection, id: &UserId) -> Result<Option<UserRecord>> {
     let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE id = ?1");
-    Ok(c.prepare_cached(&sql)?.query_row([id.as_str()], user_from_row).optional()?)
+    Ok(c.prepare_cached(&sql)?
+        .query_row([id.as_str()], user_from_row)
+        .optional()?)
 }
 
 pub(super) fn user_by_email(c: &Connection, email: &str) -> Result<Option<UserRecord>> {
     let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE email = ?1");
-    Ok(c.prepare_cached(&sql)?.query_row([email], user_from_row).optional()?)
+    Ok(c.prepare_cached(&sql)?
+        .query_row([email], user_from_row)
+        .optional()?)
 }
 
 pub(super) fn course(c: &Connection, id: &CourseId) -> Result<Option<CourseRef>> {
-    Ok(c.prepare_cached("SELECT id, title FROM courses WHERE id = ?1")?
-        .query_row([id.as_str()], |r| Ok(CourseRef { id: CourseId(r.get(0)?), title: r.get(1)? }))
-        .optional()?)
+    Ok(
+        c.prepare_cached("SELECT id, title FROM courses WHERE id = ?1")?
+            .query_row([id.as_str()], |r| {
+                Ok(CourseRef {
+                    id: CourseId(r.get(0)?),
+                    title: r.get(1)?,
+                })
+            })
+            .optional()?,
+    )
 }
 
 /// Applies a batch inside the caller's transaction; a refusal leaves partial changes that the
@@ -82,7 +93,14 @@ pub(super) fn provision(
                 password_hash = coalesce(excluded.password_hash, users.password_hash),
                 updated_at = excluded.updated_at",
         )?
-        .execute(params![u.id.as_str(), u.email, u.name, u.role.as_str(), u.password_hash, now])?;
+        .execute(params![
+            u.id.as_str(),
+            u.email,
+            u.name,
+            u.role.as_str(),
+            u.password_hash,
+            now
+        ])?;
     }
     for course in &batch.courses {
         c.prepare_cached(
@@ -138,7 +156,10 @@ fn expect_role(
     what: &'static str,
 ) -> Result<std::result::Result<(), ProvisioningError>> {
     Ok(match user(c, id)? {
-        None => Err(ProvisioningError::Missing { what, id: id.0.clone() }),
+        None => Err(ProvisioningError::Missing {
+            what,
+            id: id.0.clone(),
+        }),
         Some(u) if u.role != expected => Err(ProvisioningError::WrongRole {
             id: id.clone(),
             expected: expected.as_str(),
@@ -157,13 +178,18 @@ pub(super) fn is_enrolled(c: &Connection, student: &UserId, course: &CourseId) -
 }
 
 pub(super) fn teaches(c: &Connection, tutor: &UserId, course: &CourseId) -> Result<bool> {
-    Ok(c.prepare_cached("SELECT 1 FROM course_tutors WHERE course_id = ?1 AND tutor_id = ?2")?
-        .exists([course.as_str(), tutor.as_str()])?)
+    Ok(
+        c.prepare_cached("SELECT 1 FROM course_tutors WHERE course_id = ?1 AND tutor_id = ?2")?
+            .exists([course.as_str(), tutor.as_str()])?,
+    )
 }
 
 fn contact_from_row(r: &Row<'_>) -> rusqlite::Result<ContactRow> {
     Ok(ContactRow {
-        course: CourseRef { id: CourseId(r.get(0)?), title: r.get(1)? },
+        course: CourseRef {
+            id: CourseId(r.get(0)?),
+            title: r.get(1)?,
+        },
         person: PersonRow {
             id: UserId(r.get(2)?),
             name: r.get(3)?,
@@ -205,8 +231,10 @@ pub(super) fn students_of_tutor(
          WHERE ct.tutor_id = ?1 AND (?2 IS NULL OR ct.course_id = ?2)
          ORDER BY co.title, co.id, u.name, u.id",
     )?;
-    let rows =
-        stmt.query_map(params![tutor.as_str(), course.map(CourseId::as_str)], contact_from_row)?;
+    let rows = stmt.query_map(
+        params![tutor.as_str(), course.map(CourseId::as_str)],
+        contact_from_row,
+    )?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
@@ -230,8 +258,10 @@ pub(super) fn set_block(
 }
 
 pub(super) fn is_blocked(c: &Connection, blocker: &UserId, blocked: &UserId) -> Result<bool> {
-    Ok(c.prepare_cached("SELECT 1 FROM blocks WHERE blocker_id = ?1 AND blocked_id = ?2")?
-        .exists([blocker.as_str(), blocked.as_str()])?)
+    Ok(
+        c.prepare_cached("SELECT 1 FROM blocks WHERE blocker_id = ?1 AND blocked_id = ?2")?
+            .exists([blocker.as_str(), blocked.as_str()])?,
+    )
 }
 
 pub(super) fn insert_refresh(c: &Connection, t: &RefreshRecord) -> Result<()> {
@@ -261,14 +291,18 @@ pub(super) fn rotate_refresh(
             "SELECT user_id, family_id, expires_at, used_at, revoked_at
              FROM refresh_tokens WHERE token_hash = ?1",
         )?
-        .query_row([presented], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))
+        .query_row([presented], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+        })
         .optional()?;
     let Some((user_id, family_id, expires_at, used_at, revoked_at)) = found else {
         return Ok(RotateOutcome::Invalid);
     };
     if used_at.is_some() || revoked_at.is_some() {
         revoke_family_id(c, &family_id, now)?;
-        return Ok(RotateOutcome::Reused { user_id: UserId(user_id) });
+        return Ok(RotateOutcome::Reused {
+            user_id: UserId(user_id),
+        });
     }
     if expires_at <= to_ms(now) {
         return Ok(RotateOutcome::Invalid);
@@ -278,7 +312,9 @@ pub(super) fn rotate_refresh(
     next.family_id = family_id;
     next.user_id = UserId(user_id.clone());
     insert_refresh(c, &next)?;
-    Ok(RotateOutcome::Rotated { user_id: UserId(user_id) })
+    Ok(RotateOutcome::Rotated {
+        user_id: UserId(user_id),
+    })
 }
 
 pub(super) fn revoke_family(
@@ -290,7 +326,9 @@ pub(super) fn revoke_family(
         .prepare_cached("SELECT user_id, family_id FROM refresh_tokens WHERE token_hash = ?1")?
         .query_row([token_hash], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()?;
-    let Some((user_id, family_id)) = found else { return Ok(None) };
+    let Some((user_id, family_id)) = found else {
+        return Ok(None);
+    };
     revoke_family_id(c, &family_id, now)?;
     Ok(Some(UserId(user_id)))
 }
@@ -330,25 +368,28 @@ pub(super) fn audit_entries(
          WHERE (?1 IS NULL OR id < ?1) AND (?2 IS NULL OR action = ?2)
          ORDER BY id DESC LIMIT ?3",
     )?;
-    let rows = stmt.query_map(params![before_id, action.map(AuditAction::as_str), limit], |r| {
-        let action: String = r.get(2)?;
-        let action = AuditAction::parse(&action).ok_or_else(|| {
-            rusqlite::Error::FromSqlConversionFailure(
-                2,
-                rusqlite::types::Type::Text,
-                format!("unknown audit action {action:?}").into(),
-            )
-        })?;
-        Ok(AuditEntry {
-            id: r.get(0)?,
-            at: from_ms(r.get(1)?),
-            action,
-            actor_id: r.get::<_, Option<String>>(3)?.map(UserId),
-            target: r.get(4)?,
-            detail: r.get(5)?,
-            ip: r.get(6)?,
-        })
-    })?;
+    let rows = stmt.query_map(
+        params![before_id, action.map(AuditAction::as_str), limit],
+        |r| {
+            let action: String = r.get(2)?;
+            let action = AuditAction::parse(&action).ok_or_else(|| {
+                rusqlite::Error::FromSqlConversionFailure(
+                    2,
+                    rusqlite::types::Type::Text,
+                    format!("unknown audit action {action:?}").into(),
+                )
+            })?;
+            Ok(AuditEntry {
+                id: r.get(0)?,
+                at: from_ms(r.get(1)?),
+                action,
+                actor_id: r.get::<_, Option<String>>(3)?.map(UserId),
+                target: r.get(4)?,
+                detail: r.get(5)?,
+                ip: r.get(6)?,
+            })
+        },
+    )?;
     let entries = rows.collect::<rusqlite::Result<Vec<_>>>()?;
     Ok(entries)
 }

@@ -52,7 +52,9 @@ fn message_at(r: &Row<'_>, at: usize) -> rusqlite::Result<Message> {
 
 pub(super) fn chat(c: &Connection, id: ChatId) -> Result<Option<ChatRecord>> {
     let sql = format!("SELECT {CHAT_COLUMNS} FROM chats WHERE id = ?1");
-    Ok(c.prepare_cached(&sql)?.query_row([id.0], chat_from_row).optional()?)
+    Ok(c.prepare_cached(&sql)?
+        .query_row([id.0], chat_from_row)
+        .optional()?)
 }
 
 pub(super) fn find_or_create(
@@ -66,7 +68,11 @@ pub(super) fn find_or_create(
         "SELECT {CHAT_COLUMNS} FROM chats WHERE course_id = ?1 AND student_id = ?2 AND tutor_id = ?3"
     );
     let key = [course.as_str(), student.as_str(), tutor.as_str()];
-    if let Some(existing) = c.prepare_cached(&sql)?.query_row(key, chat_from_row).optional()? {
+    if let Some(existing) = c
+        .prepare_cached(&sql)?
+        .query_row(key, chat_from_row)
+        .optional()?
+    {
         return Ok((existing, false));
     }
     let now = to_ms(at);
@@ -74,9 +80,15 @@ pub(super) fn find_or_create(
         "INSERT INTO chats (course_id, student_id, tutor_id, created_at, last_activity_at)
          VALUES (?1, ?2, ?3, ?4, ?4)",
     )?
-    .execute(params![course.as_str(), student.as_str(), tutor.as_str(), now])?;
+    .execute(params![
+        course.as_str(),
+        student.as_str(),
+        tutor.as_str(),
+        now
+    ])?;
     let id = ChatId(c.last_insert_rowid());
-    let mut member = c.prepare_cached("INSERT INTO chat_members (chat_id, user_id) VALUES (?1, ?2)")?;
+    let mut member =
+        c.prepare_cached("INSERT INTO chat_members (chat_id, user_id) VALUES (?1, ?2)")?;
     member.execute(params![id.0, student.as_str()])?;
     member.execute(params![id.0, tutor.as_str()])?;
     let record = ChatRecord {
@@ -105,19 +117,25 @@ pub(super) fn rows(c: &Connection, viewer: &UserId, only: Option<ChatId>) -> Res
          LEFT JOIN messages m ON m.chat_id = ch.id AND m.seq = ch.last_seq
          WHERE me.user_id = ?1 AND (?2 IS NULL OR ch.id = ?2)
          ORDER BY ch.last_activity_at DESC, ch.id DESC",
-        MESSAGE_COLUMNS.split(", ").map(|col| format!("m.{col}")).collect::<Vec<_>>().join(", ")
+        MESSAGE_COLUMNS
+            .split(", ")
+            .map(|col| format!("m.{col}"))
+            .collect::<Vec<_>>()
+            .join(", ")
     );
     let mut stmt = c.prepare_cached(&sql)?;
     let rows = stmt.query_map(params![viewer.as_str(), only.map(|id| id.0)], |r| {
-        let last_message =
-            if r.get_ref(13)?.data_type() == rusqlite::types::Type::Null {
-                None
-            } else {
-                Some(message_at(r, 13)?)
-            };
+        let last_message = if r.get_ref(13)?.data_type() == rusqlite::types::Type::Null {
+            None
+        } else {
+            Some(message_at(r, 13)?)
+        };
         Ok(ChatRow {
             chat: chat_from_row(r)?,
-            course: CourseRef { id: CourseId(r.get(1)?), title: r.get(5)? },
+            course: CourseRef {
+                id: CourseId(r.get(1)?),
+                title: r.get(5)?,
+            },
             peer: PersonRow {
                 id: UserId(r.get(6)?),
                 name: r.get(7)?,
@@ -138,7 +156,8 @@ pub(super) fn message_by_client_id(
     sender: &UserId,
     client_id: &ClientId,
 ) -> Result<Option<Message>> {
-    let sql = format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE sender_id = ?1 AND client_id = ?2");
+    let sql =
+        format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE sender_id = ?1 AND client_id = ?2");
     Ok(c.prepare_cached(&sql)?
         .query_row([sender.as_str(), client_id.as_str()], |r| message_at(r, 0))
         .optional()?)
@@ -174,13 +193,17 @@ pub(super) fn insert_message(c: &Connection, m: &NewMessage) -> Result<InsertOut
 
 /// The outcome for a `(sender, client_id)` that is already stored, if it is.
 fn duplicate(c: &Connection, m: &NewMessage) -> Result<Option<InsertOutcome>> {
-    Ok(message_by_client_id(c, &m.sender_id, &m.client_id)?.map(|original| {
-        if original.chat_id == m.chat_id {
-            InsertOutcome::Duplicate(original)
-        } else {
-            InsertOutcome::ClientIdReused { chat_id: original.chat_id }
-        }
-    }))
+    Ok(
+        message_by_client_id(c, &m.sender_id, &m.client_id)?.map(|original| {
+            if original.chat_id == m.chat_id {
+                InsertOutcome::Duplicate(original)
+            } else {
+                InsertOutcome::ClientIdReused {
+                    chat_id: original.chat_id,
+                }
+            }
+        }),
+    )
 }
 
 fn store_new(c: &Connection, m: &NewMessage) -> Result<InsertOutcome> {
@@ -236,12 +259,18 @@ pub(super) fn page(c: &Connection, chat: ChatId, request: PageRequest) -> Result
     let last_seq = to_u64(last_seq);
     let (sql_tail, bound, limit, descending) = match request {
         PageRequest::Latest { limit } => ("ORDER BY seq DESC LIMIT ?3", i64::MAX, limit, true),
-        PageRequest::Before { seq, limit } => {
-            ("AND seq < ?2 ORDER BY seq DESC LIMIT ?3", to_i64(seq), limit, true)
-        }
-        PageRequest::After { seq, limit } => {
-            ("AND seq > ?2 ORDER BY seq ASC LIMIT ?3", to_i64(seq), limit, false)
-        }
+        PageRequest::Before { seq, limit } => (
+            "AND seq < ?2 ORDER BY seq DESC LIMIT ?3",
+            to_i64(seq),
+            limit,
+            true,
+        ),
+        PageRequest::After { seq, limit } => (
+            "AND seq > ?2 ORDER BY seq ASC LIMIT ?3",
+            to_i64(seq),
+            limit,
+            false,
+        ),
     };
     let sql = format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE chat_id = ?1 {sql_tail}");
     let mut stmt = tx.prepare_cached(&sql)?;
@@ -251,8 +280,10 @@ pub(super) fn page(c: &Connection, chat: ChatId, request: PageRequest) -> Result
         stmt.query_map(params![chat.0, bound, fetch], |r| message_at(r, 0))?
             .collect::<rusqlite::Result<Vec<_>>>()?
     } else {
-        stmt.query_map(params![chat.0, rusqlite::types::Null, fetch], |r| message_at(r, 0))?
-            .collect::<rusqlite::Result<Vec<_>>>()?
+        stmt.query_map(params![chat.0, rusqlite::types::Null, fetch], |r| {
+            message_at(r, 0)
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?
     };
     drop(stmt);
     tx.finish()?;
@@ -266,12 +297,20 @@ pub(super) fn page(c: &Connection, chat: ChatId, request: PageRequest) -> Result
     let last = messages.last().map(|m| m.seq);
     let (has_more_before, has_more_after) = match request {
         PageRequest::Latest { .. } => (overflow, false),
-        PageRequest::Before { seq, .. } => {
-            (overflow, last.map_or(seq.saturating_sub(1), |l| l) < last_seq)
+        PageRequest::Before { seq, .. } => (
+            overflow,
+            last.map_or(seq.saturating_sub(1), |l| l) < last_seq,
+        ),
+        PageRequest::After { seq, .. } => {
+            (first.map_or(seq, |f| f.saturating_sub(1)) > 0, overflow)
         }
-        PageRequest::After { seq, .. } => (first.map_or(seq, |f| f.saturating_sub(1)) > 0, overflow),
     };
-    Ok(Page { messages, has_more_before, has_more_after, last_seq })
+    Ok(Page {
+        messages,
+        has_more_before,
+        has_more_after,
+        last_seq,
+    })
 }
 
 pub(super) fn read_pointers(c: &Connection, chat: ChatId) -> Result<Vec<ReadPointer>> {
@@ -305,9 +344,16 @@ pub(super) fn mark_read(
         )?
         .execute(params![chat.0, user.as_str(), to_i64(up_to_seq), to_ms(at)])?;
     let (seq, read_at): (i64, Option<i64>) = c
-        .prepare_cached("SELECT read_seq, read_at FROM chat_members WHERE chat_id = ?1 AND user_id = ?2")?
-        .query_row(params![chat.0, user.as_str()], |r| Ok((r.get(0)?, r.get(1)?)))?;
-    let pointer =
-        ReadPointer { user_id: user.clone(), up_to_seq: to_u64(seq), read_at: read_at.map(from_ms) };
+        .prepare_cached(
+            "SELECT read_seq, read_at FROM chat_members WHERE chat_id = ?1 AND user_id = ?2",
+        )?
+        .query_row(params![chat.0, user.as_str()], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })?;
+    let pointer = ReadPointer {
+        user_id: user.clone(),
+        up_to_seq: to_u64(seq),
+        read_at: read_at.map(from_ms),
+    };
     Ok((pointer, moved > 0))
 }

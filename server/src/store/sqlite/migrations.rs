@@ -15,7 +15,10 @@ pub(super) fn run(conn: &Connection) -> Result<()> {
     let current: u32 = conn.pragma_query_value(None, "user_version", |row| row.get(0))?;
     let known = MIGRATIONS.last().map_or(0, |(v, _)| *v);
     if current > known {
-        return Err(StoreError::SchemaTooNew { found: current, known });
+        return Err(StoreError::SchemaTooNew {
+            found: current,
+            known,
+        });
     }
     for &(version, sql) in MIGRATIONS.iter().filter(|(v, _)| *v > current) {
         let apply = || -> rusqlite::Result<()> {

@@ -89,8 +89,12 @@ impl SqliteStore {
         T: Send + 'static,
         F: FnOnce(&Connection) -> Result<T> + Send + 'static,
     {
-        let _permit =
-            self.inner.reader_permits.acquire().await.map_err(|_| StoreError::WriterGone)?;
+        let _permit = self
+            .inner
+            .reader_permits
+            .acquire()
+            .await
+            .map_err(|_| StoreError::WriterGone)?;
         let inner = self.inner.clone();
         tokio::task::spawn_blocking(move || {
             let conn = lock(&inner.readers).pop().ok_or(StoreError::WriterGone)?;
@@ -113,7 +117,9 @@ impl SqliteStore {
 
 fn lock(readers: &Mutex<Vec<Connection>>) -> std::sync::MutexGuard<'_, Vec<Connection>> {
     // A panic while holding this lock cannot leave the Vec half-changed.
-    readers.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    readers
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 fn configure(conn: &Connection) -> Result<()> {
@@ -181,17 +187,20 @@ impl Store for SqliteStore {
 
     async fn is_enrolled(&self, student: &UserId, course: &CourseId) -> Result<bool> {
         let (student, course) = (student.clone(), course.clone());
-        self.read(move |c| accounts::is_enrolled(c, &student, &course)).await
+        self.read(move |c| accounts::is_enrolled(c, &student, &course))
+            .await
     }
 
     async fn teaches(&self, tutor: &UserId, course: &CourseId) -> Result<bool> {
         let (tutor, course) = (tutor.clone(), course.clone());
-        self.read(move |c| accounts::teaches(c, &tutor, &course)).await
+        self.read(move |c| accounts::teaches(c, &tutor, &course))
+            .await
     }
 
     async fn tutors_of_student(&self, student: &UserId) -> Result<Vec<ContactRow>> {
         let student = student.clone();
-        self.read(move |c| accounts::tutors_of_student(c, &student)).await
+        self.read(move |c| accounts::tutors_of_student(c, &student))
+            .await
     }
 
     async fn students_of_tutor(
@@ -200,7 +209,8 @@ impl Store for SqliteStore {
         course: Option<&CourseId>,
     ) -> Result<Vec<ContactRow>> {
         let (tutor, course) = (tutor.clone(), course.cloned());
-        self.read(move |c| accounts::students_of_tutor(c, &tutor, course.as_ref())).await
+        self.read(move |c| accounts::students_of_tutor(c, &tutor, course.as_ref()))
+            .await
     }
 
     async fn find_or_create_chat(
@@ -211,7 +221,8 @@ impl Store for SqliteStore {
         at: DateTime<Utc>,
     ) -> Result<(ChatRecord, bool)> {
         let (course, student, tutor) = (course.clone(), student.clone(), tutor.clone());
-        self.write(move |c| chats::find_or_create(c, &course, &student, &tutor, at)).await
+        self.write(move |c| chats::find_or_create(c, &course, &student, &tutor, at))
+            .await
     }
 
     async fn chat(&self, id: ChatId) -> Result<Option<ChatRecord>> {
@@ -225,11 +236,13 @@ impl Store for SqliteStore {
 
     async fn chat_row(&self, id: ChatId, viewer: &UserId) -> Result<Option<ChatRow>> {
         let viewer = viewer.clone();
-        self.read(move |c| Ok(chats::rows(c, &viewer, Some(id))?.pop())).await
+        self.read(move |c| Ok(chats::rows(c, &viewer, Some(id))?.pop()))
+            .await
     }
 
     async fn insert_message(&self, message: NewMessage) -> Result<InsertOutcome> {
-        self.write(move |c| chats::insert_message(c, &message)).await
+        self.write(move |c| chats::insert_message(c, &message))
+            .await
     }
 
     async fn send_message(
@@ -253,7 +266,8 @@ impl Store for SqliteStore {
         client_id: &ClientId,
     ) -> Result<Option<Message>> {
         let (sender, client_id) = (sender.clone(), client_id.clone());
-        self.read(move |c| chats::message_by_client_id(c, &sender, &client_id)).await
+        self.read(move |c| chats::message_by_client_id(c, &sender, &client_id))
+            .await
     }
 
     async fn messages(&self, chat: ChatId, page: PageRequest) -> Result<Page> {
@@ -272,21 +286,25 @@ impl Store for SqliteStore {
         at: DateTime<Utc>,
     ) -> Result<(ReadPointer, bool)> {
         let user = user.clone();
-        self.write(move |c| chats::mark_read(c, chat, &user, up_to_seq, at)).await
+        self.write(move |c| chats::mark_read(c, chat, &user, up_to_seq, at))
+            .await
     }
 
     async fn set_block(&self, blocker: &UserId, blocked: &UserId, on: bool) -> Result<bool> {
         let (blocker, blocked) = (blocker.clone(), blocked.clone());
-        self.write(move |c| accounts::set_block(c, &blocker, &blocked, on, Utc::now())).await
+        self.write(move |c| accounts::set_block(c, &blocker, &blocked, on, Utc::now()))
+            .await
     }
 
     async fn is_blocked(&self, blocker: &UserId, blocked: &UserId) -> Result<bool> {
         let (blocker, blocked) = (blocker.clone(), blocked.clone());
-        self.read(move |c| accounts::is_blocked(c, &blocker, &blocked)).await
+        self.read(move |c| accounts::is_blocked(c, &blocker, &blocked))
+            .await
     }
 
     async fn insert_refresh_token(&self, token: RefreshRecord) -> Result<()> {
-        self.write(move |c| accounts::insert_refresh(c, &token)).await
+        self.write(move |c| accounts::insert_refresh(c, &token))
+            .await
     }
 
     async fn rotate_refresh_token(
@@ -296,7 +314,8 @@ impl Store for SqliteStore {
         now: DateTime<Utc>,
     ) -> Result<RotateOutcome> {
         let presented = presented_hash.to_owned();
-        self.write(move |c| accounts::rotate_refresh(c, &presented, next, now)).await
+        self.write(move |c| accounts::rotate_refresh(c, &presented, next, now))
+            .await
     }
 
     async fn revoke_refresh_family(
@@ -305,11 +324,13 @@ impl Store for SqliteStore {
         now: DateTime<Utc>,
     ) -> Result<Option<UserId>> {
         let hash = token_hash.to_owned();
-        self.write(move |c| accounts::revoke_family(c, &hash, now)).await
+        self.write(move |c| accounts::revoke_family(c, &hash, now))
+            .await
     }
 
     async fn append_audit(&self, entry: AuditRecord, at: DateTime<Utc>) -> Result<()> {
-        self.write(move |c| accounts::append_audit(c, &entry, at)).await
+        self.write(move |c| accounts::append_audit(c, &entry, at))
+            .await
     }
 
     async fn audit_entries(
@@ -318,6 +339,7 @@ impl Store for SqliteStore {
         action: Option<AuditAction>,
         limit: u32,
     ) -> Result<Vec<AuditEntry>> {
-        self.read(move |c| accounts::audit_entries(c, before_id, action, limit)).await
+        self.read(move |c| accounts::audit_entries(c, before_id, action, limit))
+            .await
     }
 }

@@ -74,7 +74,10 @@ impl Writer {
             });
             (ok, complete)
         });
-        self.jobs.send(job).await.map_err(|_| StoreError::WriterGone)?;
+        self.jobs
+            .send(job)
+            .await
+            .map_err(|_| StoreError::WriterGone)?;
         rx.await.map_err(|_| StoreError::WriterGone)?
     }
 }
@@ -122,10 +125,16 @@ fn run_in_savepoint(conn: &Connection, job: Job) -> Completion {
     if let Err(e) = conn.execute_batch("SAVEPOINT job") {
         // Without a savepoint a failing job could not be undone alone: refuse to run it.
         let message = e.to_string();
-        return Box::new(move |_| tracing::error!(error = %message, "savepoint failed; job dropped"));
+        return Box::new(
+            move |_| tracing::error!(error = %message, "savepoint failed; job dropped"),
+        );
     }
     let (ok, complete) = job(conn);
-    let end = if ok { "RELEASE job" } else { "ROLLBACK TO job; RELEASE job" };
+    let end = if ok {
+        "RELEASE job"
+    } else {
+        "ROLLBACK TO job; RELEASE job"
+    };
     if let Err(e) = conn.execute_batch(end) {
         tracing::error!(error = %e, "ending a savepoint failed");
     }
