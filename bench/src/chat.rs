@@ -1,0 +1,265 @@
+//! The chat workload: N chats × 2 users × D devices; device 0 of each user sends, every
+//! device receives. Each message carries its send time, so a receiver measures delivery
+//! latency and the sender measures ack latency (stored durably, then acknowledged).
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use clap::Args;
+use futures_util::stream::{SplitSink, SplitStream};
+use futures_util::{SinkExt, StreamExt};
+use tokio::sync::watch;
+use tokio_tungstenite::tungstenite::Message;
+use tutorchat_shared::ws::ServerFrame;
+
+use crate::conn::{Connector, Socket};
+use crate::setup::{self, Server};
+use crate::stats::{mib, Latency};
+use crate::Target;
+
+#[derive(Debug, Clone, Args)]
+pub struct ChatArgs {
+    /// Chats (each between its own student and tutor).
+    #[arg(long, default_value_t = 1000)]
+    pub chats: usize,
+    /// Devices per user.
+    #[arg(long, default_value_t = 2)]
+    pub devices: usize,
+    /// Target messages per second, over all chats.
+    #[arg(long, default_value_t = 12_000)]
+    pub rate: u32,
+    /// Measured seconds.
+    #[arg(long, default_value_t = 20)]
+    pub seconds: u64,
+    /// Seconds of load before measuring.
+    #[arg(long, default_value_t = 3)]
+    pub warmup: u64,
+}
+
+/// The measured window, in microseconds since the run's epoch: messages sent inside it count.
+#[derive(Debug)]
+struct Window {
+    from: AtomicU64,
+    to: AtomicU64,
+}
+
+impl Window {
+    fn contains(&self, at: u64) -> bool {
+        at >= self.from.load(Ordering::Relaxed) && at < self.to.load(Ordering::Relaxed)
+    }
+}
+
+/// What one socket's reader saw of messages sent inside the measured window.
+#[derive(Debug, Default)]
+struct Seen {
+    delivered: u64,
+    acked: u64,
+    errors: HashMap<String, u64>,
+    delivery: Latency,
+    ack: Latency,
+}
+
+pub async fn run(target: &Target, args: ChatArgs) -> anyhow::Result<()> {
+    let server = Server::start(target, &[]).await?;
+    println!("server {} (pid {})", server.base, server.pid);
+    let chats = setup::provision(&server.base, args.chats, 0).await?;
+    let sockets = chats.len() * 2 * args.devices;
+    let rss_before = setup::rss_bytes(server.pid).unwrap_or(0);
+    let connector =
+        Connector::new(&server.base, sockets, target.sources, target.connect_concurrency)?;
+
+    let epoch = Instant::now();
+    let window = Arc::new(Window { from: AtomicU64::new(u64::MAX), to: AtomicU64::new(u64::MAX) });
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let started = Instant::now();
+    let mut readers = tokio::task::JoinSet::new();
+    let mut pacers = Vec::new();
+    let mut opening = tokio::task::JoinSet::new();
+    for (index, chat) in chats.iter().enumerate() {
+        for (u, (user, role)) in [(&chat.student, "student"), (&chat.tutor, "tutor")].into_iter().enumerate() {
+            let token = setup::token(user, role);
+            for device in 0..args.devices {
+                let n = (index * 2 + u) * args.devices + device;
+                let (connector, token) = (connector.clone(), token.clone());
+                opening.spawn(async move {
+                    connector.connect(n, &token).await.map(|s| (index, u, device, s))
+                });
+            }
+        }
+    }
+    let mut senders: Vec<[Option<SplitSink<Socket, Message>>; 2]> =
+        (0..chats.len()).map(|_| [None, None]).collect();
+    while let Some(opened) = opening.join_next().await {
+        let (index, u, device, socket) = opened??;
+        let (sink, stream) = socket.split();
+        if device == 0 {
+            senders[index][u] = Some(sink);
+        } else {
+            drop(sink);
+        }
+        readers.spawn(read(stream, epoch, window.clone(), stop_rx.clone()));
+    }
+    println!("{sockets} sockets authenticated in {:.1} s", started.elapsed().as_secs_f64());
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let rss_connected = setup::rss_bytes(server.pid).unwrap_or(0);
+
+    let period = Duration::from_secs_f64(chats.len() as f64 / f64::from(args.rate.max(1)));
+    let sent = Arc::new(AtomicU64::new(0));
+    for (chat, sinks) in chats.iter().zip(senders) {
+        let [Some(student), Some(tutor)] = sinks else { anyhow::bail!("a sender did not connect") };
+        pacers.push(tokio::spawn(pace(
+            chat.id,
+            [student, tutor],
+            period,
+            epoch,
+            window.clone(),
+            sent.clone(),
+            stop_rx.clone(),
+        )));
+    }
+    tokio::time::sleep(Duration::from_secs(args.warmup)).await;
+    let window_from = epoch.elapsed().as_micros() as u64;
+    window.from.store(window_from, Ordering::Relaxed);
+    tokio::time::sleep(Duration::from_secs(args.seconds)).await;
+    let window_to = epoch.elapsed().as_micros() as u64;
+    window.to.store(window_to, Ordering::Relaxed);
+    let rss_loaded = setup::rss_bytes(server.pid).unwrap_or(0);
+    // Stop sending; readers drain for two more seconds, then report.
+    let _ = stop_tx.send(true);
+    for pacer in pacers {
+        pacer.await?;
+    }
+    let mut total = Seen::default();
+    while let Some(seen) = readers.join_next().await {
+        if let Ok(seen) = seen {
+            total.delivered += seen.delivered;
+            total.acked += seen.acked;
+            total.delivery.merge(&seen.delivery);
+            total.ack.merge(&seen.ack);
+            for (code, n) in seen.errors {
+                *total.errors.entry(code).or_default() += n;
+            }
+        }
+    }
+    let secs = (window_to - window_from) as f64 / 1e6;
+    let sent = sent.load(Ordering::Relaxed);
+    let expected_per_message = (2 * args.devices - 1) as u64;
+    println!("--- chat workload: {} chats × 2 users × {} devices, target {} msg/s ---", chats.len(), args.devices, args.rate);
+    println!("sent       {:>9.0} msg/s  ({sent} in {secs:.1} s)", sent as f64 / secs);
+    println!("acked      {:>9.0} msg/s  ({} acks)", total.acked as f64 / secs, total.acked);
+    println!(
+        "delivered  {:>9.0} msg/s  ({} of {} expected deliveries)",
+        total.delivered as f64 / secs,
+        total.delivered,
+        sent * expected_per_message
+    );
+    println!("ack latency       {}", total.ack.summary());
+    println!("delivery latency  {}", total.delivery.summary());
+    if !total.errors.is_empty() {
+        println!("errors            {:?}", total.errors);
+    }
+    let per_conn = rss_connected.saturating_sub(rss_before) / sockets.max(1) as u64;
+    println!(
+        "server memory     {} before sockets, {} with {sockets} sockets ({} per socket), {} under load",
+        mib(rss_before),
+        mib(rss_connected),
+        per_conn,
+        mib(rss_loaded)
+    );
+    Ok(())
+}
+
+/// Sends one chat's messages at `period`, alternating student and tutor.
+async fn pace(
+    chat_id: i64,
+    mut sinks: [SplitSink<Socket, Message>; 2],
+    period: Duration,
+    epoch: Instant,
+    window: Arc<Window>,
+    sent: Arc<AtomicU64>,
+    mut stop: watch::Receiver<bool>,
+) {
+    // Spread the chats' first sends over one period.
+    let offset = period.mul_f64((chat_id as f64 * 0.618_033_988_7).fract());
+    tokio::time::sleep(offset).await;
+    let mut ticker = tokio::time::interval(period);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut n: u64 = 0;
+    loop {
+        tokio::select! {
+            _ = ticker.tick() => {}
+            _ = stop.changed() => break,
+        }
+        let now = epoch.elapsed().as_micros() as u64;
+        let frame = serde_json::json!({
+            "type": "send_message",
+            "chat_id": chat_id,
+            "client_id": format!("{chat_id}-{n}"),
+            "content": now.to_string(),
+        });
+        let sink = &mut sinks[(n % 2) as usize];
+        if sink.send(Message::Text(frame.to_string().into())).await.is_err() {
+            break;
+        }
+        if window.contains(now) {
+            sent.fetch_add(1, Ordering::Relaxed);
+        }
+        n += 1;
+    }
+    for sink in &mut sinks {
+        let _ = sink.close().await;
+    }
+}
+
+/// Reads one socket until told to stop, counting what was sent inside the window.
+async fn read(
+    mut stream: SplitStream<Socket>,
+    epoch: Instant,
+    window: Arc<Window>,
+    mut stop: watch::Receiver<bool>,
+) -> Seen {
+    let mut seen = Seen::default();
+    loop {
+        let msg = tokio::select! {
+            msg = stream.next() => msg,
+            _ = stop.changed() => {
+                // Drain for up to two seconds more.
+                let deadline = tokio::time::Instant::now() + Duration::from_secs(2);
+                match tokio::time::timeout_at(deadline, stream.next()).await {
+                    Ok(msg) => msg,
+                    Err(_) => return seen,
+                }
+            }
+        };
+        let Some(Ok(Message::Text(text))) = msg else {
+            if msg.is_none() {
+                return seen;
+            }
+            continue;
+        };
+        let Ok(frame) = serde_json::from_str::<ServerFrame>(&text) else { continue };
+        let now = epoch.elapsed().as_micros() as u64;
+        match frame {
+            ServerFrame::MessageReceived { message } => {
+                if let Ok(at) = message.content.parse::<u64>() {
+                    if window.contains(at) {
+                        seen.delivered += 1;
+                        seen.delivery.record(now.saturating_sub(at));
+                    }
+                }
+            }
+            ServerFrame::MessageAck { message, .. } => {
+                if let Ok(at) = message.content.parse::<u64>() {
+                    if window.contains(at) {
+                        seen.acked += 1;
+                        seen.ack.record(now.saturating_sub(at));
+                    }
+                }
+            }
+            ServerFrame::Error(e) => *seen.errors.entry(e.code.to_string()).or_default() += 1,
+            _ => {}
+        }
+    }
+}

@@ -1,0 +1,83 @@
+//! `tutorchat-bench`: a load generator for the Tutorchat server.
+//!
+//! - `chat`: N chats × 2 users × D devices, a target message rate; reports sent, acked and
+//!   delivered messages per second, ack and delivery latency percentiles, errors, and the
+//!   server's memory per connection.
+//! - `idle`: many authenticated idle sockets; reports the server's memory per socket and
+//!   checks that delivery still works with all of them open.
+//!
+//! By default it starts its own release server (the `tutorchat-server` binary next to this
+//! one) on a temporary data directory, so the numbers come from a known configuration. All
+//! traffic goes to 127.0.0.0/8 and every run stops by itself.
+
+mod chat;
+mod conn;
+mod idle;
+mod setup;
+mod stats;
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(name = "tutorchat-bench", about = "Load generator for the Tutorchat server")]
+struct Cli {
+    #[command(subcommand)]
+    command: Mode,
+    #[command(flatten)]
+    target: Target,
+}
+
+/// Which server to load.
+#[derive(Debug, Clone, Args)]
+pub struct Target {
+    /// The server binary to start (default: `tutorchat-server` beside this binary).
+    #[arg(long, global = true)]
+    pub server_bin: Option<PathBuf>,
+    /// Port for the started server (0: any free port).
+    #[arg(long, global = true, default_value_t = 0)]
+    pub port: u16,
+    /// Source addresses 127.0.0.1 … 127.0.0.N for client sockets (0: enough for the count,
+    /// 25,000 sockets per address).
+    #[arg(long, global = true, default_value_t = 0)]
+    pub sources: u8,
+    /// Handshakes in flight while connecting.
+    #[arg(long, global = true, default_value_t = 256)]
+    pub connect_concurrency: usize,
+}
+
+#[derive(Debug, Subcommand)]
+enum Mode {
+    /// Chat workload: every message is stored durably before its ack and delivered to the
+    /// other devices of both participants.
+    Chat(chat::ChatArgs),
+    /// Idle sockets: memory per authenticated connection, and delivery with all of them open.
+    Idle(idle::IdleArgs),
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    raise_fd_limit();
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    runtime.block_on(async move {
+        match cli.command {
+            Mode::Chat(args) => chat::run(&cli.target, args).await,
+            Mode::Idle(args) => idle::run(&cli.target, args).await,
+        }
+    })
+}
+
+/// Sockets are files: raise this process's limit (and so the started server's) as far as
+/// the system allows.
+fn raise_fd_limit() {
+    const WANT: u64 = 1 << 20;
+    if rlimit::setrlimit(rlimit::Resource::NOFILE, WANT, WANT).is_err() {
+        if let Ok((_, hard)) = rlimit::getrlimit(rlimit::Resource::NOFILE) {
+            let _ = rlimit::setrlimit(rlimit::Resource::NOFILE, hard, hard);
+        }
+    }
+    if let Ok((soft, _)) = rlimit::getrlimit(rlimit::Resource::NOFILE) {
+        eprintln!("open-file limit: {soft}");
+    }
+}

@@ -1,0 +1,45 @@
+//! Latency histograms (microseconds) and the report's formatting.
+
+use hdrhistogram::Histogram;
+
+#[derive(Debug, Clone)]
+pub struct Latency(Histogram<u64>);
+
+impl Default for Latency {
+    fn default() -> Self {
+        // 1 µs .. 60 s at 3 significant digits.
+        Self(Histogram::new_with_bounds(1, 60_000_000, 3).unwrap_or_else(|_| {
+            Histogram::new(3).unwrap_or_else(|_| unreachable!("3 significant digits are valid"))
+        }))
+    }
+}
+
+impl Latency {
+    pub fn record(&mut self, micros: u64) {
+        let _ = self.0.record(micros.clamp(1, 60_000_000));
+    }
+
+    pub fn merge(&mut self, other: &Latency) {
+        let _ = self.0.add(&other.0);
+    }
+
+    /// `p50 1.2 ms · p90 … · p99 … · p99.9 … · max …`
+    pub fn summary(&self) -> String {
+        if self.0.is_empty() {
+            return "no samples".into();
+        }
+        let ms = |us: u64| format!("{:.1} ms", us as f64 / 1000.0);
+        format!(
+            "p50 {} · p90 {} · p99 {} · p99.9 {} · max {}",
+            ms(self.0.value_at_quantile(0.50)),
+            ms(self.0.value_at_quantile(0.90)),
+            ms(self.0.value_at_quantile(0.99)),
+            ms(self.0.value_at_quantile(0.999)),
+            ms(self.0.max()),
+        )
+    }
+}
+
+pub fn mib(bytes: u64) -> String {
+    format!("{:.1} MiB", bytes as f64 / (1024.0 * 1024.0))
+}
