@@ -108,7 +108,7 @@ pub fn validate_message(
             check_no_controls(FIELD, content)?;
             let is_url = (content.starts_with("https://") || content.starts_with("http://"))
                 && !content.contains(char::is_whitespace)
-                && content.splitn(2, "://").nth(1).is_some_and(|rest| !rest.is_empty());
+                && content.split_once("://").is_some_and(|(_, rest)| !rest.is_empty());
             if !is_url {
                 return Err(ValidationError::new(FIELD, Problem::NotAUrl));
             }

@@ -2,7 +2,7 @@
 //! middleware stack and the JSON fallback.
 //!
 //! - [`auth`]: `/api/auth/*`, `/api/me`
-//! - [`chats`]: `/api/chats…`
+//! - [`chats`]: `/api/chats` and everything under it
 //! - [`people`]: available tutors, a tutor's students, blocking
 //! - [`admin`]: provisioning and the audit log (service token or admin)
 //! - [`extract`]: JSON, query and path extractors whose rejections are our JSON errors

@@ -319,6 +319,10 @@ pub(super) fn append_audit(c: &Connection, e: &AuditRecord, at: DateTime<Utc>) -
     Ok(())
 }
 
+/// An audit row as read: id, at, action, actor, target, detail, ip.
+type AuditRow =
+    (i64, i64, String, Option<String>, Option<String>, Option<String>, Option<String>);
+
 pub(super) fn audit_entries(
     c: &Connection,
     before_id: Option<i64>,
@@ -336,15 +340,7 @@ pub(super) fn audit_entries(
     })?;
     let mut entries = Vec::new();
     for row in rows {
-        let (id, at, action, actor_id, target, detail, ip): (
-            i64,
-            i64,
-            String,
-            Option<String>,
-            Option<String>,
-            Option<String>,
-            Option<String>,
-        ) = row?;
+        let (id, at, action, actor_id, target, detail, ip): AuditRow = row?;
         let action = AuditAction::parse(&action)
             .ok_or_else(|| StoreError::Corrupt(format!("unknown audit action {action:?}")))?;
         entries.push(AuditEntry {
