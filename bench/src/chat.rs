@@ -67,24 +67,37 @@ pub async fn run(target: &Target, args: ChatArgs) -> anyhow::Result<()> {
     let chats = setup::provision(&server.base, args.chats, 0).await?;
     let sockets = chats.len() * 2 * args.devices;
     let rss_before = setup::rss_bytes(server.pid).unwrap_or(0);
-    let connector =
-        Connector::new(&server.base, sockets, target.sources, target.connect_concurrency)?;
+    let connector = Connector::new(
+        &server.base,
+        sockets,
+        target.sources,
+        target.connect_concurrency,
+    )?;
 
     let epoch = Instant::now();
-    let window = Arc::new(Window { from: AtomicU64::new(u64::MAX), to: AtomicU64::new(u64::MAX) });
+    let window = Arc::new(Window {
+        from: AtomicU64::new(u64::MAX),
+        to: AtomicU64::new(u64::MAX),
+    });
     let (stop_tx, stop_rx) = watch::channel(false);
     let started = Instant::now();
     let mut readers = tokio::task::JoinSet::new();
     let mut pacers = Vec::new();
     let mut opening = tokio::task::JoinSet::new();
     for (index, chat) in chats.iter().enumerate() {
-        for (u, (user, role)) in [(&chat.student, "student"), (&chat.tutor, "tutor")].into_iter().enumerate() {
+        for (u, (user, role)) in [(&chat.student, "student"), (&chat.tutor, "tutor")]
+            .into_iter()
+            .enumerate()
+        {
             let token = setup::token(user, role);
             for device in 0..args.devices {
                 let n = (index * 2 + u) * args.devices + device;
                 let (connector, token) = (connector.clone(), token.clone());
                 opening.spawn(async move {
-                    connector.connect(n, &token).await.map(|s| (index, u, device, s))
+                    connector
+                        .connect(n, &token)
+                        .await
+                        .map(|s| (index, u, device, s))
                 });
             }
         }
@@ -101,14 +114,19 @@ pub async fn run(target: &Target, args: ChatArgs) -> anyhow::Result<()> {
         }
         readers.spawn(read(stream, epoch, window.clone(), stop_rx.clone()));
     }
-    println!("{sockets} sockets authenticated in {:.1} s", started.elapsed().as_secs_f64());
+    println!(
+        "{sockets} sockets authenticated in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
     tokio::time::sleep(Duration::from_secs(1)).await;
     let rss_connected = setup::rss_bytes(server.pid).unwrap_or(0);
 
     let period = Duration::from_secs_f64(chats.len() as f64 / f64::from(args.rate.max(1)));
     let sent = Arc::new(AtomicU64::new(0));
     for (chat, sinks) in chats.iter().zip(senders) {
-        let [Some(student), Some(tutor)] = sinks else { anyhow::bail!("a sender did not connect") };
+        let [Some(student), Some(tutor)] = sinks else {
+            anyhow::bail!("a sender did not connect")
+        };
         pacers.push(tokio::spawn(pace(
             chat.id,
             [student, tutor],
@@ -146,9 +164,21 @@ pub async fn run(target: &Target, args: ChatArgs) -> anyhow::Result<()> {
     let secs = (window_to - window_from) as f64 / 1e6;
     let sent = sent.load(Ordering::Relaxed);
     let expected_per_message = (2 * args.devices - 1) as u64;
-    println!("--- chat workload: {} chats × 2 users × {} devices, target {} msg/s ---", chats.len(), args.devices, args.rate);
-    println!("sent       {:>9.0} msg/s  ({sent} in {secs:.1} s)", sent as f64 / secs);
-    println!("acked      {:>9.0} msg/s  ({} acks)", total.acked as f64 / secs, total.acked);
+    println!(
+        "--- chat workload: {} chats × 2 users × {} devices, target {} msg/s ---",
+        chats.len(),
+        args.devices,
+        args.rate
+    );
+    println!(
+        "sent       {:>9.0} msg/s  ({sent} in {secs:.1} s)",
+        sent as f64 / secs
+    );
+    println!(
+        "acked      {:>9.0} msg/s  ({} acks)",
+        total.acked as f64 / secs,
+        total.acked
+    );
     println!(
         "delivered  {:>9.0} msg/s  ({} of {} expected deliveries)",
         total.delivered as f64 / secs,
@@ -200,7 +230,11 @@ async fn pace(
             "content": now.to_string(),
         });
         let sink = &mut sinks[(n % 2) as usize];
-        if sink.send(Message::Text(frame.to_string().into())).await.is_err() {
+        if sink
+            .send(Message::Text(frame.to_string().into()))
+            .await
+            .is_err()
+        {
             break;
         }
         if window.contains(now) {
@@ -239,7 +273,9 @@ async fn read(
             }
             continue;
         };
-        let Ok(frame) = serde_json::from_str::<ServerFrame>(&text) else { continue };
+        let Ok(frame) = serde_json::from_str::<ServerFrame>(&text) else {
+            continue;
+        };
         let now = epoch.elapsed().as_micros() as u64;
         match frame {
             ServerFrame::MessageReceived { message } => {

@@ -27,7 +27,12 @@ pub struct Connector {
 }
 
 impl Connector {
-    pub fn new(base: &str, sockets: usize, sources: u8, concurrency: usize) -> anyhow::Result<Self> {
+    pub fn new(
+        base: &str,
+        sockets: usize,
+        sources: u8,
+        concurrency: usize,
+    ) -> anyhow::Result<Self> {
         let hostport = base.trim_start_matches("http://");
         let server: SocketAddr = hostport.parse().context("server address")?;
         let needed = u8::try_from(sockets / PER_SOURCE + 1).unwrap_or(u8::MAX);
@@ -50,8 +55,12 @@ impl Connector {
         let stream = tcp.connect(self.server).await.context("tcp connect")?;
         stream.set_nodelay(true)?;
         let mut request = self.url.as_str().into_client_request()?;
-        request.headers_mut().insert("authorization", format!("Bearer {token}").parse()?);
-        let config = WebSocketConfig::default().read_buffer_size(4096).write_buffer_size(0);
+        request
+            .headers_mut()
+            .insert("authorization", format!("Bearer {token}").parse()?);
+        let config = WebSocketConfig::default()
+            .read_buffer_size(4096)
+            .write_buffer_size(0);
         let (mut socket, _) =
             tokio_tungstenite::client_async_with_config(request, stream, Some(config)).await?;
         match socket.next().await {

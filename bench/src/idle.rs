@@ -31,17 +31,26 @@ pub async fn run(target: &Target, args: IdleArgs) -> anyhow::Result<()> {
     println!("server {} (pid {})", server.base, server.pid);
     let users = args.users.max(1);
     let probe = setup::provision(&server.base, 1, users).await?;
-    let probe = probe.first().cloned().ok_or_else(|| anyhow::anyhow!("no probe chat"))?;
+    let probe = probe
+        .first()
+        .cloned()
+        .ok_or_else(|| anyhow::anyhow!("no probe chat"))?;
     let connector = Connector::new(
         &server.base,
         args.connections + 2,
         target.sources,
         target.connect_concurrency,
     )?;
-    let tokens: Vec<String> = (0..users).map(|i| setup::token(&format!("bi-{i}"), "student")).collect();
+    let tokens: Vec<String> = (0..users)
+        .map(|i| setup::token(&format!("bi-{i}"), "student"))
+        .collect();
     // Warm the server up (threads, pools, caches) with the probe pair before measuring.
-    let mut sender = connector.connect(0, &setup::token(&probe.student, "student")).await?;
-    let mut receiver = connector.connect(1, &setup::token(&probe.tutor, "tutor")).await?;
+    let mut sender = connector
+        .connect(0, &setup::token(&probe.student, "student"))
+        .await?;
+    let mut receiver = connector
+        .connect(1, &setup::token(&probe.tutor, "tutor"))
+        .await?;
     tokio::time::sleep(Duration::from_secs(1)).await;
     let rss_before = setup::rss_bytes(server.pid).unwrap_or(0);
 

@@ -21,7 +21,10 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 #[derive(Debug, Parser)]
-#[command(name = "tutorchat-bench", about = "Load generator for the Tutorchat server")]
+#[command(
+    name = "tutorchat-bench",
+    about = "Load generator for the Tutorchat server"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Mode,
@@ -59,7 +62,9 @@ enum Mode {
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     raise_fd_limit();
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
     runtime.block_on(async move {
         match cli.command {
             Mode::Chat(args) => chat::run(&cli.target, args).await,

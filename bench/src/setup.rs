@@ -40,13 +40,28 @@ impl Server {
         let data = tempfile::tempdir()?;
         let unlimited = "1000000";
         let mut child = Command::new(&bin)
-            .args(["--listen", &format!("127.0.0.1:{}", target.port), "--log", "warn"])
+            .args([
+                "--listen",
+                &format!("127.0.0.1:{}", target.port),
+                "--log",
+                "warn",
+            ])
             .arg("--data-dir")
             .arg(data.path())
             .args(["--jwt-secret", JWT_SECRET, "--admin-token", ADMIN_TOKEN])
             .args(["--api-rate-per-second", unlimited, "--api-burst", unlimited])
-            .args(["--message-rate-per-second", unlimited, "--message-burst", unlimited])
-            .args(["--ws-frame-rate-per-second", unlimited, "--ws-frame-burst", unlimited])
+            .args([
+                "--message-rate-per-second",
+                unlimited,
+                "--message-burst",
+                unlimited,
+            ])
+            .args([
+                "--ws-frame-rate-per-second",
+                unlimited,
+                "--ws-frame-burst",
+                unlimited,
+            ])
             .args(["--access-token-ttl-secs", "86400"])
             .args(extra)
             .stdout(Stdio::piped())
@@ -67,7 +82,12 @@ impl Server {
             }
         };
         tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-        Ok(Server { child, base, pid, _data: data })
+        Ok(Server {
+            child,
+            base,
+            pid,
+            _data: data,
+        })
     }
 }
 
@@ -102,7 +122,11 @@ pub struct BenchChat {
 
 /// Provisions `chats` student–tutor pairs in one course (plus `extra_students` with no chat)
 /// and opens a chat for each pair.
-pub async fn provision(base: &str, chats: usize, extra_students: usize) -> anyhow::Result<Vec<BenchChat>> {
+pub async fn provision(
+    base: &str,
+    chats: usize,
+    extra_students: usize,
+) -> anyhow::Result<Vec<BenchChat>> {
     let http = reqwest::Client::new();
     let mut users = Vec::new();
     for i in 0..chats {
@@ -128,7 +152,11 @@ pub async fn provision(base: &str, chats: usize, extra_students: usize) -> anyho
         .send()
         .await?;
     if !resp.status().is_success() {
-        bail!("provisioning failed: {} {}", resp.status(), resp.text().await.unwrap_or_default());
+        bail!(
+            "provisioning failed: {} {}",
+            resp.status(),
+            resp.text().await.unwrap_or_default()
+        );
     }
     let mut opened = Vec::with_capacity(chats);
     let mut tasks = tokio::task::JoinSet::new();
@@ -146,7 +174,9 @@ pub async fn provision(base: &str, chats: usize, extra_students: usize) -> anyho
                 .send()
                 .await?;
             let body: serde_json::Value = resp.json().await?;
-            let id = body["chat"]["id"].as_i64().with_context(|| format!("no chat in {body}"))?;
+            let id = body["chat"]["id"]
+                .as_i64()
+                .with_context(|| format!("no chat in {body}"))?;
             anyhow::Ok(BenchChat { id, student, tutor })
         });
     }

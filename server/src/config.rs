@@ -19,6 +19,8 @@ use tutorchat_shared::Limits;
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
+    /// Every flag is global, so it may come before or after the subcommand
+    /// (`tutorchat-server import FILE --data-dir DIR`).
     #[command(flatten)]
     pub config: Config,
 }
@@ -40,135 +42,251 @@ pub enum Command {
 #[command(name = "tutorchat-server", args_override_self = true)]
 pub struct Config {
     /// Address to listen on (port 0 picks a free port; the chosen one is printed).
-    #[arg(long, env = "TUTORCHAT_LISTEN", default_value = "127.0.0.1:8080")]
+    #[arg(
+        long,
+        global = true,
+        env = "TUTORCHAT_LISTEN",
+        default_value = "127.0.0.1:8080"
+    )]
     pub listen: SocketAddr,
 
     /// Directory holding the database (created if missing).
-    #[arg(long, env = "TUTORCHAT_DATA_DIR", default_value = "./data")]
+    #[arg(
+        long,
+        global = true,
+        env = "TUTORCHAT_DATA_DIR",
+        default_value = "./data"
+    )]
     pub data_dir: PathBuf,
 
     /// Seed an empty data directory with the demo school and print the demo logins.
-    #[arg(long, env = "TUTORCHAT_DEMO")]
+    #[arg(long, global = true, env = "TUTORCHAT_DEMO")]
     pub demo: bool,
 
     /// HS256 secret for access tokens, shared with the course platform for single sign-on.
     /// Without it the server generates one and keeps it in the data directory.
-    #[arg(long, env = "TUTORCHAT_JWT_SECRET", hide_env_values = true)]
+    #[arg(
+        long,
+        global = true,
+        env = "TUTORCHAT_JWT_SECRET",
+        hide_env_values = true
+    )]
     pub jwt_secret: Option<String>,
 
     /// Service token for the course platform's provisioning endpoints (`/api/admin/*`).
     /// Without it only admin users' tokens reach them.
-    #[arg(long, env = "TUTORCHAT_ADMIN_TOKEN", hide_env_values = true)]
+    #[arg(
+        long,
+        global = true,
+        env = "TUTORCHAT_ADMIN_TOKEN",
+        hide_env_values = true
+    )]
     pub admin_token: Option<String>,
 
     /// Lifetime of an access token, in seconds.
-    #[arg(long, env = "TUTORCHAT_ACCESS_TOKEN_TTL_SECS", default_value_t = 900)]
+    #[arg(
+        long,
+        global = true,
+        env = "TUTORCHAT_ACCESS_TOKEN_TTL_SECS",
+        default_value_t = 900
+    )]
     pub access_token_ttl_secs: u64,
 
     /// Lifetime of a refresh token, in seconds (30 days by default).
     #[arg(
         long,
+        global = true,
         env = "TUTORCHAT_REFRESH_TOKEN_TTL_SECS",
         default_value_t = 2_592_000
     )]
     pub refresh_token_ttl_secs: u64,
 
     /// Longest text message, in characters.
-    #[arg(long, env = "TUTORCHAT_MAX_MESSAGE_CHARS", default_value_t = 4000)]
+    #[arg(
+        long,
+        global = true,
+        env = "TUTORCHAT_MAX_MESSAGE_CHARS",
+        default_value_t = 4000
+    )]
     pub max_message_chars: usize,
 
     /// Longest attachment URL of an image or file message, in characters.
-    #[arg(long, env = "TUTORCHAT_MAX_URL_CHARS", default_value_t = 2048)]
+    #[arg(
+        long,
+        global = true,
+        env = "TUTORCHAT_MAX_URL_CHARS",
+        default_value_t = 2048
+    )]
     pub max_url_chars: usize,
 
     /// Largest REST request body, in bytes (provisioning imports go up to 64 times this).
-    #[arg(long, env = "TUTORCHAT_MAX_BODY_BYTES", default_value_t = 65_536)]
+    #[arg(
+        long,
+        global = true,
+        env = "TUTORCHAT_MAX_BODY_BYTES",
+        default_value_t = 65_536
+    )]
     pub max_body_bytes: usize,
 
     /// History page size when the client names none.
-    #[arg(long, env = "TUTORCHAT_PAGE_DEFAULT", default_value_t = 50)]
+    #[arg(
+        long,
+        global = true,
+        env = "TUTORCHAT_PAGE_DEFAULT",
+        default_value_t = 50
+    )]
     pub page_default: u32,
 
     /// Largest history page a client may ask for.
-    #[arg(long, env = "TUTORCHAT_PAGE_MAX", default_value_t = 200)]
+    #[arg(long, global = true, env = "TUTORCHAT_PAGE_MAX", default_value_t = 200)]
     pub page_max: u32,
 
     /// Login attempts per minute from one address.
-    #[arg(long, env = "TUTORCHAT_LOGIN_RATE_PER_MINUTE", default_value_t = 10)]
+    #[arg(
+        long,
+        global = true,
+        env = "TUTORCHAT_LOGIN_RATE_PER_MINUTE",
+        default_value_t = 10
+    )]
     pub login_rate_per_minute: u32,
 
     /// Sustained REST requests per second per user.
-    #[arg(long, env = "TUTORCHAT_API_RATE_PER_SECOND", default_value_t = 20)]
+    #[arg(
+        long,
+        global = true,
+        env = "TUTORCHAT_API_RATE_PER_SECOND",
+        default_value_t = 20
+    )]
     pub api_rate_per_second: u32,
 
     /// REST requests a user may burst above the sustained rate.
-    #[arg(long, env = "TUTORCHAT_API_BURST", default_value_t = 60)]
+    #[arg(long, global = true, env = "TUTORCHAT_API_BURST", default_value_t = 60)]
     pub api_burst: u32,
 
     /// Sustained messages per second per user.
-    #[arg(long, env = "TUTORCHAT_MESSAGE_RATE_PER_SECOND", default_value_t = 5)]
+    #[arg(
+        long,
+        global = true,
+        env = "TUTORCHAT_MESSAGE_RATE_PER_SECOND",
+        default_value_t = 5
+    )]
     pub message_rate_per_second: u32,
 
     /// Messages a user may burst above the sustained rate.
-    #[arg(long, env = "TUTORCHAT_MESSAGE_BURST", default_value_t = 30)]
+    #[arg(
+        long,
+        global = true,
+        env = "TUTORCHAT_MESSAGE_BURST",
+        default_value_t = 30
+    )]
     pub message_burst: u32,
 
     /// PEM certificate chain: with --tls-key, serve HTTPS (and WSS) directly.
-    #[arg(long, env = "TUTORCHAT_TLS_CERT", requires = "tls_key")]
+    #[arg(long, global = true, env = "TUTORCHAT_TLS_CERT", requires = "tls_key")]
     pub tls_cert: Option<PathBuf>,
 
     /// PEM private key for --tls-cert.
-    #[arg(long, env = "TUTORCHAT_TLS_KEY", requires = "tls_cert")]
+    #[arg(long, global = true, env = "TUTORCHAT_TLS_KEY", requires = "tls_cert")]
     pub tls_key: Option<PathBuf>,
 
     /// Take the client address from `X-Forwarded-For` (only behind a trusted proxy).
-    #[arg(long, env = "TUTORCHAT_TRUST_FORWARDED_FOR")]
+    #[arg(long, global = true, env = "TUTORCHAT_TRUST_FORWARDED_FOR")]
     pub trust_forwarded_for: bool,
 
     /// Seconds open requests get to finish after SIGTERM/SIGINT.
-    #[arg(long, env = "TUTORCHAT_SHUTDOWN_GRACE_SECS", default_value_t = 10)]
+    #[arg(
+        long,
+        global = true,
+        env = "TUTORCHAT_SHUTDOWN_GRACE_SECS",
+        default_value_t = 10
+    )]
     pub shutdown_grace_secs: u64,
 
     /// Largest WebSocket frame answered with an error rather than processed, in bytes.
-    #[arg(long, env = "TUTORCHAT_WS_MAX_FRAME_BYTES", default_value_t = 65_536)]
+    #[arg(
+        long,
+        global = true,
+        env = "TUTORCHAT_WS_MAX_FRAME_BYTES",
+        default_value_t = 65_536
+    )]
     pub ws_max_frame_bytes: usize,
 
     /// Frames a connection's outgoing queue holds before the connection counts as too slow
     /// and is closed (it reconnects and syncs).
-    #[arg(long, env = "TUTORCHAT_WS_QUEUE_FRAMES", default_value_t = 1024)]
+    #[arg(
+        long,
+        global = true,
+        env = "TUTORCHAT_WS_QUEUE_FRAMES",
+        default_value_t = 1024
+    )]
     pub ws_queue_frames: usize,
 
     /// Initial read buffer of a WebSocket, in bytes (it grows for larger frames). Small keeps
     /// idle connections cheap.
-    #[arg(long, env = "TUTORCHAT_WS_READ_BUFFER_BYTES", default_value_t = 1024)]
+    #[arg(
+        long,
+        global = true,
+        env = "TUTORCHAT_WS_READ_BUFFER_BYTES",
+        default_value_t = 1024
+    )]
     pub ws_read_buffer_bytes: usize,
 
     /// Seconds a connection without an `Authorization` header has to send its `auth` frame.
-    #[arg(long, env = "TUTORCHAT_WS_AUTH_TIMEOUT_SECS", default_value_t = 10)]
+    #[arg(
+        long,
+        global = true,
+        env = "TUTORCHAT_WS_AUTH_TIMEOUT_SECS",
+        default_value_t = 10
+    )]
     pub ws_auth_timeout_secs: u64,
 
     /// Sustained frames per second one connection may send.
-    #[arg(long, env = "TUTORCHAT_WS_FRAME_RATE_PER_SECOND", default_value_t = 50)]
+    #[arg(
+        long,
+        global = true,
+        env = "TUTORCHAT_WS_FRAME_RATE_PER_SECOND",
+        default_value_t = 50
+    )]
     pub ws_frame_rate_per_second: u32,
 
     /// Frames a connection may burst above the sustained rate.
-    #[arg(long, env = "TUTORCHAT_WS_FRAME_BURST", default_value_t = 200)]
+    #[arg(
+        long,
+        global = true,
+        env = "TUTORCHAT_WS_FRAME_BURST",
+        default_value_t = 200
+    )]
     pub ws_frame_burst: u32,
 
     /// Messages per `sync_batch` frame.
-    #[arg(long, env = "TUTORCHAT_SYNC_BATCH", default_value_t = 500)]
+    #[arg(
+        long,
+        global = true,
+        env = "TUTORCHAT_SYNC_BATCH",
+        default_value_t = 500
+    )]
     pub sync_batch: u32,
 
     /// Milliseconds a user stays online after their last connection closes.
-    #[arg(long, env = "TUTORCHAT_PRESENCE_GRACE_MS", default_value_t = 3000)]
+    #[arg(
+        long,
+        global = true,
+        env = "TUTORCHAT_PRESENCE_GRACE_MS",
+        default_value_t = 3000
+    )]
     pub presence_grace_ms: u64,
 
     /// Milliseconds after which a typing indicator expires without a new `typing_start`.
-    #[arg(long, env = "TUTORCHAT_TYPING_TTL_MS", default_value_t = 5000)]
+    #[arg(
+        long,
+        global = true,
+        env = "TUTORCHAT_TYPING_TTL_MS",
+        default_value_t = 5000
+    )]
     pub typing_ttl_ms: u64,
 
     /// Log filter (tracing's EnvFilter syntax), e.g. `info` or `tutorchat_server=debug`.
-    #[arg(long, env = "TUTORCHAT_LOG", default_value = "info")]
+    #[arg(long, global = true, env = "TUTORCHAT_LOG", default_value = "info")]
     pub log: String,
 }
 
@@ -199,5 +317,36 @@ impl Config {
 
     pub fn shutdown_grace(&self) -> Duration {
         Duration::from_secs(self.shutdown_grace_secs)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+
+    #[test]
+    fn flags_may_follow_the_subcommand() {
+        let args = [
+            "tutorchat-server",
+            "import",
+            "batch.json",
+            "--data-dir",
+            "d",
+        ];
+        let cli = Cli::try_parse_from(args).expect("flags after the subcommand parse");
+        let file = match cli.command {
+            Some(Command::Import { file }) => file,
+            other => panic!("expected import, got {other:?}"),
+        };
+        assert_eq!(file, PathBuf::from("batch.json"));
+        assert_eq!(cli.config.data_dir, PathBuf::from("d"));
+        let cli = Cli::try_parse_from(["tutorchat-server", "--data-dir", "d", "import", "b.json"])
+            .expect("flags before the subcommand parse");
+        assert_eq!(cli.config.data_dir, PathBuf::from("d"));
+        let cli = Cli::try_parse_from(["tutorchat-server"]).expect("defaults parse");
+        assert!(cli.command.is_none());
+        assert_eq!(cli.config.data_dir, PathBuf::from("./data"));
     }
 }

@@ -88,7 +88,8 @@ pub async fn seed(store: &dyn Store) -> Result<bool> {
     };
     provisioning::apply_to_store(store, batch).await?;
 
-    // Sam and Ada: a long conversation, the last two of Ada's replies unread by Sam.
+    // Sam and Ada: a long conversation. Sam has read up to his own last message (seq 119), so
+    // Ada's last three replies are unread by him.
     let long: Vec<(&str, String)> = (1..=120u32)
         .map(|i| {
             if i % 2 == 1 {

@@ -199,11 +199,17 @@ pub async fn send(
         .await
         .map_err(with_client_id)?;
     validate_client_id(&req.client_id).map_err(|e| with_client_id(e.into()))?;
-    state
-        .rate
-        .messages
-        .check(&me.id)
-        .map_err(|wait| with_client_id(Error::rate_limited(retry_after_secs(wait))))?;
+    if let Err(wait) = state.rate.messages.check(&me.id) {
+        // A retry of a stored message is not a new message: answer it even when limited.
+        if let Some(original) = state
+            .store
+            .message_by_client_id(&me.id, &req.client_id)
+            .await?
+        {
+            return duplicate_or_conflict(original, chat_id).map_err(with_client_id);
+        }
+        return Err(with_client_id(Error::rate_limited(retry_after_secs(wait))));
+    }
     validate_message(req.kind, &req.content, &state.limits)
         .map_err(|e| with_client_id(e.into()))?;
     let recipient = chat

@@ -2,7 +2,6 @@
 //! real HTTP on 127.0.0.1 port 0. Each module covers one area:
 //!
 //! - `testing`: the harness (a server on a temp dir with the demo school, an HTTP client).
-//! - `process`: the real server binary as a child process.
 //! - `wsclient`: a WebSocket client that reads frames with a deadline.
 //! - `auth`: login, refresh rotation and reuse, logout, forged/expired/wrong-role tokens.
 //! - `gate`: the course-enrollment gate on opening chats and sending.
@@ -15,7 +14,6 @@
 //! - `lifecycle`: restart on the same data directory, the real binary, TLS, OpenAPI.
 //! - `store`: the `Store` conformance suite, run against every backend.
 
-mod process;
 mod testing;
 mod wsclient;
 

@@ -7,8 +7,9 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use crate::process::ServerProcess;
-use crate::testing::{mint, TestServer, ADA, ADMIN_TOKEN, GRACE, JWT_SECRET, LEO, SAM};
+use crate::testing::{
+    mint, ServerProcess, TestServer, ADA, ADMIN_TOKEN, GRACE, JWT_SECRET, LEO, SAM,
+};
 use crate::wsclient::{Ended, WsClient};
 
 /// Chat 1 of the demo school: Sam and Ada in rust-101.
@@ -548,7 +549,16 @@ async fn messages_from_many_senders_arrive_in_seq_order_on_every_device() {
 #[tokio::test(flavor = "multi_thread")]
 async fn an_acked_message_survives_sigkill_and_restart() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let mut server = ServerProcess::start(dir.path(), &["--demo"]);
+    let data_dir = dir.path().display().to_string();
+    let args = |demo: bool| {
+        let mut args = vec!["--listen", "127.0.0.1:0", "--data-dir", data_dir.as_str()];
+        args.extend(["--jwt-secret", JWT_SECRET, "--log", "warn"]);
+        if demo {
+            args.push("--demo");
+        }
+        args
+    };
+    let mut server = ServerProcess::spawn(&args(true));
     let ts = TestServer::attach(&server.base);
     let sam = ts.token(SAM).await;
     let mut ws = WsClient::connect(&ts, &sam).await;
@@ -560,13 +570,9 @@ async fn an_acked_message_survives_sigkill_and_restart() {
         assert_eq!(ack["type"], "message_ack");
         acked.push(ack["message"]["id"].clone());
     }
-    server.signal("KILL");
-    assert!(
-        server.wait_exit(Duration::from_secs(5)).is_some(),
-        "SIGKILL ends the process"
-    );
+    server.kill();
 
-    let server = ServerProcess::start(dir.path(), &[]);
+    let server = ServerProcess::spawn(&args(false));
     let ts = TestServer::attach(&server.base);
     let sam = ts.token(SAM).await;
     let page = ts.get(&sam, "/api/chats/1/messages?after_seq=122").await;

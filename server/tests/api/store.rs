@@ -1,1 +1,151 @@
-//! TODO
+//! The `Store` conformance suite: what every backend must do, written once as `async fn`
+//! checks over `&dyn Store` and run against each backend by the modules at the bottom (SQLite
+//! now; a PostgreSQL backend adds one module with its own opener).
+//!
+//! - `chats`: chats, gapless seqs, idempotent inserts, pages, read pointers, durability.
+//! - `accounts`: refresh tokens, provisioning, enrollments, blocks, the audit log.
+//!
+//! This file holds the shared fixtures (a small school) and the per-backend runners.
+
+mod accounts;
+mod chats;
+
+use chrono::Utc;
+use tutorchat_server::store::{
+    ChatRecord, InsertOutcome, NewMessage, NewUser, Provisioning, Store,
+};
+use tutorchat_shared::api::{EnrollmentChange, UpsertCourse};
+use tutorchat_shared::{ChatId, ClientId, CourseId, Message, MessageKind, Role, UserId};
+
+const STUDENT: &str = "s-1";
+const OTHER_STUDENT: &str = "s-2";
+const TUTOR: &str = "t-1";
+const COURSE: &str = "c-1";
+
+fn id(s: &str) -> UserId {
+    UserId::new(s)
+}
+
+fn user(uid: &str, role: Role) -> NewUser {
+    NewUser {
+        id: id(uid),
+        email: format!("{uid}@store.test"),
+        name: format!("User {uid}"),
+        role,
+        password_hash: None,
+    }
+}
+
+fn enrollment(course: &str, student: &str) -> EnrollmentChange {
+    EnrollmentChange {
+        course_id: CourseId::new(course),
+        student_id: id(student),
+        active: true,
+    }
+}
+
+/// Two students and a tutor in one course, and the chat of the first student with the tutor.
+async fn school(store: &dyn Store) -> ChatRecord {
+    let batch = Provisioning {
+        users: vec![
+            user(STUDENT, Role::Student),
+            user(OTHER_STUDENT, Role::Student),
+            user(TUTOR, Role::Tutor),
+        ],
+        courses: vec![UpsertCourse {
+            id: CourseId::new(COURSE),
+            title: "Course One".into(),
+            tutor_ids: vec![id(TUTOR)],
+        }],
+        enrollments: vec![
+            enrollment(COURSE, STUDENT),
+            enrollment(COURSE, OTHER_STUDENT),
+        ],
+    };
+    store
+        .provision(batch)
+        .await
+        .expect("store works")
+        .expect("batch accepted");
+    let course = CourseId::new(COURSE);
+    let (chat, created) = store
+        .find_or_create_chat(&course, &id(STUDENT), &id(TUTOR), Utc::now())
+        .await
+        .expect("chat");
+    assert!(created);
+    chat
+}
+
+fn new_message(chat: ChatId, sender: &str, client_id: &str) -> NewMessage {
+    NewMessage {
+        chat_id: chat,
+        sender_id: id(sender),
+        client_id: ClientId::new(client_id),
+        kind: MessageKind::Text,
+        content: format!("{sender} says {client_id}"),
+        at: Utc::now(),
+    }
+}
+
+/// Inserts a message that must be new.
+async fn insert(store: &dyn Store, chat: ChatId, sender: &str, client_id: &str) -> Message {
+    match store
+        .insert_message(new_message(chat, sender, client_id))
+        .await
+        .expect("insert")
+    {
+        InsertOutcome::Stored(message) => message,
+        other => panic!("expected a new message, got {other:?}"),
+    }
+}
+
+fn seqs(messages: &[Message]) -> Vec<u64> {
+    messages.iter().map(|m| m.seq).collect()
+}
+
+/// One `#[tokio::test]` per check, on a fresh store from `$open` (which returns a guard to
+/// keep alive and the store).
+macro_rules! conformance {
+    ($open:expr; $($module:ident::$check:ident),+ $(,)?) => {$(
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn $check() {
+            let (_guard, store) = $open;
+            super::$module::$check(&store).await;
+        }
+    )+};
+}
+
+mod sqlite {
+    use tempfile::TempDir;
+    use tutorchat_server::store::sqlite::SqliteStore;
+    use tutorchat_server::store::Store;
+
+    fn open() -> (TempDir, SqliteStore) {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = SqliteStore::open(dir.path()).expect("open store");
+        (dir, store)
+    }
+
+    conformance!(open();
+        chats::seq_is_gapless_under_concurrent_inserts,
+        chats::duplicate_client_id_returns_the_original,
+        chats::pages_of_an_empty_chat_are_empty,
+        chats::pages_report_more_at_both_ends,
+        chats::mark_read_moves_forward_only_and_clamps,
+        chats::inserting_moves_the_senders_read_pointer,
+        accounts::refresh_reuse_revokes_the_family,
+        accounts::expired_or_unknown_refresh_token_is_invalid,
+        accounts::provisioning_is_all_or_nothing,
+        accounts::revoked_enrollments_leave_the_gate_and_the_lists,
+        chats::find_or_create_chat_is_idempotent,
+        accounts::blocks_are_one_way_and_report_changes,
+        accounts::audit_entries_page_newest_first,
+    );
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn data_survives_reopening() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let open = || -> Box<dyn Store> { Box::new(SqliteStore::open(dir.path()).expect("open")) };
+        super::chats::data_survives_reopening(&open).await;
+    }
+}
