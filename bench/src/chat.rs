@@ -146,8 +146,9 @@ pub async fn run(target: &Target, args: ChatArgs) -> anyhow::Result<()> {
     let rss_loaded = setup::rss_bytes(server.pid).unwrap_or(0);
     // Stop sending; readers drain for two more seconds, then report.
     let _ = stop_tx.send(true);
+    let mut open_sinks = Vec::with_capacity(pacers.len());
     for pacer in pacers {
-        pacer.await?;
+        open_sinks.push(pacer.await?);
     }
     let mut total = Seen::default();
     while let Some(seen) = readers.join_next().await {
@@ -159,6 +160,11 @@ pub async fn run(target: &Target, args: ChatArgs) -> anyhow::Result<()> {
             for (code, n) in seen.errors {
                 *total.errors.entry(code).or_default() += n;
             }
+        }
+    }
+    for sinks in &mut open_sinks {
+        for sink in sinks {
+            let _ = sink.close().await;
         }
     }
     let secs = (window_to - window_from) as f64 / 1e6;
@@ -210,7 +216,7 @@ async fn pace(
     window: Arc<Window>,
     sent: Arc<AtomicU64>,
     mut stop: watch::Receiver<bool>,
-) {
+) -> [SplitSink<Socket, Message>; 2] {
     // Spread the chats' first sends over one period.
     let offset = period.mul_f64((chat_id as f64 * 0.618_033_988_7).fract());
     tokio::time::sleep(offset).await;
@@ -242,9 +248,8 @@ async fn pace(
         }
         n += 1;
     }
-    for sink in &mut sinks {
-        let _ = sink.close().await;
-    }
+    // Closed by the caller once the readers have drained, so late deliveries still arrive.
+    sinks
 }
 
 /// Reads one socket until told to stop, counting what was sent inside the window.
@@ -255,17 +260,21 @@ async fn read(
     mut stop: watch::Receiver<bool>,
 ) -> Seen {
     let mut seen = Seen::default();
+    // Once told to stop, keep reading for two more seconds so late deliveries still count.
+    let mut deadline: Option<tokio::time::Instant> = None;
     loop {
-        let msg = tokio::select! {
-            msg = stream.next() => msg,
-            _ = stop.changed() => {
-                // Drain for up to two seconds more.
-                let deadline = tokio::time::Instant::now() + Duration::from_secs(2);
-                match tokio::time::timeout_at(deadline, stream.next()).await {
-                    Ok(msg) => msg,
-                    Err(_) => return seen,
+        let msg = match deadline {
+            None => tokio::select! {
+                msg = stream.next() => msg,
+                _ = stop.changed() => {
+                    deadline = Some(tokio::time::Instant::now() + Duration::from_secs(2));
+                    continue;
                 }
-            }
+            },
+            Some(deadline) => match tokio::time::timeout_at(deadline, stream.next()).await {
+                Ok(msg) => msg,
+                Err(_) => return seen,
+            },
         };
         let Some(Ok(Message::Text(text))) = msg else {
             if msg.is_none() {

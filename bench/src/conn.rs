@@ -15,14 +15,18 @@ use tokio_tungstenite::WebSocketStream;
 
 pub type Socket = WebSocketStream<TcpStream>;
 
-/// Sockets per source address (the ephemeral range holds about 28,000).
-const PER_SOURCE: usize = 25_000;
+/// Sockets per source address (the ephemeral range holds about 28,000, and sockets of an
+/// earlier run may still sit in TIME_WAIT).
+const PER_SOURCE: usize = 10_000;
 
 #[derive(Debug, Clone)]
 pub struct Connector {
     server: SocketAddr,
     url: String,
     sources: u8,
+    /// Second octet of the source addresses: different for every run, so sockets an earlier
+    /// run left in TIME_WAIT never collide with this one's.
+    subnet: u8,
     gate: Arc<Semaphore>,
 }
 
@@ -41,6 +45,7 @@ impl Connector {
             server,
             url: format!("ws://{hostport}/ws"),
             sources,
+            subnet: run_subnet(),
             gate: Arc::new(Semaphore::new(concurrency.max(1))),
         })
     }
@@ -49,7 +54,7 @@ impl Connector {
     pub async fn connect(&self, n: usize, token: &str) -> anyhow::Result<Socket> {
         let _permit = self.gate.acquire().await?;
         let source = 1 + (n % usize::from(self.sources));
-        let local = Ipv4Addr::new(127, 0, 0, u8::try_from(source).unwrap_or(1));
+        let local = Ipv4Addr::new(127, self.subnet, 0, u8::try_from(source).unwrap_or(1));
         let tcp = TcpSocket::new_v4()?;
         tcp.bind(SocketAddr::new(IpAddr::V4(local), 0))?;
         let stream = tcp.connect(self.server).await.context("tcp connect")?;
@@ -68,4 +73,13 @@ impl Connector {
             other => anyhow::bail!("expected ready, got {other:?}"),
         }
     }
+}
+
+/// A second octet in 1..=254 that differs from run to run (loopback is all of 127.0.0.0/8).
+fn run_subnet() -> u8 {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    u8::try_from(nanos % 254).unwrap_or(0) + 1
 }

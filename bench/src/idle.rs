@@ -15,6 +15,9 @@ use crate::Target;
 
 #[derive(Debug, Clone, Args)]
 pub struct IdleArgs {
+    /// Extra flags for the started server (e.g. `--server-arg=--ws-read-buffer-bytes=256`).
+    #[arg(long = "server-arg", allow_hyphen_values = true)]
+    pub server_args: Vec<String>,
     /// Idle sockets to open.
     #[arg(long, default_value_t = 50_000)]
     pub connections: usize,
@@ -27,7 +30,8 @@ pub struct IdleArgs {
 }
 
 pub async fn run(target: &Target, args: IdleArgs) -> anyhow::Result<()> {
-    let server = Server::start(target, &[]).await?;
+    let extra: Vec<&str> = args.server_args.iter().map(String::as_str).collect();
+    let server = Server::start(target, &extra).await?;
     println!("server {} (pid {})", server.base, server.pid);
     let users = args.users.max(1);
     let probe = setup::provision(&server.base, 1, users).await?;

@@ -41,8 +41,8 @@ pub struct Target {
     /// Port for the started server (0: any free port).
     #[arg(long, global = true, default_value_t = 0)]
     pub port: u16,
-    /// Source addresses 127.0.0.1 … 127.0.0.N for client sockets (0: enough for the count,
-    /// 25,000 sockets per address).
+    /// Source addresses 127.X.0.1 … 127.X.0.N for client sockets (0: enough for the count,
+    /// 10,000 sockets per address; X changes every run).
     #[arg(long, global = true, default_value_t = 0)]
     pub sources: u8,
     /// Handshakes in flight while connecting.

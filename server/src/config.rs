@@ -227,7 +227,7 @@ pub struct Config {
         long,
         global = true,
         env = "TUTORCHAT_WS_READ_BUFFER_BYTES",
-        default_value_t = 1024
+        default_value_t = 128
     )]
     pub ws_read_buffer_bytes: usize,
 

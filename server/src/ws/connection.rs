@@ -2,6 +2,8 @@
 //! leaves, the token expires, the server shuts down, or the connection falls too far behind.
 
 use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -27,6 +29,13 @@ const CLOSE_TOKEN_EXPIRED: u16 = 4001;
 
 pub(super) type WsResult = Result<(), axum::Error>;
 
+/// What woke an idle connection.
+enum Event {
+    Incoming(Option<Result<WsMessage, axum::Error>>),
+    Queued(Next),
+    Expired,
+}
+
 /// One authenticated connection's state.
 pub(super) struct Session {
     pub state: AppState,
@@ -42,37 +51,24 @@ pub(super) struct Session {
     rate_error_sent: Option<tokio::time::Instant>,
 }
 
-pub(super) async fn run(state: AppState, mut socket: WebSocket, user: Option<CurrentUser>) {
-    let user = match user {
-        Some(user) => user,
-        None => match authenticate(&state, &mut socket).await {
-            Some(user) => user,
-            None => return,
-        },
-    };
-    let (conn, queue) = state.hub.register(&user.id);
-    live::connected(&state, &user.id);
-    let frames = TokenBucket::new(
-        f64::from(state.config.ws_frame_rate_per_second),
-        state.config.ws_frame_burst,
-    );
-    let mut session = Session {
-        state: state.clone(),
-        user,
-        conn,
-        queue,
-        synced: HashMap::new(),
-        viewing: Vec::new(),
-        frames,
-        rate_error_sent: None,
-    };
-    if let Err(e) = session.serve(&mut socket).await {
-        tracing::debug!(error = %e, "websocket ended with an error");
+/// The connection's task. An authenticated upgrade goes straight to serving; otherwise the
+/// first frame must authenticate. The socket comes boxed and the serving future is built
+/// once, on the heap: with many thousands of idle connections, every byte kept per
+/// connection counts (see the idle benchmark).
+pub(super) fn run(
+    state: AppState,
+    socket: Box<WebSocket>,
+    user: Option<CurrentUser>,
+) -> Pin<Box<dyn Future<Output = ()> + Send>> {
+    match user {
+        Some(user) => Box::pin(Session::open(state, user).serve(socket)),
+        None => Box::pin(async move {
+            let mut socket = socket;
+            if let Some(user) = authenticate(&state, &mut socket).await {
+                Box::pin(Session::open(state, user).serve(socket)).await;
+            }
+        }),
     }
-    state
-        .hub
-        .unregister(&session.user.id, session.conn, &session.viewing);
-    live::disconnected(&state, &session.user.id);
 }
 
 /// For clients that cannot set headers: the first frame must be `auth`.
@@ -129,50 +125,106 @@ async fn close(socket: &mut WebSocket, code: u16, reason: &str) -> WsResult {
 }
 
 impl Session {
-    async fn serve(&mut self, socket: &mut WebSocket) -> WsResult {
-        self.send(
-            socket,
-            &ServerFrame::Ready {
-                user_id: self.user.id.clone(),
-            },
-        )
-        .await?;
+    /// Registers the connection with the hub and presence.
+    fn open(state: AppState, user: CurrentUser) -> Session {
+        let (conn, queue) = state.hub.register(&user.id);
+        live::connected(&state, &user.id);
+        let frames = TokenBucket::new(
+            f64::from(state.config.ws_frame_rate_per_second),
+            state.config.ws_frame_burst,
+        );
+        Session {
+            state,
+            user,
+            conn,
+            queue,
+            synced: HashMap::new(),
+            viewing: Vec::new(),
+            frames,
+            rate_error_sent: None,
+        }
+    }
+
+    /// Serves the socket until it ends, then unregisters.
+    async fn serve(mut self, mut socket: Box<WebSocket>) {
+        if let Err(e) = self.serve_frames(&mut socket).await {
+            tracing::debug!(error = %e, "websocket ended with an error");
+        }
+        self.state
+            .hub
+            .unregister(&self.user.id, self.conn, &self.viewing);
+        live::disconnected(&self.state, &self.user.id);
+    }
+
+    /// The loop an idle connection sits in. Only the wait itself is inline; every reaction is
+    /// a boxed future, so an idle connection keeps just the three small waits.
+    async fn serve_frames(&mut self, socket: &mut WebSocket) -> WsResult {
+        let ready = ServerFrame::Ready {
+            user_id: self.user.id.clone(),
+        };
+        Box::pin(self.send(socket, &ready)).await?;
         let expiry = tokio::time::sleep(until(self.user.expires_at));
         tokio::pin!(expiry);
         loop {
-            tokio::select! {
-                incoming = socket.recv() => match incoming {
-                    Some(Ok(WsMessage::Text(text))) => self.on_text(socket, text).await?,
-                    Some(Ok(WsMessage::Binary(_))) => {
-                        let error = ApiError::new(ErrorCode::MalformedFrame, "frames are JSON text");
-                        self.send(socket, &ServerFrame::Error(error)).await?;
-                    }
-                    Some(Ok(WsMessage::Close(_))) | None => return Ok(()),
-                    // Pings are answered by the protocol layer.
-                    Some(Ok(WsMessage::Ping(_) | WsMessage::Pong(_))) => {}
-                    Some(Err(e)) => return Err(e),
-                },
-                next = self.queue.next() => match next {
-                    Next::Items(items) => self.write_items(socket, items).await?,
-                    Next::Closed(CloseReason::SlowConsumer) => {
-                        let error = ApiError::new(
-                            ErrorCode::SlowConsumer,
-                            "this connection fell too far behind; reconnect and sync",
-                        );
-                        self.send(socket, &ServerFrame::Error(error)).await?;
-                        return close(socket, CLOSE_TRY_AGAIN_LATER, "slow_consumer").await;
-                    }
-                    Next::Closed(CloseReason::ShuttingDown) => {
-                        return close(socket, CLOSE_GOING_AWAY, "server shutting down").await;
-                    }
-                },
-                () = &mut expiry => {
-                    let error = ApiError::new(ErrorCode::TokenExpired, "access token expired; refresh and reconnect");
-                    self.send(socket, &ServerFrame::Error(error)).await?;
-                    return close(socket, CLOSE_TOKEN_EXPIRED, "token_expired").await;
+            let event = tokio::select! {
+                incoming = socket.recv() => Event::Incoming(incoming),
+                next = self.queue.next() => Event::Queued(next),
+                () = &mut expiry => Event::Expired,
+            };
+            let go_on = match event {
+                // Pings are answered by the protocol layer.
+                Event::Incoming(Some(Ok(WsMessage::Ping(_) | WsMessage::Pong(_)))) => true,
+                Event::Incoming(Some(Ok(WsMessage::Close(_))) | None) => false,
+                Event::Incoming(Some(Err(e))) => return Err(e),
+                Event::Incoming(Some(Ok(WsMessage::Text(text)))) => {
+                    Box::pin(self.on_text(socket, text)).await?;
+                    true
                 }
+                Event::Incoming(Some(Ok(WsMessage::Binary(_)))) => {
+                    let error = ApiError::new(ErrorCode::MalformedFrame, "frames are JSON text");
+                    Box::pin(self.send(socket, &ServerFrame::Error(error))).await?;
+                    true
+                }
+                Event::Queued(Next::Items(items)) => {
+                    Box::pin(self.write_items(socket, items)).await?;
+                    true
+                }
+                Event::Queued(Next::Closed(reason)) => {
+                    return Box::pin(self.close_for(socket, reason)).await;
+                }
+                Event::Expired => {
+                    return Box::pin(self.close_expired(socket)).await;
+                }
+            };
+            if !go_on {
+                return Ok(());
             }
         }
+    }
+
+    async fn close_for(&self, socket: &mut WebSocket, reason: CloseReason) -> WsResult {
+        match reason {
+            CloseReason::SlowConsumer => {
+                let error = ApiError::new(
+                    ErrorCode::SlowConsumer,
+                    "this connection fell too far behind; reconnect and sync",
+                );
+                self.send(socket, &ServerFrame::Error(error)).await?;
+                close(socket, CLOSE_TRY_AGAIN_LATER, "slow_consumer").await
+            }
+            CloseReason::ShuttingDown => {
+                close(socket, CLOSE_GOING_AWAY, "server shutting down").await
+            }
+        }
+    }
+
+    async fn close_expired(&self, socket: &mut WebSocket) -> WsResult {
+        let error = ApiError::new(
+            ErrorCode::TokenExpired,
+            "access token expired; refresh and reconnect",
+        );
+        self.send(socket, &ServerFrame::Error(error)).await?;
+        close(socket, CLOSE_TOKEN_EXPIRED, "token_expired").await
     }
 
     async fn on_text(&mut self, socket: &mut WebSocket, text: Utf8Bytes) -> WsResult {

@@ -48,5 +48,5 @@ pub async fn upgrade(
         .write_buffer_size(WRITE_BUFFER_BYTES)
         .max_message_size(hard_limit)
         .max_frame_size(hard_limit)
-        .on_upgrade(move |socket| connection::run(state, socket, user))
+        .on_upgrade(move |socket| connection::run(state, Box::new(socket), user))
 }
