@@ -11,11 +11,14 @@
 //!   chats and messages, the client's idempotency id).
 //! - [`model`]: roles, users, courses, chats and messages as the API shows them.
 //! - [`api`]: REST request and response bodies, grouped by resource.
+//! - [`app`]: what the client core tells a UI: local chats and messages with delivery state,
+//!   and the one event stream.
 //! - [`error`]: the stable error codes and the JSON error body.
 //! - [`validation`]: content and input rules with their configurable limits.
 //! - [`ws`]: WebSocket frames, client to server and server to client.
 
 pub mod api;
+pub mod app;
 pub mod error;
 pub mod ids;
 pub mod model;

@@ -1,0 +1,54 @@
+//! One signed-in account: its session, its cache, what is live right now, and the handles
+//! the engine and the API share.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use tokio::sync::{broadcast, mpsc, Notify};
+use tutorchat_shared::app::AppEvent;
+use tutorchat_shared::ws::ClientFrame;
+
+use crate::cache::Cache;
+use crate::live::LiveState;
+use crate::session::Session;
+
+pub(crate) struct Account {
+    pub session: Session,
+    pub cache: Cache,
+    pub live: LiveState,
+    pub events: broadcast::Sender<AppEvent>,
+    /// Wakes the engine to send new outbox rows.
+    pub outbox_wake: Notify,
+    /// Wakes a waiting reconnect at once ("the network is back").
+    pub network_wake: Notify,
+    /// Frames to send if connected (join, leave, typing, mark_read); dropped when offline.
+    pub frames: mpsc::Sender<ClientFrame>,
+    pub connected: AtomicBool,
+    /// Connected and caught up (the last `sync` completed on this connection).
+    pub online: AtomicBool,
+    pub ws_connector: Option<tokio_tungstenite::Connector>,
+}
+
+impl std::fmt::Debug for Account {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Account")
+            .field("user", &self.session.user.id)
+            .field("connected", &self.is_connected())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Account {
+    pub fn emit(&self, event: AppEvent) {
+        // Nobody listening is fine: the cache holds the truth.
+        let _ = self.events.send(event);
+    }
+
+    pub fn is_connected(&self) -> bool {
+        self.connected.load(Ordering::Relaxed)
+    }
+
+    /// Queues a frame for the server if connected; returns whether it was queued.
+    pub fn send_frame(&self, frame: ClientFrame) -> bool {
+        self.is_connected() && self.frames.try_send(frame).is_ok()
+    }
+}

@@ -1,0 +1,493 @@
+//! `tutorchat`: the command-line client over the same core as the desktop app. Useful for
+//! scripts and bots, and for testing: every command works offline from the cache, and
+//! `send` queues in the durable outbox when the server is away.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use tutorchat_client::{Client, ClientOptions, CredentialStore};
+use tutorchat_shared::app::{AppEvent, DeliveryState, LocalMessage};
+use tutorchat_shared::{ChatId, ClientId, CourseId, MessageKind, UserId};
+
+#[derive(Debug, Parser)]
+#[command(name = "tutorchat", version, about = "Tutorchat from the command line")]
+struct Cli {
+    /// The server's base URL.
+    #[arg(
+        long,
+        global = true,
+        env = "TUTORCHAT_SERVER",
+        default_value = "http://127.0.0.1:8080"
+    )]
+    server: String,
+    /// Where sessions and caches live (default: the OS data directory).
+    #[arg(long, global = true, env = "TUTORCHAT_CLIENT_DIR")]
+    data_dir: Option<PathBuf>,
+    /// Where the refresh token is kept: auto (keyring, else a private file), keyring, file.
+    #[arg(
+        long,
+        global = true,
+        env = "TUTORCHAT_CREDENTIALS",
+        default_value = "auto"
+    )]
+    credentials: CredentialStore,
+    /// An extra CA (PEM) to trust, for a self-hosted server.
+    #[arg(long, global = true, env = "TUTORCHAT_CA")]
+    ca: Option<PathBuf>,
+    /// Print JSON instead of text.
+    #[arg(long, global = true)]
+    json: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Sign in (the password can also come from TUTORCHAT_PASSWORD).
+    Login {
+        #[arg(long)]
+        email: String,
+        #[arg(long, env = "TUTORCHAT_PASSWORD", hide_env_values = true)]
+        password: String,
+    },
+    /// Sign out and delete this account's cache.
+    Logout {
+        /// Even if messages are still waiting in the outbox.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Your chats, newest first (from the cache).
+    Chats,
+    /// A page of a chat's history.
+    History {
+        chat: i64,
+        #[arg(long)]
+        before: Option<u64>,
+        #[arg(long, default_value_t = 30)]
+        limit: u32,
+    },
+    /// Send a message: written to the outbox first, delivered now or when the server is back.
+    Send {
+        chat: i64,
+        text: String,
+        /// Seconds to wait for the server's acknowledgement before leaving it pending.
+        #[arg(long, default_value_t = 5)]
+        wait: u64,
+    },
+    /// The outbox: list, or retry/discard one message by client id.
+    Outbox {
+        #[command(subcommand)]
+        action: Option<OutboxAction>,
+    },
+    /// Search cached history (works offline).
+    Search {
+        query: String,
+        #[arg(long, default_value_t = 20)]
+        limit: u32,
+    },
+    /// Connect, catch up and flush the outbox; exit 0 once online with an empty outbox.
+    Sync {
+        #[arg(long, default_value_t = 15)]
+        timeout: u64,
+    },
+    /// Print live events as JSON lines.
+    Watch {
+        /// Stop after this many seconds (default: until interrupted).
+        #[arg(long = "for")]
+        seconds: Option<u64>,
+    },
+    /// Mark a chat read (up to its newest message, or SEQ).
+    Read { chat: i64, seq: Option<u64> },
+    /// The tutors of your purchased courses (students).
+    Tutors,
+    /// The students of your courses (tutors).
+    Students {
+        #[arg(long)]
+        course: Option<String>,
+    },
+    /// Open (or find) the chat with someone in a course.
+    Open { course: String, with: String },
+}
+
+#[derive(Debug, Subcommand)]
+enum OutboxAction {
+    List,
+    Retry { client_id: String },
+    Discard { client_id: String },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("TUTORCHAT_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .init();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let mut options = ClientOptions::new(
+        cli.server.clone(),
+        cli.data_dir
+            .clone()
+            .unwrap_or_else(ClientOptions::default_data_dir),
+    );
+    options.credentials = cli.credentials;
+    options.extra_ca = cli.ca.clone();
+    let client = Client::open(options).await?;
+    let json = cli.json;
+    let code = command(&client, cli.command, json).await;
+    client.close().await;
+    code
+}
+
+async fn command(client: &Client, command: Command, json: bool) -> anyhow::Result<ExitCode> {
+    if !matches!(command, Command::Login { .. }) && client.me().await.is_none() {
+        anyhow::bail!("not signed in: run `tutorchat login --email …` first");
+    }
+    match command {
+        Command::Login { email, password } => {
+            let user = client.login(&email, &password).await?;
+            println!(
+                "signed in as {} ({}, {})",
+                user.name,
+                user.role.as_str(),
+                user.id
+            );
+        }
+        Command::Logout { force } => {
+            client.logout(force).await?;
+            println!("signed out");
+        }
+        Command::Chats => {
+            client.wait_online(Duration::from_secs(3)).await;
+            let chats = client.chats().await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&chats)?);
+            }
+            for chat in chats.iter().filter(|_| !json) {
+                let last = chat
+                    .last_message
+                    .as_ref()
+                    .map(|m| m.content.as_str())
+                    .unwrap_or("");
+                let marks = match (chat.pending, chat.failed) {
+                    (0, 0) => String::new(),
+                    (p, 0) => format!(" [{p} pending]"),
+                    (p, f) => format!(" [{p} pending, {f} failed]"),
+                };
+                println!(
+                    "{:>4}  {:<20} {:<28} unread {:<3}{}{}  {}",
+                    chat.id,
+                    chat.peer.name,
+                    chat.course.title,
+                    chat.unread,
+                    if chat.peer.online { " ●" } else { "" },
+                    marks,
+                    one_line(last, 50)
+                );
+            }
+        }
+        Command::History {
+            chat,
+            before,
+            limit,
+        } => {
+            let page = client.messages(ChatId(chat), before, limit).await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&page)?);
+            } else {
+                if page.has_more_before {
+                    println!(
+                        "   … older: --before {}",
+                        page.messages.first().and_then(|m| m.seq).unwrap_or(0)
+                    );
+                }
+                for m in &page.messages {
+                    print_message(m);
+                }
+            }
+        }
+        Command::Send { chat, text, wait } => {
+            let mut events = client.events();
+            let local = client.send(ChatId(chat), MessageKind::Text, &text).await?;
+            let outcome = wait_for(&mut events, &local.client_id, Duration::from_secs(wait)).await;
+            match outcome {
+                Some(m) => {
+                    if json {
+                        println!("{}", serde_json::to_string(&m)?);
+                    } else {
+                        print_message(&m);
+                    }
+                    if m.state == DeliveryState::Failed {
+                        return Ok(ExitCode::from(3));
+                    }
+                }
+                None => {
+                    if json {
+                        println!("{}", serde_json::to_string(&local)?);
+                    } else {
+                        println!(
+                            "queued: {} (pending; delivered when the server is reachable)",
+                            local.client_id
+                        );
+                    }
+                }
+            }
+        }
+        Command::Outbox { action } => match action.unwrap_or(OutboxAction::List) {
+            OutboxAction::List => {
+                let entries = client.outbox().await?;
+                if json {
+                    println!("{}", serde_json::to_string_pretty(&entries)?);
+                } else if entries.is_empty() {
+                    println!("the outbox is empty");
+                }
+                for m in entries.iter().filter(|_| !json) {
+                    let why = m
+                        .failure
+                        .as_ref()
+                        .map(|f| format!(" ({}: {})", f.code, f.message))
+                        .unwrap_or_default();
+                    println!(
+                        "{}  chat {}  {:?}{}  {}",
+                        m.client_id,
+                        m.chat_id,
+                        m.state,
+                        why,
+                        one_line(&m.content, 50)
+                    );
+                }
+            }
+            OutboxAction::Retry { client_id } => {
+                let done = client.retry(&ClientId::new(client_id.clone())).await?;
+                println!(
+                    "{}",
+                    if done {
+                        "queued again"
+                    } else {
+                        "no failed message with that id"
+                    }
+                );
+                if done {
+                    client.wait_online(Duration::from_secs(3)).await;
+                }
+            }
+            OutboxAction::Discard { client_id } => {
+                let done = client.discard(&ClientId::new(client_id)).await?;
+                println!(
+                    "{}",
+                    if done {
+                        "discarded"
+                    } else {
+                        "no such message in the outbox"
+                    }
+                );
+            }
+        },
+        Command::Search { query, limit } => {
+            let found = client.search(&query, limit).await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&found)?);
+            }
+            for m in found.iter().filter(|_| !json) {
+                print!("chat {:>3}  ", m.chat_id);
+                print_message(m);
+            }
+        }
+        Command::Sync { timeout } => {
+            let deadline = tokio::time::Instant::now() + Duration::from_secs(timeout);
+            let online = client.wait_online(Duration::from_secs(timeout)).await;
+            // Online: now wait for the outbox to drain of what can be delivered.
+            loop {
+                let pending = client
+                    .outbox()
+                    .await?
+                    .iter()
+                    .filter(|m| m.state == DeliveryState::Pending)
+                    .count();
+                if online && pending == 0 {
+                    break;
+                }
+                if tokio::time::Instant::now() >= deadline {
+                    eprintln!(
+                        "not synced: {} ({pending} pending)",
+                        if online {
+                            "online"
+                        } else {
+                            "server unreachable"
+                        }
+                    );
+                    return Ok(ExitCode::from(2));
+                }
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            let failed = client.outbox().await?.len();
+            println!(
+                "synced: {} chats, {} unread, {failed} failed in the outbox",
+                client.chats().await?.len(),
+                client.unread_total().await?
+            );
+        }
+        Command::Watch { seconds } => {
+            let mut events = client.events();
+            let until = seconds.map(|s| tokio::time::Instant::now() + Duration::from_secs(s));
+            loop {
+                let next = match until {
+                    Some(at) => match tokio::time::timeout_at(at, events.recv()).await {
+                        Ok(next) => next,
+                        Err(_) => break,
+                    },
+                    None => tokio::select! {
+                        next = events.recv() => next,
+                        _ = tokio::signal::ctrl_c() => break,
+                    },
+                };
+                match next {
+                    Ok(event) => println!("{}", serde_json::to_string(&event)?),
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(n)) => {
+                        eprintln!("(missed {n} events)")
+                    }
+                    Err(_) => break,
+                }
+            }
+        }
+        Command::Read { chat, seq } => {
+            client.wait_online(Duration::from_secs(3)).await;
+            let up_to = match seq {
+                Some(seq) => seq,
+                None => client
+                    .chats()
+                    .await?
+                    .iter()
+                    .find(|c| c.id == ChatId(chat))
+                    .map_or(0, |c| c.last_seq),
+            };
+            client.mark_read(ChatId(chat), up_to).await?;
+            // Give the engine a moment to tell the server.
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            println!("read up to {up_to}");
+        }
+        Command::Tutors => print_contacts(&client.available_tutors().await?, json)?,
+        Command::Students { course } => {
+            let course = course.map(CourseId::new);
+            print_contacts(&client.students(course.as_ref()).await?, json)?;
+        }
+        Command::Open { course, with } => match client
+            .create_chat(&CourseId::new(course), &UserId::new(with))
+            .await
+        {
+            Ok(chat) => println!(
+                "chat {} with {} in {}",
+                chat.id, chat.peer.name, chat.course.title
+            ),
+            Err(e) => {
+                if let Some(api) = e.api() {
+                    if let Some(course) = &api.course_id {
+                        anyhow::bail!("not enrolled in {course}: {}", api.message);
+                    }
+                }
+                return Err(e).context("opening the chat");
+            }
+        },
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Waits for the message's acknowledgement (or failure) on the event stream.
+async fn wait_for(
+    events: &mut tokio::sync::broadcast::Receiver<AppEvent>,
+    client_id: &ClientId,
+    wait: Duration,
+) -> Option<LocalMessage> {
+    let deadline = tokio::time::Instant::now() + wait;
+    loop {
+        match tokio::time::timeout_at(deadline, events.recv()).await {
+            Ok(Ok(AppEvent::MessageUpserted { message }))
+                if &message.client_id == client_id && message.state != DeliveryState::Pending =>
+            {
+                return Some(message)
+            }
+            Ok(Ok(_)) | Ok(Err(tokio::sync::broadcast::error::RecvError::Lagged(_))) => {}
+            _ => return None,
+        }
+    }
+}
+
+fn print_message(m: &LocalMessage) {
+    let state = match m.state {
+        DeliveryState::Pending => "…",
+        DeliveryState::Sent => "✓",
+        DeliveryState::Read => "✓✓",
+        DeliveryState::Failed => "✗",
+    };
+    let seq = m
+        .seq
+        .map_or_else(|| "   -".to_owned(), |s| format!("{s:>4}"));
+    println!(
+        "{seq} {} {:<10} {:<3} {}",
+        m.created_at.format("%Y-%m-%d %H:%M"),
+        m.sender_id,
+        state,
+        m.content
+    );
+}
+
+fn print_contacts(
+    contacts: &tutorchat_shared::api::ContactsByCourse,
+    json: bool,
+) -> anyhow::Result<()> {
+    if json {
+        println!("{}", serde_json::to_string_pretty(contacts)?);
+        return Ok(());
+    }
+    for group in &contacts.courses {
+        println!("{} ({})", group.course.title, group.course.id);
+        for c in &group.contacts {
+            let chat = c
+                .chat_id
+                .map(|id| format!("  chat {id}"))
+                .unwrap_or_default();
+            println!(
+                "  {:<10} {:<20}{}{}",
+                c.id,
+                c.name,
+                if c.online { " ●" } else { "" },
+                chat
+            );
+        }
+    }
+    Ok(())
+}
+
+fn one_line(s: &str, max: usize) -> String {
+    let flat: String = s
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    if flat.chars().count() > max {
+        format!("{}…", flat.chars().take(max).collect::<String>())
+    } else {
+        flat
+    }
+}

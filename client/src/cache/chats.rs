@@ -1,0 +1,241 @@
+//! Chat rows: what the server said about each chat, the read pointers, and the sync cursor.
+
+use rusqlite::{params, Connection, OptionalExtension};
+use tutorchat_shared::app::{ChatItem, DeliveryState};
+use tutorchat_shared::{ChatId, ChatSummary, CourseId, CourseRef, Participant, Role, UserId};
+
+use super::messages::{latest_local, message_from_row, MESSAGE_COLUMNS};
+use super::{from_ms, to_i64, to_ms, to_u64};
+use crate::error::Result;
+
+/// Stores what the server says about a chat. Cursors are left alone: they only move over
+/// stored messages. Pointers and `last_seq` only move forward.
+pub fn upsert_summary(c: &Connection, s: &ChatSummary) -> Result<()> {
+    c.prepare_cached(
+        "INSERT INTO chats (id, course_id, course_title, peer_id, peer_name, peer_role,
+                            created_at, last_activity_at, last_seq, my_read_seq, peer_read_seq)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
+         ON CONFLICT (id) DO UPDATE SET
+            course_title = excluded.course_title,
+            peer_name = excluded.peer_name,
+            peer_role = excluded.peer_role,
+            last_activity_at = max(chats.last_activity_at, excluded.last_activity_at),
+            last_seq = max(chats.last_seq, excluded.last_seq),
+            my_read_seq = max(chats.my_read_seq, excluded.my_read_seq),
+            peer_read_seq = max(chats.peer_read_seq, excluded.peer_read_seq)",
+    )?
+    .execute(params![
+        s.id.0,
+        s.course.id.as_str(),
+        s.course.title,
+        s.peer.id.as_str(),
+        s.peer.name,
+        s.peer.role.as_str(),
+        to_ms(s.created_at),
+        to_ms(s.last_activity_at),
+        to_i64(s.last_seq),
+        to_i64(s.my_read_seq),
+        to_i64(s.peer_read_seq),
+    ])?;
+    Ok(())
+}
+
+pub fn exists(c: &Connection, chat: ChatId) -> Result<bool> {
+    Ok(c.prepare_cached("SELECT 1 FROM chats WHERE id = ?1")?
+        .exists([chat.0])?)
+}
+
+/// Every chat's sync cursor.
+pub fn cursors(c: &Connection) -> Result<Vec<(ChatId, u64)>> {
+    let mut stmt = c.prepare_cached("SELECT id, synced_seq FROM chats ORDER BY id")?;
+    let rows = stmt.query_map([], |r| Ok((ChatId(r.get(0)?), to_u64(r.get(1)?))))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// A message with this seq exists on the server: raise `last_seq` and activity.
+pub fn saw_seq(c: &Connection, chat: ChatId, seq: u64, at_ms: i64) -> Result<()> {
+    c.prepare_cached(
+        "UPDATE chats SET last_seq = max(last_seq, ?2),
+                          last_activity_at = max(last_activity_at, ?3)
+         WHERE id = ?1",
+    )?
+    .execute(params![chat.0, to_i64(seq), at_ms])?;
+    Ok(())
+}
+
+/// Moves a read pointer forward as the server reports it (mine or the peer's). A report of
+/// mine at or past what this device read clears the "unsent" mark. Returns whether it moved.
+pub fn set_read(c: &Connection, chat: ChatId, mine: bool, seq: u64) -> Result<bool> {
+    if mine {
+        c.prepare_cached(
+            "UPDATE chats SET my_read_unsent = 0 WHERE id = ?1 AND my_read_seq <= ?2",
+        )?
+        .execute(params![chat.0, to_i64(seq)])?;
+    }
+    let sql = if mine {
+        "UPDATE chats SET my_read_seq = ?2 WHERE id = ?1 AND my_read_seq < ?2"
+    } else {
+        "UPDATE chats SET peer_read_seq = ?2 WHERE id = ?1 AND peer_read_seq < ?2"
+    };
+    Ok(c.prepare_cached(sql)?
+        .execute(params![chat.0, to_i64(seq)])?
+        > 0)
+}
+
+/// This device read up to `seq` (clamped to what exists): mark it to be sent.
+pub fn read_locally(c: &Connection, chat: ChatId, seq: u64) -> Result<bool> {
+    Ok(c.prepare_cached(
+        "UPDATE chats SET my_read_seq = min(?2, last_seq), my_read_unsent = 1
+         WHERE id = ?1 AND my_read_seq < min(?2, last_seq)",
+    )?
+    .execute(params![chat.0, to_i64(seq)])?
+        > 0)
+}
+
+/// Read pointers moved here and not yet confirmed by the server.
+pub fn unsent_reads(c: &Connection) -> Result<Vec<(ChatId, u64)>> {
+    let mut stmt =
+        c.prepare_cached("SELECT id, my_read_seq FROM chats WHERE my_read_unsent = 1")?;
+    let rows = stmt.query_map([], |r| Ok((ChatId(r.get(0)?), to_u64(r.get(1)?))))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// (unread in this chat, unread in all chats).
+pub fn unread(c: &Connection, chat: ChatId) -> Result<(u64, u64)> {
+    let one: i64 = c
+        .prepare_cached("SELECT max(last_seq - my_read_seq, 0) FROM chats WHERE id = ?1")?
+        .query_row([chat.0], |r| r.get(0))
+        .optional()?
+        .unwrap_or(0);
+    Ok((to_u64(one), total_unread(c)?))
+}
+
+pub fn total_unread(c: &Connection) -> Result<u64> {
+    let total: i64 = c.query_row(
+        "SELECT coalesce(sum(max(last_seq - my_read_seq, 0)), 0) FROM chats",
+        [],
+        |r| r.get(0),
+    )?;
+    Ok(to_u64(total))
+}
+
+/// (last_seq, my_read_seq, peer_read_seq) of a chat.
+pub fn pointers(c: &Connection, chat: ChatId) -> Result<Option<(u64, u64, u64)>> {
+    Ok(
+        c.prepare_cached("SELECT last_seq, my_read_seq, peer_read_seq FROM chats WHERE id = ?1")?
+            .query_row([chat.0], |r| {
+                Ok((to_u64(r.get(0)?), to_u64(r.get(1)?), to_u64(r.get(2)?)))
+            })
+            .optional()?,
+    )
+}
+
+/// The peer and course of a chat: (peer id, peer name, course title).
+pub fn peer(c: &Connection, chat: ChatId) -> Result<Option<(UserId, String, String)>> {
+    Ok(
+        c.prepare_cached("SELECT peer_id, peer_name, course_title FROM chats WHERE id = ?1")?
+            .query_row([chat.0], |r| Ok((UserId(r.get(0)?), r.get(1)?, r.get(2)?)))
+            .optional()?,
+    )
+}
+
+/// The chat list, newest activity first. Presence and typing are filled in by the caller.
+pub fn list(c: &Connection, me: &UserId) -> Result<Vec<ChatItem>> {
+    let mut stmt = c.prepare_cached(
+        "SELECT ch.id, ch.course_id, ch.course_title, ch.peer_id, ch.peer_name, ch.peer_role,
+                ch.last_seq, ch.my_read_seq, ch.peer_read_seq, ch.last_activity_at,
+                (SELECT count(*) FROM outbox o WHERE o.chat_id = ch.id AND o.state = 'pending'),
+                (SELECT count(*) FROM outbox o WHERE o.chat_id = ch.id AND o.state = 'failed'),
+                (SELECT max(o.created_at) FROM outbox o WHERE o.chat_id = ch.id)
+         FROM chats ch",
+    )?;
+    let rows = stmt.query_map([], |r| {
+        Ok((
+            ChatId(r.get(0)?),
+            CourseRef {
+                id: CourseId(r.get(1)?),
+                title: r.get(2)?,
+            },
+            Participant {
+                id: UserId(r.get(3)?),
+                name: r.get(4)?,
+                role: Role::parse(r.get_ref(5)?.as_str()?).unwrap_or(Role::Student),
+                online: false,
+            },
+            (to_u64(r.get(6)?), to_u64(r.get(7)?), to_u64(r.get(8)?)),
+            r.get::<_, i64>(9)?,
+            (
+                r.get::<_, u32>(10)?,
+                r.get::<_, u32>(11)?,
+                r.get::<_, Option<i64>>(12)?,
+            ),
+        ))
+    })?;
+    let mut items = Vec::new();
+    for row in rows {
+        let (
+            id,
+            course,
+            peer,
+            (last_seq, my_read, peer_read),
+            activity,
+            (pending, failed, outbox_at),
+        ) = row?;
+        let last_message = latest_local(c, id, me, peer_read, my_read)?;
+        let activity = activity.max(outbox_at.unwrap_or(0));
+        items.push(ChatItem {
+            id,
+            course,
+            peer,
+            last_message,
+            last_seq,
+            unread: last_seq.saturating_sub(my_read),
+            pending,
+            failed,
+            peer_typing: false,
+            last_activity_at: from_ms(activity),
+        });
+    }
+    items.sort_by(|a, b| {
+        b.last_activity_at
+            .cmp(&a.last_activity_at)
+            .then(b.id.cmp(&a.id))
+    });
+    Ok(items)
+}
+
+/// The newest stored message of a chat, with its delivery state.
+pub fn newest_stored(
+    c: &Connection,
+    chat: ChatId,
+    me: &UserId,
+    peer_read: u64,
+    my_read: u64,
+) -> Result<Option<tutorchat_shared::app::LocalMessage>> {
+    let sql = format!(
+        "SELECT {MESSAGE_COLUMNS} FROM messages WHERE chat_id = ?1 ORDER BY seq DESC LIMIT 1"
+    );
+    Ok(c.prepare_cached(&sql)?
+        .query_row([chat.0], |r| message_from_row(r, me, peer_read, my_read))
+        .optional()?)
+}
+
+/// The delivery state of a stored message for `me`.
+pub fn stored_state(
+    sender: &UserId,
+    me: &UserId,
+    seq: u64,
+    peer_read: u64,
+    my_read: u64,
+) -> DeliveryState {
+    let read = if sender == me {
+        peer_read >= seq
+    } else {
+        my_read >= seq
+    };
+    if read {
+        DeliveryState::Read
+    } else {
+        DeliveryState::Sent
+    }
+}

@@ -1,0 +1,189 @@
+//! The outbox: messages written on this device that the server has not acknowledged yet.
+//!
+//! A row is written (durably) before anything is sent, and removed in the same transaction
+//! that stores the acknowledged message — so a message is never lost and never shown twice.
+//! A permanent refusal marks the row failed with its reason; it stays until retried or
+//! discarded and does not hold back the rows behind it.
+
+use chrono::{DateTime, Utc};
+use rusqlite::{params, Connection, OptionalExtension, Row};
+use tutorchat_shared::app::{DeliveryState, LocalMessage, SendFailure};
+use tutorchat_shared::{ChatId, ClientId, ErrorCode, MessageKind, UserId};
+
+use super::{from_ms, to_ms};
+use crate::error::Result;
+
+const COLUMNS: &str =
+    "client_id, chat_id, kind, content, created_at, state, error_code, error_text";
+
+fn from_row(r: &Row<'_>, me: &UserId) -> rusqlite::Result<LocalMessage> {
+    let failed = r.get_ref(5)?.as_str()? == "failed";
+    let failure = if failed {
+        let code: Option<String> = r.get(6)?;
+        let code = code
+            .and_then(|c| serde_json::from_value::<ErrorCode>(serde_json::Value::String(c)).ok())
+            .unwrap_or(ErrorCode::Internal);
+        Some(SendFailure {
+            code,
+            message: r.get::<_, Option<String>>(7)?.unwrap_or_default(),
+        })
+    } else {
+        None
+    };
+    Ok(LocalMessage {
+        chat_id: ChatId(r.get(1)?),
+        id: None,
+        seq: None,
+        client_id: ClientId(r.get(0)?),
+        sender_id: me.clone(),
+        kind: MessageKind::parse(r.get_ref(2)?.as_str()?).unwrap_or_default(),
+        content: r.get(3)?,
+        created_at: from_ms(r.get(4)?),
+        state: if failed {
+            DeliveryState::Failed
+        } else {
+            DeliveryState::Pending
+        },
+        failure,
+    })
+}
+
+/// Writes a new pending message.
+pub fn enqueue(
+    c: &Connection,
+    chat: ChatId,
+    client_id: &ClientId,
+    kind: MessageKind,
+    content: &str,
+    at: DateTime<Utc>,
+    me: &UserId,
+) -> Result<LocalMessage> {
+    c.prepare_cached(
+        "INSERT INTO outbox (client_id, chat_id, kind, content, created_at, state)
+         VALUES (?1, ?2, ?3, ?4, ?5, 'pending')",
+    )?
+    .execute(params![
+        client_id.as_str(),
+        chat.0,
+        kind.as_str(),
+        content,
+        to_ms(at)
+    ])?;
+    Ok(LocalMessage {
+        chat_id: chat,
+        id: None,
+        seq: None,
+        client_id: client_id.clone(),
+        sender_id: me.clone(),
+        kind,
+        content: content.to_owned(),
+        created_at: from_ms(to_ms(at)),
+        state: DeliveryState::Pending,
+        failure: None,
+    })
+}
+
+/// Pending messages in the order they were written (across chats), up to `limit`.
+pub fn pending(c: &Connection, limit: u32, me: &UserId) -> Result<Vec<LocalMessage>> {
+    let sql =
+        format!("SELECT {COLUMNS} FROM outbox WHERE state = 'pending' ORDER BY position LIMIT ?1");
+    let mut stmt = c.prepare_cached(&sql)?;
+    let rows = stmt.query_map([limit], |r| from_row(r, me))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// Every outbox entry (pending and failed), oldest first.
+pub fn all(c: &Connection, me: &UserId) -> Result<Vec<LocalMessage>> {
+    let sql = format!("SELECT {COLUMNS} FROM outbox ORDER BY position");
+    let mut stmt = c.prepare_cached(&sql)?;
+    let rows = stmt.query_map([], |r| from_row(r, me))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// A chat's outbox entries, oldest first (shown after its stored messages).
+pub fn in_chat(c: &Connection, chat: ChatId, me: &UserId) -> Result<Vec<LocalMessage>> {
+    let sql = format!("SELECT {COLUMNS} FROM outbox WHERE chat_id = ?1 ORDER BY position");
+    let mut stmt = c.prepare_cached(&sql)?;
+    let rows = stmt.query_map([chat.0], |r| from_row(r, me))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+pub fn newest_in_chat(c: &Connection, chat: ChatId, me: &UserId) -> Result<Option<LocalMessage>> {
+    let sql =
+        format!("SELECT {COLUMNS} FROM outbox WHERE chat_id = ?1 ORDER BY position DESC LIMIT 1");
+    Ok(c.prepare_cached(&sql)?
+        .query_row([chat.0], |r| from_row(r, me))
+        .optional()?)
+}
+
+pub fn get(c: &Connection, client_id: &ClientId, me: &UserId) -> Result<Option<LocalMessage>> {
+    let sql = format!("SELECT {COLUMNS} FROM outbox WHERE client_id = ?1");
+    Ok(c.prepare_cached(&sql)?
+        .query_row([client_id.as_str()], |r| from_row(r, me))
+        .optional()?)
+}
+
+/// Removes an entry (acknowledged, or discarded). Returns whether it was there.
+pub fn remove(c: &Connection, client_id: &ClientId) -> Result<bool> {
+    Ok(c.prepare_cached("DELETE FROM outbox WHERE client_id = ?1")?
+        .execute([client_id.as_str()])?
+        > 0)
+}
+
+/// Marks an entry failed for good, with the server's reason.
+pub fn fail(c: &Connection, client_id: &ClientId, code: ErrorCode, text: &str) -> Result<bool> {
+    Ok(c.prepare_cached(
+        "UPDATE outbox SET state = 'failed', attempts = attempts + 1, error_code = ?2, error_text = ?3
+         WHERE client_id = ?1",
+    )?
+    .execute(params![client_id.as_str(), code.as_str(), text])?
+        > 0)
+}
+
+/// Counts a transient failure; the entry stays pending.
+pub fn attempted(c: &Connection, client_id: &ClientId) -> Result<()> {
+    c.prepare_cached("UPDATE outbox SET attempts = attempts + 1 WHERE client_id = ?1")?
+        .execute([client_id.as_str()])?;
+    Ok(())
+}
+
+/// Puts a failed entry back in line (at its original position).
+pub fn retry(c: &Connection, client_id: &ClientId) -> Result<bool> {
+    Ok(c.prepare_cached(
+        "UPDATE outbox SET state = 'pending', error_code = NULL, error_text = NULL
+         WHERE client_id = ?1 AND state = 'failed'",
+    )?
+    .execute([client_id.as_str()])?
+        > 0)
+}
+
+/// The oldest pending message of each chat: what may be sent next.
+pub fn heads(c: &Connection, me: &UserId) -> Result<Vec<LocalMessage>> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM outbox WHERE position IN (
+             SELECT min(position) FROM outbox WHERE state = 'pending' GROUP BY chat_id)
+         ORDER BY position"
+    );
+    let mut stmt = c.prepare_cached(&sql)?;
+    let rows = stmt.query_map([], |r| from_row(r, me))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// Attempts made for an entry so far.
+pub fn attempts(c: &Connection, client_id: &ClientId) -> Result<u32> {
+    Ok(
+        c.prepare_cached("SELECT attempts FROM outbox WHERE client_id = ?1")?
+            .query_row([client_id.as_str()], |r| r.get(0))
+            .optional()?
+            .unwrap_or(0),
+    )
+}
+
+/// The chat of an entry.
+pub fn chat_of(c: &Connection, client_id: &ClientId) -> Result<Option<ChatId>> {
+    Ok(
+        c.prepare_cached("SELECT chat_id FROM outbox WHERE client_id = ?1")?
+            .query_row([client_id.as_str()], |r| Ok(ChatId(r.get(0)?)))
+            .optional()?,
+    )
+}

@@ -1,0 +1,309 @@
+//! The sync engine: one WebSocket per signed-in account, kept up with exponential backoff and
+//! jitter (and at once when told the network is back). On every connect it refreshes the chat
+//! list, sends its per-chat cursors, applies the catch-up, then live frames, each in a cache
+//! transaction; and it flushes the outbox in order per chat.
+//!
+//! - this file: the connect/serve/backoff loop.
+//! - [`apply`]: one server frame → one cache transaction → events.
+//! - [`flush`]: the outbox: one message in flight per chat (order), many chats at once.
+
+mod apply;
+mod flush;
+
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use rand::Rng;
+use reqwest::Method;
+use tokio::sync::{mpsc, watch};
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use tokio_tungstenite::tungstenite::Message as WsMessage;
+use tutorchat_shared::api::ChatList;
+use tutorchat_shared::app::{AppEvent, ConnectionState, SessionEndReason};
+use tutorchat_shared::ws::{ClientFrame, SyncCursor};
+use tutorchat_shared::{ApiError, ErrorCode};
+
+use self::apply::Applied;
+use self::flush::Outbox;
+use crate::account::Account;
+use crate::cache::chats;
+use crate::error::{ClientError, Result};
+use crate::session::is_session_expired;
+
+type Socket =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// Longest wait between reconnect attempts.
+const MAX_BACKOFF: Duration = Duration::from_secs(30);
+const PING_EVERY: Duration = Duration::from_secs(25);
+const PONG_WITHIN: Duration = Duration::from_secs(10);
+
+/// How a connection ended.
+enum Ended {
+    /// Asked to stop.
+    Shutdown,
+    /// The refresh token was refused: the session is over.
+    SessionExpired,
+    /// The access token expired and was refreshed: reconnect now.
+    Refreshed,
+    /// The network or the server went away: back off and retry.
+    Lost,
+}
+
+/// Runs until shut down or the session ends.
+pub(crate) async fn run(
+    account: Arc<Account>,
+    mut frames: mpsc::Receiver<ClientFrame>,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let mut attempt: u32 = 0;
+    loop {
+        account.emit(AppEvent::Connection {
+            state: ConnectionState::Connecting,
+        });
+        let ended = match connect(&account).await {
+            Ok(socket) => {
+                attempt = 0;
+                account.connected.store(true, Ordering::Relaxed);
+                let ended = serve(&account, socket, &mut frames, &mut shutdown).await;
+                account.connected.store(false, Ordering::Relaxed);
+                account.online.store(false, Ordering::Relaxed);
+                account.live.clear();
+                ended
+            }
+            Err(e) if is_session_expired(&e) => Ended::SessionExpired,
+            Err(e) => {
+                tracing::debug!(error = %e, "connecting failed");
+                Ended::Lost
+            }
+        };
+        match ended {
+            Ended::Shutdown => break,
+            Ended::SessionExpired => {
+                account.emit(AppEvent::SessionEnded {
+                    reason: SessionEndReason::Expired,
+                });
+                break;
+            }
+            Ended::Refreshed => continue,
+            Ended::Lost => {}
+        }
+        attempt = attempt.saturating_add(1);
+        let delay = backoff(attempt);
+        let retry_in_ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX);
+        account.emit(AppEvent::Connection {
+            state: ConnectionState::Reconnecting {
+                attempt,
+                retry_in_ms,
+            },
+        });
+        tokio::select! {
+            () = tokio::time::sleep(delay) => {}
+            () = account.network_wake.notified() => {}
+            _ = shutdown.changed() => break,
+        }
+    }
+    account.emit(AppEvent::Connection {
+        state: ConnectionState::Offline,
+    });
+}
+
+/// Exponential from half a second, capped, with jitter (50–100 %) so clients that lost the
+/// same server do not come back in one wave.
+pub(crate) fn backoff(attempt: u32) -> Duration {
+    let exp = Duration::from_millis(500).saturating_mul(1 << attempt.saturating_sub(1).min(10));
+    let capped = exp.min(MAX_BACKOFF);
+    capped.mul_f64(rand::thread_rng().gen_range(0.5..=1.0))
+}
+
+/// Opens the socket (authenticated by header) and waits for `ready`.
+async fn connect(account: &Account) -> Result<Socket> {
+    let token = account.session.access_token().await?;
+    refresh_chat_list(account).await?;
+    let mut request = account
+        .session
+        .endpoints
+        .ws
+        .as_str()
+        .into_client_request()
+        .map_err(|e| ClientError::Config(e.to_string()))?;
+    let header = format!("Bearer {token}")
+        .parse()
+        .map_err(|_| ClientError::Config("token".into()))?;
+    request.headers_mut().insert("authorization", header);
+    let connected = tokio_tungstenite::connect_async_tls_with_config(
+        request,
+        None,
+        false,
+        account.ws_connector.clone(),
+    )
+    .await;
+    let (mut socket, _) = match connected {
+        Ok(ok) => ok,
+        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
+            let api = response
+                .body()
+                .as_deref()
+                .and_then(|b| serde_json::from_slice::<ApiError>(b).ok());
+            if let Some(api) = &api {
+                if matches!(api.code, ErrorCode::TokenExpired | ErrorCode::InvalidToken) {
+                    account.session.force_refresh().await?;
+                }
+            }
+            return Err(api.map_or_else(
+                || ClientError::Network(format!("HTTP {} on connect", response.status())),
+                ClientError::from,
+            ));
+        }
+        Err(e) => return Err(ClientError::Network(e.to_string())),
+    };
+    match tokio::time::timeout(Duration::from_secs(10), socket.next()).await {
+        Ok(Some(Ok(WsMessage::Text(text)))) if text.contains("\"ready\"") => Ok(socket),
+        _ => Err(ClientError::Network("the server did not say ready".into())),
+    }
+}
+
+/// Fetches the chat list into the cache (new chats, peers, pointers, presence).
+async fn refresh_chat_list(account: &Account) -> Result<()> {
+    let list: ChatList = account
+        .session
+        .call(Method::GET, "/api/chats", None::<&()>)
+        .await?;
+    for chat in &list.chats {
+        account.live.set_online(&chat.peer.id, chat.peer.online);
+    }
+    account
+        .cache
+        .transaction(move |tx| {
+            for chat in &list.chats {
+                chats::upsert_summary(tx, chat)?;
+            }
+            Ok(())
+        })
+        .await?;
+    account.emit(AppEvent::ChatsChanged);
+    Ok(())
+}
+
+async fn serve(
+    account: &Arc<Account>,
+    socket: Socket,
+    frames: &mut mpsc::Receiver<ClientFrame>,
+    shutdown: &mut watch::Receiver<bool>,
+) -> Ended {
+    let (mut sink, mut stream) = socket.split();
+    let start = async {
+        let cursors = account.cache.call(|c| chats::cursors(c)).await?;
+        let cursors = cursors
+            .into_iter()
+            .map(|(chat_id, after_seq)| SyncCursor { chat_id, after_seq })
+            .collect();
+        send(&mut sink, &ClientFrame::Sync { cursors }).await?;
+        for (chat_id, up_to_seq) in account.cache.call(|c| chats::unsent_reads(c)).await? {
+            send(&mut sink, &ClientFrame::MarkRead { chat_id, up_to_seq }).await?;
+        }
+        Ok::<_, ClientError>(())
+    };
+    if let Err(e) = start.await {
+        tracing::debug!(error = %e, "starting the session failed");
+        return Ended::Lost;
+    }
+    let mut outbox = Outbox::default();
+    if outbox.flush(account, &mut sink).await.is_err() {
+        return Ended::Lost;
+    }
+    let mut ping = tokio::time::interval(PING_EVERY);
+    ping.reset();
+    let mut pong_due: Option<tokio::time::Instant> = None;
+    let mut sweep = tokio::time::interval(Duration::from_secs(1));
+    loop {
+        let hold = outbox.next_release();
+        tokio::select! {
+            incoming = stream.next() => {
+                let text = match incoming {
+                    Some(Ok(WsMessage::Text(text))) => text,
+                    Some(Ok(WsMessage::Close(frame))) => {
+                        let expired = frame.is_some_and(|f| f.code == CloseCode::Library(4001));
+                        return if expired { refreshed(account).await } else { Ended::Lost };
+                    }
+                    Some(Ok(_)) => continue,
+                    Some(Err(_)) | None => return Ended::Lost,
+                };
+                match apply::frame(account, &text, &mut outbox).await {
+                    Ok(Applied::Done) => {}
+                    Ok(Applied::Pong) => pong_due = None,
+                    Ok(Applied::Resync(cursor)) => {
+                        if send(&mut sink, &ClientFrame::Sync { cursors: vec![cursor] }).await.is_err() {
+                            return Ended::Lost;
+                        }
+                    }
+                    Ok(Applied::TokenExpired) => return refreshed(account).await,
+                    Err(e) => tracing::warn!(error = %e, "could not apply a frame"),
+                }
+                if outbox.flush(account, &mut sink).await.is_err() {
+                    return Ended::Lost;
+                }
+            }
+            () = account.outbox_wake.notified() => {
+                if outbox.flush(account, &mut sink).await.is_err() {
+                    return Ended::Lost;
+                }
+            }
+            () = sleep_until(hold) => {
+                if outbox.flush(account, &mut sink).await.is_err() {
+                    return Ended::Lost;
+                }
+            }
+            Some(frame) = frames.recv() => {
+                if send(&mut sink, &frame).await.is_err() {
+                    return Ended::Lost;
+                }
+            }
+            _ = ping.tick() => {
+                if pong_due.is_some_and(|due| due <= tokio::time::Instant::now()) {
+                    return Ended::Lost;
+                }
+                pong_due.get_or_insert(tokio::time::Instant::now() + PONG_WITHIN);
+                if send(&mut sink, &ClientFrame::Ping).await.is_err() {
+                    return Ended::Lost;
+                }
+            }
+            _ = sweep.tick() => {
+                for (chat_id, user_id) in account.live.expire_typing() {
+                    account.emit(AppEvent::Typing { chat_id, user_id, typing: false });
+                }
+            }
+            _ = shutdown.changed() => {
+                let _ = sink.close().await;
+                return Ended::Shutdown;
+            }
+        }
+    }
+}
+
+async fn sleep_until(at: Option<tokio::time::Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
+}
+
+async fn refreshed(account: &Account) -> Ended {
+    match account.session.force_refresh().await {
+        Ok(()) => Ended::Refreshed,
+        Err(e) if is_session_expired(&e) => Ended::SessionExpired,
+        Err(_) => Ended::Lost,
+    }
+}
+
+type Sink = futures_util::stream::SplitSink<Socket, WsMessage>;
+
+async fn send(sink: &mut Sink, frame: &ClientFrame) -> Result<()> {
+    let text = serde_json::to_string(frame).map_err(|e| ClientError::Config(e.to_string()))?;
+    sink.send(WsMessage::Text(text.into()))
+        .await
+        .map_err(|e| ClientError::Network(e.to_string()))
+}

@@ -1,0 +1,149 @@
+//! Where the server is and how to reach it safely: `https`/`wss` with the system's root
+//! certificates (plus, optionally, a self-hosted server's own CA); plain `http`/`ws` only for
+//! the local machine (development and tests).
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use crate::credentials::CredentialStore;
+use crate::error::{ClientError, Result};
+
+/// How to open a [`crate::Client`].
+#[derive(Debug, Clone)]
+pub struct ClientOptions {
+    /// The server's base URL, e.g. `https://chat.school.example` or `http://127.0.0.1:8080`.
+    pub server: String,
+    /// Where the caches and the session pointer live (one database per account).
+    pub data_dir: PathBuf,
+    /// A PEM file with an extra CA to trust (a self-hosted server's own).
+    pub extra_ca: Option<PathBuf>,
+    pub credentials: CredentialStore,
+}
+
+impl ClientOptions {
+    pub fn new(server: impl Into<String>, data_dir: impl Into<PathBuf>) -> Self {
+        Self {
+            server: server.into(),
+            data_dir: data_dir.into(),
+            extra_ca: None,
+            credentials: CredentialStore::Auto,
+        }
+    }
+
+    /// The OS's data directory for Tutorchat (e.g. `~/.local/share/tutorchat`).
+    pub fn default_data_dir() -> PathBuf {
+        directories::ProjectDirs::from("app", "Tutorchat", "tutorchat")
+            .map(|dirs| dirs.data_dir().to_path_buf())
+            .unwrap_or_else(|| PathBuf::from(".tutorchat"))
+    }
+}
+
+/// The server's REST base and WebSocket URL, checked.
+#[derive(Debug, Clone)]
+pub(crate) struct Endpoints {
+    pub http: String,
+    pub ws: String,
+}
+
+impl Endpoints {
+    pub fn parse(server: &str) -> Result<Endpoints> {
+        let server = server.trim().trim_end_matches('/');
+        let (scheme, rest) = server
+            .split_once("://")
+            .ok_or_else(|| ClientError::Config(format!("{server:?} is not a URL")))?;
+        let host = rest.split(['/', ':']).next().unwrap_or_default();
+        let host = if rest.starts_with('[') {
+            rest.split(']')
+                .next()
+                .map(|h| h.trim_start_matches('['))
+                .unwrap_or_default()
+        } else {
+            host
+        };
+        let local = matches!(host, "localhost" | "127.0.0.1" | "::1") || host.starts_with("127.");
+        let ws_scheme = match scheme {
+            "https" => "wss",
+            "http" if local => "ws",
+            "http" => {
+                return Err(ClientError::Config(format!(
+                    "refusing plain http to {host}: use https (plain http is only for this machine)"
+                )))
+            }
+            other => return Err(ClientError::Config(format!("unsupported scheme {other:?}"))),
+        };
+        Ok(Endpoints {
+            http: server.to_owned(),
+            ws: format!("{ws_scheme}://{rest}/ws"),
+        })
+    }
+}
+
+/// The HTTP client: rustls with the system's roots (and the extra CA).
+pub(crate) fn http_client(extra_ca: Option<&Path>) -> Result<reqwest::Client> {
+    let mut builder = reqwest::Client::builder()
+        .use_rustls_tls()
+        .connect_timeout(std::time::Duration::from_secs(10))
+        .timeout(std::time::Duration::from_secs(30));
+    if let Some(path) = extra_ca {
+        let pem = std::fs::read(path)?;
+        for cert in reqwest::Certificate::from_pem_bundle(&pem)
+            .map_err(|e| ClientError::Config(format!("reading CA {}: {e}", path.display())))?
+        {
+            builder = builder.add_root_certificate(cert);
+        }
+    }
+    builder
+        .build()
+        .map_err(|e| ClientError::Config(format!("HTTP client: {e}")))
+}
+
+/// The WebSocket TLS setup: the system's roots plus the extra CA; `None` for plain `ws`.
+pub(crate) fn ws_connector(
+    extra_ca: Option<&Path>,
+) -> Result<Option<tokio_tungstenite::Connector>> {
+    let Some(path) = extra_ca else {
+        // tokio-tungstenite then uses rustls with the system's roots.
+        return Ok(None);
+    };
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in rustls_native_certs::load_native_certs().certs {
+        let _ = roots.add(cert);
+    }
+    let pem = std::fs::read(path)?;
+    for cert in rustls_pemfile::certs(&mut pem.as_slice()) {
+        let cert =
+            cert.map_err(|e| ClientError::Config(format!("reading CA {}: {e}", path.display())))?;
+        roots
+            .add(cert)
+            .map_err(|e| ClientError::Config(format!("CA {}: {e}", path.display())))?;
+    }
+    let config = rustls::ClientConfig::builder()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    Ok(Some(tokio_tungstenite::Connector::Rustls(Arc::new(config))))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn https_maps_to_wss_and_local_http_to_ws() {
+        let e = Endpoints::parse("https://chat.school.example/").expect("https");
+        assert_eq!(e.ws, "wss://chat.school.example/ws");
+        let e = Endpoints::parse("http://127.0.0.1:8080").expect("local http");
+        assert_eq!(
+            (e.http.as_str(), e.ws.as_str()),
+            ("http://127.0.0.1:8080", "ws://127.0.0.1:8080/ws")
+        );
+    }
+
+    #[test]
+    fn plain_http_to_another_host_is_refused() {
+        let err = Endpoints::parse("http://chat.school.example").expect_err("insecure");
+        assert!(err.to_string().contains("https"), "{err}");
+        assert!(Endpoints::parse("ftp://x").is_err());
+        assert!(Endpoints::parse("nonsense").is_err());
+    }
+}

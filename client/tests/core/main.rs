@@ -1,0 +1,14 @@
+//! The client core against a real server on 127.0.0.1 (in this process, on a port chosen up
+//! front so it can be stopped and started again) with temporary data directories, plus the
+//! `tutorchat` binary where a client process must exit and come back.
+//!
+//! - `harness`: the server, clients, and waiting for events.
+//! - `offline`: the outbox across server outages and client restarts; order, no loss, no doubles.
+//! - `sync`: catching up after an absence; read state across devices; history and search offline.
+//! - `session`: token refresh across an expiry; the session ending on a revoked refresh token.
+
+mod harness;
+
+mod offline;
+mod session;
+mod sync;
