@@ -5,12 +5,15 @@
 //!   server's memory per connection.
 //! - `idle`: many authenticated idle sockets; reports the server's memory per socket and
 //!   checks that delivery still works with all of them open.
+//! - `client`: the client core's targets — newest page from a 100k-message cache, opening a
+//!   1M-message cache, catching up 10k missed messages, flushing 1,000 queued messages.
 //!
 //! By default it starts its own release server (the `tutorchat-server` binary next to this
 //! one) on a temporary data directory, so the numbers come from a known configuration. All
 //! traffic goes to 127.0.0.0/8 and every run stops by itself.
 
 mod chat;
+mod client;
 mod conn;
 mod idle;
 mod setup;
@@ -57,6 +60,8 @@ enum Mode {
     Chat(chat::ChatArgs),
     /// Idle sockets: memory per authenticated connection, and delivery with all of them open.
     Idle(idle::IdleArgs),
+    /// The client core: cache reads at scale, catch-up after an absence, outbox flush.
+    Client(client::ClientArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -69,6 +74,7 @@ fn main() -> anyhow::Result<()> {
         match cli.command {
             Mode::Chat(args) => chat::run(&cli.target, args).await,
             Mode::Idle(args) => idle::run(&cli.target, args).await,
+            Mode::Client(args) => client::run(args).await,
         }
     })
 }
