@@ -58,7 +58,14 @@ pub async fn run(args: ClientArgs) -> anyhow::Result<()> {
         anyhow::ensure!(page.messages.len() == 50, "a full page");
     }
     client.close().await;
-    report(&format!("newest page (50) of a chat with {} cached messages", args.page_messages), &mut samples, Duration::from_millis(20));
+    report(
+        &format!(
+            "newest page (50) of a chat with {} cached messages",
+            args.page_messages
+        ),
+        &mut samples,
+        Duration::from_millis(20),
+    );
 
     let mut samples = Vec::new();
     for _ in 0..5 {
@@ -69,7 +76,14 @@ pub async fn run(args: ClientArgs) -> anyhow::Result<()> {
         anyhow::ensure!(chats.len() as u64 >= args.chats, "every chat listed");
         client.close().await;
     }
-    report(&format!("open a {}-message cache and list its {} chats", args.cache_messages, args.chats), &mut samples, Duration::from_secs(1));
+    report(
+        &format!(
+            "open a {}-message cache and list its {} chats",
+            args.cache_messages, args.chats
+        ),
+        &mut samples,
+        Duration::from_secs(1),
+    );
 
     // 3: catching up after an absence.
     let mut server = start_server(addr, &work.path().join("server")).await?;
@@ -90,7 +104,10 @@ pub async fn run(args: ClientArgs) -> anyhow::Result<()> {
     }
     let started = Instant::now();
     let client = open(&url, &away_dir).await?;
-    anyhow::ensure!(client.wait_online(Duration::from_secs(60)).await, "caught up");
+    anyhow::ensure!(
+        client.wait_online(Duration::from_secs(60)).await,
+        "caught up"
+    );
     let caught_up = started.elapsed();
     let newest = client.messages(ChatId(1), None, 1).await?;
     anyhow::ensure!(
@@ -98,7 +115,11 @@ pub async fn run(args: ClientArgs) -> anyhow::Result<()> {
         "every missed message is in the cache"
     );
     client.close().await;
-    report(&format!("catch up {} missed messages (open → in sync)", args.missed), &mut vec![caught_up], Duration::from_secs(1));
+    report(
+        &format!("catch up {} missed messages (open → in sync)", args.missed),
+        &mut vec![caught_up],
+        Duration::from_secs(1),
+    );
 
     // 4: flushing the outbox after a reconnect.
     let queue_dir = work.path().join("queue");
@@ -106,7 +127,9 @@ pub async fn run(args: ClientArgs) -> anyhow::Result<()> {
     anyhow::ensure!(client.wait_online(Duration::from_secs(30)).await, "online");
     server.shutdown().await?;
     for i in 0..args.queued {
-        client.send(ChatId(1), MessageKind::Text, &format!("queued {i}")).await?;
+        client
+            .send(ChatId(1), MessageKind::Text, &format!("queued {i}"))
+            .await?;
     }
     server = start_server(addr, &work.path().join("server")).await?;
     let started = Instant::now();
@@ -115,12 +138,22 @@ pub async fn run(args: ClientArgs) -> anyhow::Result<()> {
         if client.outbox().await?.is_empty() {
             break;
         }
-        anyhow::ensure!(started.elapsed() < Duration::from_secs(60), "the outbox drains");
+        anyhow::ensure!(
+            started.elapsed() < Duration::from_secs(60),
+            "the outbox drains"
+        );
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
     let flushed = started.elapsed();
     client.close().await;
-    report(&format!("flush {} queued messages after reconnect (all acked)", args.queued), &mut vec![flushed], Duration::from_secs(2));
+    report(
+        &format!(
+            "flush {} queued messages after reconnect (all acked)",
+            args.queued
+        ),
+        &mut vec![flushed],
+        Duration::from_secs(2),
+    );
     server.shutdown().await?;
     Ok(())
 }
@@ -146,11 +179,28 @@ fn free_addr() -> anyhow::Result<std::net::SocketAddr> {
 
 async fn start_server(addr: std::net::SocketAddr, dir: &Path) -> anyhow::Result<Server> {
     let args = [
-        "tutorchat-server", "--listen", &addr.to_string(), "--data-dir", &dir.display().to_string(),
-        "--jwt-secret", "bench-client-secret", "--demo", "--log", "error",
-        "--message-rate-per-second", "1000000", "--message-burst", "1000000",
-        "--api-rate-per-second", "1000000", "--api-burst", "1000000",
-        "--ws-frame-rate-per-second", "1000000", "--ws-frame-burst", "1000000",
+        "tutorchat-server",
+        "--listen",
+        &addr.to_string(),
+        "--data-dir",
+        &dir.display().to_string(),
+        "--jwt-secret",
+        "bench-client-secret",
+        "--demo",
+        "--log",
+        "error",
+        "--message-rate-per-second",
+        "1000000",
+        "--message-burst",
+        "1000000",
+        "--api-rate-per-second",
+        "1000000",
+        "--api-burst",
+        "1000000",
+        "--ws-frame-rate-per-second",
+        "1000000",
+        "--ws-frame-burst",
+        "1000000",
     ];
     let config = <Config as clap::Parser>::try_parse_from(args)?;
     let mut last = None;
@@ -161,7 +211,10 @@ async fn start_server(addr: std::net::SocketAddr, dir: &Path) -> anyhow::Result<
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    Err(last.map_or_else(|| anyhow::anyhow!("server did not start"), anyhow::Error::from))
+    Err(last.map_or_else(
+        || anyhow::anyhow!("server did not start"),
+        anyhow::Error::from,
+    ))
 }
 
 async fn open(url: &str, dir: &Path) -> anyhow::Result<Client> {
@@ -178,7 +231,10 @@ async fn signed_in(url: &str, dir: &Path) -> anyhow::Result<Client> {
 
 async fn signed_in_then_closed(url: &str, dir: &Path) -> anyhow::Result<()> {
     let client = signed_in(url, dir).await?;
-    anyhow::ensure!(client.wait_online(Duration::from_secs(30)).await, "first sync");
+    anyhow::ensure!(
+        client.wait_online(Duration::from_secs(30)).await,
+        "first sync"
+    );
     client.close().await;
     Ok(())
 }
@@ -229,7 +285,13 @@ async fn fill_many_chats(dir: &Path, total: u64, chats: u64) -> anyhow::Result<(
     Ok(())
 }
 
-fn insert_messages(tx: &rusqlite::Transaction<'_>, chat: u64, from_seq: u64, count: u64, id_base: u64) -> anyhow::Result<()> {
+fn insert_messages(
+    tx: &rusqlite::Transaction<'_>,
+    chat: u64,
+    from_seq: u64,
+    count: u64,
+    id_base: u64,
+) -> anyhow::Result<()> {
     let mut insert = tx.prepare(
         "INSERT INTO messages (id, chat_id, seq, sender_id, client_id, kind, content, created_at)
          VALUES (?1, ?2, ?3, ?4, ?5, 'text', ?6, ?7)",

@@ -154,6 +154,8 @@ async fn acked(account: &Account, client_id: ClientId, message: Message) -> Resu
         .transaction(move |tx| {
             messages::store(tx, chat_id, std::slice::from_ref(&message))?;
             outbox::remove(tx, &client_id)?;
+            // The server moved our read pointer to our own message (sending means reading).
+            chats::set_read(tx, chat_id, true, message.seq)?;
             messages::local_view(tx, &message, &me)
         })
         .await?;
@@ -175,6 +177,10 @@ async fn received(account: &Account, message: Message) -> Result<Applied> {
         .cache
         .transaction(move |tx| {
             let fresh = !messages::store(tx, chat_id, std::slice::from_ref(&message))?.is_empty();
+            if message.sender_id == me2 {
+                // Sent from another of our devices: the server moved our read pointer to it.
+                chats::set_read(tx, chat_id, true, message.seq)?;
+            }
             let (cursor, _) = messages::run_bounds(tx, chat_id)?;
             let local = messages::local_view(tx, &message, &me2)?;
             let peer = chats::peer(tx, chat_id)?;
