@@ -179,3 +179,126 @@ mod tests {
         );
     }
 }
+
+/// The Tauri event that carries every [`AppEvent`] to the webview.
+pub const EVENT: &str = "app-event";
+
+/// The shell's commands: names (as invoked from the webview) and their argument structs. Every
+/// command takes one argument named `args` and answers with the type in its doc, or with an
+/// [`crate::ApiError`] (a stable `code`, a human `message`, and `course_id` on `not_enrolled`).
+pub mod commands {
+    use serde::{Deserialize, Serialize};
+
+    use crate::ids::{ChatId, ClientId, CourseId, UserId};
+    use crate::model::MessageKind;
+
+    /// `()` → `Option<UserProfile>`: the session restored at start, if any.
+    pub const SESSION: &str = "session";
+    /// [`LoginArgs`] → `UserProfile`.
+    pub const LOGIN: &str = "login";
+    /// `()` → `()`.
+    pub const LOGOUT: &str = "logout";
+    /// `()` → `Vec<ChatItem>`.
+    pub const CHATS: &str = "chats";
+    /// [`MessagesArgs`] → `ChatPage`.
+    pub const MESSAGES: &str = "messages";
+    /// [`SendArgs`] → `LocalMessage` (pending; updates come as events).
+    pub const SEND: &str = "send";
+    /// [`OutboxArgs`] → `bool`.
+    pub const RETRY: &str = "retry";
+    /// [`OutboxArgs`] → `bool`.
+    pub const DISCARD: &str = "discard";
+    /// [`ReadArgs`] → `()`.
+    pub const MARK_READ: &str = "mark_read";
+    /// [`ViewArgs`] → `()`: the chat now on screen (or none); drives notifications and typing.
+    pub const VIEW_CHAT: &str = "view_chat";
+    /// [`TypingArgs`] → `()`.
+    pub const TYPING: &str = "typing";
+    /// [`ChatArgs`] → `Option<String>`.
+    pub const DRAFT: &str = "draft";
+    /// [`DraftArgs`] → `()`.
+    pub const SET_DRAFT: &str = "set_draft";
+    /// `()` → `ContactsByCourse` (students).
+    pub const AVAILABLE_TUTORS: &str = "available_tutors";
+    /// [`StudentsArgs`] → `ContactsByCourse` (tutors).
+    pub const STUDENTS: &str = "students";
+    /// [`CreateChatArgs`] → `ChatItem`.
+    pub const CREATE_CHAT: &str = "create_chat";
+    /// [`BlockArgs`] → `BlockStatus`.
+    pub const BLOCK: &str = "block";
+    /// `()` → `ConnectionState`.
+    pub const CONNECTION: &str = "connection";
+
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    pub struct LoginArgs {
+        pub server: String,
+        pub email: String,
+        pub password: String,
+    }
+
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    pub struct MessagesArgs {
+        pub chat_id: ChatId,
+        pub before_seq: Option<u64>,
+        pub limit: u32,
+    }
+
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    pub struct SendArgs {
+        pub chat_id: ChatId,
+        pub content: String,
+        #[serde(default)]
+        pub kind: MessageKind,
+    }
+
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    pub struct OutboxArgs {
+        pub client_id: ClientId,
+    }
+
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    pub struct ReadArgs {
+        pub chat_id: ChatId,
+        pub up_to_seq: u64,
+    }
+
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    pub struct ViewArgs {
+        pub chat_id: Option<ChatId>,
+    }
+
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    pub struct TypingArgs {
+        pub chat_id: ChatId,
+        pub typing: bool,
+    }
+
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    pub struct ChatArgs {
+        pub chat_id: ChatId,
+    }
+
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    pub struct DraftArgs {
+        pub chat_id: ChatId,
+        pub text: String,
+    }
+
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    pub struct StudentsArgs {
+        pub course_id: Option<CourseId>,
+    }
+
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    pub struct CreateChatArgs {
+        pub course_id: CourseId,
+        /// The tutor (for a student) or the student (for a tutor).
+        pub with: UserId,
+    }
+
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    pub struct BlockArgs {
+        pub user_id: UserId,
+        pub blocked: bool,
+    }
+}
