@@ -6,13 +6,12 @@ set -euo pipefail
 
 WASM_BINDGEN_VERSION=0.2.130
 TRUNK_VERSION=0.21.14
-TAURI_DRIVER_VERSION=2.0.4
 
 sudo_cmd=()
 [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
 need_apt=()
 for pkg in build-essential pkg-config file libwebkit2gtk-4.1-dev libayatana-appindicator3-dev \
-           libsoup-3.0-dev xvfb xauth webkit2gtk-driver dbus dunst keyutils libxdo3; do
+           libsoup-3.0-dev xvfb xauth webkit2gtk-driver dbus dunst keyutils libxdo3 xdotool; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need_apt+=("$pkg")
 done
 if ((${#need_apt[@]})); then

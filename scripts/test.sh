@@ -1,8 +1,13 @@
 #!/usr/bin/env bash
-# Every check CI runs: formatting, clippy with warnings denied, every test.
+# Every check CI runs: formatting, clippy with warnings denied, every test — including the
+# desktop app driven end to end in a real webview under Xvfb.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/setup.sh
+source scripts/setup-app.sh
+(cd ui && trunk build --release)
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
+# The end-to-end tests run these binaries as separate processes.
+cargo build --locked -p tutorchat-server -p tutorchat-app
 cargo test --workspace --locked

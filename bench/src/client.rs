@@ -117,7 +117,7 @@ pub async fn run(args: ClientArgs) -> anyhow::Result<()> {
     client.close().await;
     report(
         &format!("catch up {} missed messages (open → in sync)", args.missed),
-        &mut vec![caught_up],
+        &mut [caught_up],
         Duration::from_secs(1),
     );
 
@@ -151,7 +151,7 @@ pub async fn run(args: ClientArgs) -> anyhow::Result<()> {
             "flush {} queued messages after reconnect (all acked)",
             args.queued
         ),
-        &mut vec![flushed],
+        &mut [flushed],
         Duration::from_secs(2),
     );
     server.shutdown().await?;

@@ -4,7 +4,7 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use tokio::sync::{broadcast, mpsc, Notify};
-use tutorchat_shared::app::AppEvent;
+use tutorchat_shared::app::{AppEvent, ConnectionState};
 use tutorchat_shared::ws::ClientFrame;
 
 use crate::cache::Cache;
@@ -26,6 +26,8 @@ pub(crate) struct Account {
     /// Connected and caught up (the last `sync` completed on this connection).
     pub online: AtomicBool,
     pub ws_connector: Option<tokio_tungstenite::Connector>,
+    /// The last connection state announced (std mutex: a copy in and out).
+    pub state: std::sync::Mutex<ConnectionState>,
 }
 
 impl std::fmt::Debug for Account {
@@ -39,6 +41,9 @@ impl std::fmt::Debug for Account {
 
 impl Account {
     pub fn emit(&self, event: AppEvent) {
+        if let AppEvent::Connection { state } = &event {
+            *self.state.lock().unwrap_or_else(|p| p.into_inner()) = *state;
+        }
         // Nobody listening is fine: the cache holds the truth.
         let _ = self.events.send(event);
     }

@@ -91,6 +91,9 @@ impl Client {
     /// Opens the client; resumes the last session if one was kept (the engine then connects
     /// in the background, and the cache answers at once even without a network).
     pub async fn open(options: ClientOptions) -> Result<Client> {
+        // Several TLS crypto providers may be compiled in (feature unification): pick one, so
+        // rustls never has to guess.
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let http = options::http_client(options.extra_ca.as_deref())?;
         let (events, _) = broadcast::channel(EVENT_BUFFER);
         let client = Client {
@@ -177,6 +180,7 @@ impl Client {
             frames: frames_tx,
             connected: AtomicBool::new(false),
             online: AtomicBool::new(false),
+            state: std::sync::Mutex::new(tutorchat_shared::app::ConnectionState::Offline),
             ws_connector,
         });
         let (shutdown, shutdown_rx) = watch::channel(false);
@@ -244,6 +248,14 @@ impl Client {
         self.inner.events.subscribe()
     }
 
+    /// The link to the server as last announced (`Offline` when signed out).
+    pub async fn connection_state(&self) -> tutorchat_shared::app::ConnectionState {
+        match self.account().await {
+            Ok(account) => *account.state.lock().unwrap_or_else(|p| p.into_inner()),
+            Err(_) => tutorchat_shared::app::ConnectionState::Offline,
+        }
+    }
+
     /// Connected to the server right now.
     pub async fn is_connected(&self) -> bool {
         match self.account().await {
@@ -285,6 +297,9 @@ impl Client {
 
     /// Total unread messages over all chats.
     pub async fn unread_total(&self) -> Result<u64> {
+        if self.inner.account.lock().await.is_none() {
+            return Ok(0);
+        }
         let account = self.account().await?;
         account.cache.call(|c| chats::total_unread(c)).await
     }
@@ -562,6 +577,11 @@ impl Client {
             Method::DELETE
         };
         account.session.call(method, &path, None::<&()>).await
+    }
+
+    /// The server this client talks to, as configured.
+    pub fn server(&self) -> &str {
+        self.inner.options.server.trim().trim_end_matches('/')
     }
 
     /// Where this client keeps its data.

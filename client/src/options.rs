@@ -105,7 +105,6 @@ pub(crate) fn ws_connector(
         // tokio-tungstenite then uses rustls with the system's roots.
         return Ok(None);
     };
-    let _ = rustls::crypto::ring::default_provider().install_default();
     let mut roots = rustls::RootCertStore::empty();
     for cert in rustls_native_certs::load_native_certs().certs {
         let _ = roots.add(cert);

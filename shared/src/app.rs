@@ -150,6 +150,10 @@ pub enum AppEvent {
     SessionEnded {
         reason: SessionEndReason,
     },
+    /// The shell asks the UI to show a chat (a deep link, the tray menu).
+    OpenChat {
+        chat_id: ChatId,
+    },
 }
 
 #[cfg(test)]

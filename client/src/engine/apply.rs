@@ -57,16 +57,32 @@ pub(super) async fn frame(
                 return Ok(Applied::Done);
             }
             let me2 = me.clone();
-            let fresh = account
+            let (fresh, recent, peer) = account
                 .cache
                 .transaction(move |tx| {
                     let fresh = messages::store(tx, chat_id, &messages)?;
                     apply_pointers(tx, chat_id, &read_pointers, &me2)?;
-                    Ok(fresh.len())
+                    let my_read = chats::pointers(tx, chat_id)?.map_or(0, |(_, mine, _)| mine);
+                    let recent = recent_unread(&fresh, &me2, my_read)
+                        .into_iter()
+                        .map(|m| messages::local_view(tx, &m, &me2))
+                        .collect::<Result<Vec<_>>>()?;
+                    Ok((fresh.len(), recent, chats::peer(tx, chat_id)?))
                 })
                 .await?;
             if fresh > 0 {
                 account.emit(AppEvent::HistoryChanged { chat_id });
+            }
+            // Messages that arrived while the device was away and are still news: notify.
+            let (sender_name, course_title) = peer
+                .map(|(_, name, course)| (name, course))
+                .unwrap_or_default();
+            for message in recent {
+                account.emit(AppEvent::Incoming {
+                    message,
+                    sender_name: sender_name.clone(),
+                    course_title: course_title.clone(),
+                });
             }
             emit_unread(account, chat_id).await?;
         }
@@ -135,6 +151,23 @@ pub(super) async fn frame(
         ServerFrame::Error(error) => return refused(account, error, outbox).await,
     }
     Ok(Applied::Done)
+}
+
+/// How many caught-up messages may notify per batch, and how old they may be.
+const CATCH_UP_NOTIFY_MAX: usize = 3;
+const CATCH_UP_NOTIFY_WITHIN_MINUTES: i64 = 15;
+
+/// The newest few of `fresh` that are from the peer, unread, and recent.
+fn recent_unread(fresh: &[Message], me: &tutorchat_shared::UserId, my_read: u64) -> Vec<Message> {
+    let since = chrono::Utc::now() - chrono::Duration::minutes(CATCH_UP_NOTIFY_WITHIN_MINUTES);
+    let mut recent: Vec<Message> = fresh
+        .iter()
+        .filter(|m| &m.sender_id != me && m.seq > my_read && m.created_at >= since)
+        .cloned()
+        .collect();
+    let skip = recent.len().saturating_sub(CATCH_UP_NOTIFY_MAX);
+    recent.drain(..skip);
+    recent
 }
 
 fn presence(account: &Account, user_id: tutorchat_shared::UserId, online: bool) {

@@ -1,0 +1,51 @@
+//! The shell's settings: where its data lives, the last server used, and — for tests and
+//! headless machines — which credential store to use. The only place the shell reads the
+//! environment.
+
+use std::path::{Path, PathBuf};
+
+use tutorchat_client::CredentialStore;
+
+/// The server offered on the login screen until the user picks another.
+pub const DEFAULT_SERVER: &str = "http://127.0.0.1:8080";
+const LAST_SERVER_FILE: &str = "server.txt";
+
+#[derive(Debug, Clone)]
+pub struct ShellConfig {
+    pub data_dir: PathBuf,
+    /// `TUTORCHAT_CREDENTIALS`: auto (default), keyring or file.
+    pub credentials: CredentialStore,
+    /// `TUTORCHAT_CA`: an extra CA to trust for a self-hosted server.
+    pub extra_ca: Option<PathBuf>,
+}
+
+impl ShellConfig {
+    pub fn new(data_dir: PathBuf) -> Self {
+        let credentials = std::env::var("TUTORCHAT_CREDENTIALS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_default();
+        let extra_ca = std::env::var_os("TUTORCHAT_CA").map(PathBuf::from);
+        Self {
+            data_dir,
+            credentials,
+            extra_ca,
+        }
+    }
+
+    pub fn last_server(&self) -> Option<String> {
+        read_trimmed(&self.data_dir.join(LAST_SERVER_FILE))
+    }
+
+    pub fn remember_server(&self, server: &str) {
+        let _ = std::fs::create_dir_all(&self.data_dir);
+        let _ = std::fs::write(self.data_dir.join(LAST_SERVER_FILE), server);
+    }
+}
+
+fn read_trimmed(path: &Path) -> Option<String> {
+    std::fs::read_to_string(path)
+        .ok()
+        .map(|s| s.trim().to_owned())
+        .filter(|s| !s.is_empty())
+}

@@ -1,0 +1,85 @@
+//! The client core's events, forwarded to the webview as one typed stream — plus what the
+//! shell itself does with them: native notifications, the unread badge in the window title,
+//! the tray and the platform badge.
+
+use tauri::{AppHandle, Emitter, Manager};
+use tauri_plugin_notification::NotificationExt;
+use tutorchat_client::Client;
+use tutorchat_shared::app::{AppEvent, EVENT};
+
+use crate::notify;
+use crate::state::Shell;
+
+/// Starts (or restarts) forwarding `client`'s events.
+pub fn start_forwarding(app: &AppHandle, shell: &Shell, client: Client) {
+    let app = app.clone();
+    // Subscribe now, not in the task: nothing emitted from here on may be missed.
+    let mut events = client.events();
+    let task = tauri::async_runtime::spawn(async move {
+        refresh_badge(&app, &client).await;
+        loop {
+            match events.recv().await {
+                Ok(event) => handle(&app, &client, event).await,
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
+                    // Too slow to keep up: tell the UI to re-read, and recount.
+                    let _ = app.emit(EVENT, &AppEvent::ChatsChanged);
+                    refresh_badge(&app, &client).await;
+                }
+                Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
+            }
+        }
+    });
+    shell.set_forwarder(task);
+}
+
+async fn handle(app: &AppHandle, client: &Client, event: AppEvent) {
+    if let Err(e) = app.emit(EVENT, &event) {
+        tracing::warn!(error = %e, "could not forward an event to the webview");
+    }
+    match event {
+        AppEvent::Incoming {
+            message,
+            sender_name,
+            course_title,
+        } => {
+            let visible = app.state::<Shell>().visible_chat();
+            if notify::should_notify(message.chat_id, main_window_focused(app), visible) {
+                let (title, body) =
+                    notify::notification(&sender_name, &course_title, &message.content);
+                if let Err(e) = app.notification().builder().title(title).body(body).show() {
+                    tracing::warn!(error = %e, "could not show a notification");
+                }
+            }
+        }
+        AppEvent::UnreadChanged { total, .. } => set_badge(app, total),
+        AppEvent::ChatsChanged | AppEvent::SessionEnded { .. } => refresh_badge(app, client).await,
+        _ => {}
+    }
+}
+
+fn main_window_focused(app: &AppHandle) -> bool {
+    app.get_webview_window("main")
+        .is_some_and(|w| w.is_visible().unwrap_or(false) && w.is_focused().unwrap_or(false))
+}
+
+async fn refresh_badge(app: &AppHandle, client: &Client) {
+    let total = client.unread_total().await.unwrap_or(0);
+    set_badge(app, total);
+    crate::tray::refresh(app, client).await;
+}
+
+/// The unread total in the window title, on the tray, and on the platform badge.
+fn set_badge(app: &AppHandle, total: u64) {
+    let title = notify::title(total);
+    if let Some(window) = app.get_webview_window("main") {
+        let _ = window.set_title(&title);
+        #[cfg(desktop)]
+        {
+            let count = (total > 0).then(|| i64::try_from(total).unwrap_or(i64::MAX));
+            let _ = window.set_badge_count(count);
+        }
+    }
+    if let Some(tray) = app.tray_by_id(crate::tray::ID) {
+        let _ = tray.set_tooltip(Some(&title));
+    }
+}

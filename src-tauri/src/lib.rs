@@ -1,0 +1,134 @@
+//! Tutorchat's app shell (Tauri 2): the window, the tray, notifications and badges, deep links,
+//! and thin commands over the client core (`tutorchat-client`), which holds every rule. The
+//! Yew UI in `ui/` is what the window shows.
+//!
+//! - [`commands`]: what the webview invokes (argument types from `tutorchat_shared`).
+//! - [`events`]: the core's event stream → the webview, notifications, badge, tray.
+//! - [`notify`], [`deep_link`]: pure rules (when to notify; parsing `tutorchat://` links).
+//! - [`tray`], [`state`], [`config`], [`error`]: shell plumbing.
+
+mod commands;
+mod config;
+mod deep_link;
+mod error;
+mod events;
+mod notify;
+mod state;
+mod tray;
+
+use tauri::{AppHandle, Emitter, Manager};
+use tutorchat_shared::app::{AppEvent, EVENT};
+
+use crate::config::ShellConfig;
+use crate::state::Shell;
+
+/// The app's entry point, on desktop (from `main.rs`) and on mobile.
+#[cfg_attr(mobile, tauri::mobile_entry_point)]
+pub fn run() {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("TUTORCHAT_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .try_init();
+    let mut builder = tauri::Builder::default();
+    #[cfg(desktop)]
+    {
+        builder = builder.plugin(tauri_plugin_single_instance::init(|app, _argv, _cwd| {
+            // A second launch (or a deep link on Linux/Windows) brings the running app forward.
+            tray::show_main(app);
+        }));
+    }
+    let app = builder
+        .plugin(tauri_plugin_notification::init())
+        .plugin(tauri_plugin_deep_link::init())
+        .invoke_handler(tauri::generate_handler![
+            commands::session,
+            commands::login,
+            commands::logout,
+            commands::chats,
+            commands::messages,
+            commands::send,
+            commands::retry,
+            commands::discard,
+            commands::mark_read,
+            commands::view_chat,
+            commands::typing,
+            commands::draft,
+            commands::set_draft,
+            commands::available_tutors,
+            commands::students,
+            commands::create_chat,
+            commands::block,
+            commands::connection,
+        ])
+        .setup(|app| {
+            let data_dir = app.path().app_data_dir()?;
+            app.manage(Shell::new(ShellConfig::new(data_dir)));
+            #[cfg(desktop)]
+            tray::create(app.handle())?;
+            let handle = app.handle().clone();
+            tauri::async_runtime::block_on(async {
+                let shell = handle.state::<Shell>();
+                match shell.open_last().await {
+                    Ok(client) => events::start_forwarding(&handle, &shell, client),
+                    Err(e) => tracing::warn!(error = ?e, "could not open the client"),
+                }
+            });
+            setup_deep_links(app.handle());
+            Ok(())
+        })
+        .on_window_event(|window, event| {
+            // Closing hides: the app stays in the tray and keeps notifying.
+            #[cfg(desktop)]
+            if let tauri::WindowEvent::CloseRequested { api, .. } = event {
+                if window.app_handle().tray_by_id(tray::ID).is_some() {
+                    let _ = window.hide();
+                    api.prevent_close();
+                }
+            }
+        })
+        .build(tauri::generate_context!());
+    match app {
+        Ok(app) => app.run(|_, _| {}),
+        Err(e) => {
+            eprintln!("Tutorchat could not start: {e}");
+            std::process::exit(1);
+        }
+    }
+}
+
+fn setup_deep_links(app: &AppHandle) {
+    use tauri_plugin_deep_link::DeepLinkExt;
+    #[cfg(any(target_os = "linux", all(debug_assertions, windows)))]
+    if let Err(e) = app.deep_link().register_all() {
+        tracing::debug!(error = %e, "could not register the tutorchat:// scheme");
+    }
+    let handle = app.clone();
+    app.deep_link().on_open_url(move |event| {
+        for url in event.urls() {
+            let handle = handle.clone();
+            let url = url.to_string();
+            tauri::async_runtime::spawn(async move { open_link(&handle, &url).await });
+        }
+    });
+}
+
+/// Opens (or creates) the chat a `tutorchat://chat?course=…&with=…` link names.
+async fn open_link(app: &AppHandle, url: &str) {
+    let Some(link) = deep_link::parse(url) else {
+        tracing::warn!(%url, "ignoring an unknown link");
+        return;
+    };
+    let shell = app.state::<Shell>();
+    let Ok(client) = shell.client().await else {
+        return;
+    };
+    tray::show_main(app);
+    match client.create_chat(&link.course, &link.with).await {
+        Ok(chat) => {
+            let _ = app.emit(EVENT, &AppEvent::OpenChat { chat_id: chat.id });
+        }
+        Err(e) => tracing::warn!(error = %e, "the link's chat cannot be opened"),
+    }
+}

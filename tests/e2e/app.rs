@@ -1,0 +1,208 @@
+//! One running app instance: its HOME, bus and WebDriver session, with helpers that wait for
+//! what a person would wait for (an element, a text, an attribute) and fail with a clear
+//! message instead of hanging.
+
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use fantoccini::elements::Element;
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::json;
+
+use crate::harness::{binary, Bus, Display, Driver};
+
+pub const WAIT: Duration = Duration::from_secs(20);
+/// WebDriver's Enter key.
+pub const ENTER: &str = "\u{E007}";
+
+pub struct App {
+    pub web: Client,
+    pub bus: Bus,
+    pub home: PathBuf,
+    _driver: Driver,
+    _dir: tempfile::TempDir,
+}
+
+impl App {
+    pub async fn launch(display: &Display) -> App {
+        // More than one rustls crypto provider is compiled into the workspace: choose one.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let dir = tempfile::tempdir().expect("app dir");
+        let home = dir.path().join("home");
+        std::fs::create_dir_all(&home).expect("home");
+        let bus = Bus::start(dir.path(), display);
+        let driver = Driver::start(&home, display, &bus);
+        let mut caps = serde_json::Map::new();
+        caps.insert(
+            "tauri:options".into(),
+            json!({"application": binary("tutorchat-app").display().to_string()}),
+        );
+        let web = ClientBuilder::rustls()
+            .expect("tls")
+            .capabilities(caps)
+            .connect(&format!("http://127.0.0.1:{}", driver.port))
+            .await
+            .expect("a WebDriver session on the app");
+        App {
+            web,
+            bus,
+            home,
+            _driver: driver,
+            _dir: dir,
+        }
+    }
+
+    pub async fn find(&self, css: &str) -> Element {
+        self.web
+            .wait()
+            .at_most(WAIT)
+            .for_element(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("no element {css}: {e}"))
+    }
+
+    pub async fn exists(&self, css: &str) -> bool {
+        self.web.find(Locator::Css(css)).await.is_ok()
+    }
+
+    pub async fn count(&self, css: &str) -> usize {
+        self.web
+            .find_all(Locator::Css(css))
+            .await
+            .map(|v| v.len())
+            .unwrap_or(0)
+    }
+
+    pub async fn click(&self, css: &str) {
+        self.find(css)
+            .await
+            .click()
+            .await
+            .unwrap_or_else(|e| panic!("cannot click {css}: {e}"));
+    }
+
+    pub async fn type_into(&self, css: &str, text: &str) {
+        let element = self.find(css).await;
+        element.clear().await.ok();
+        element
+            .send_keys(text)
+            .await
+            .unwrap_or_else(|e| panic!("cannot type into {css}: {e}"));
+    }
+
+    pub async fn keys(&self, css: &str, text: &str) {
+        self.find(css)
+            .await
+            .send_keys(text)
+            .await
+            .unwrap_or_else(|e| panic!("cannot type into {css}: {e}"));
+    }
+
+    /// Waits until `css` matches something (or panics with `what`).
+    pub async fn wait_for(&self, css: &str, what: &str) {
+        let deadline = Instant::now() + WAIT;
+        while Instant::now() < deadline {
+            if self.exists(css).await {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("{what}: nothing matched {css} within {WAIT:?}");
+    }
+
+    /// Waits until `css` matches nothing.
+    pub async fn wait_gone(&self, css: &str, what: &str) {
+        let deadline = Instant::now() + WAIT;
+        while Instant::now() < deadline {
+            if !self.exists(css).await {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("{what}: {css} still there after {WAIT:?}");
+    }
+
+    pub async fn text(&self, css: &str) -> String {
+        self.find(css).await.text().await.unwrap_or_default()
+    }
+
+    /// Signs in through the login screen.
+    pub async fn login(&self, server: &str, email: &str) {
+        self.type_into("input#server", server).await;
+        self.type_into("input#email", email).await;
+        self.type_into("input#password", "tutorchat-demo").await;
+        self.click("button#login-submit").await;
+        self.wait_for("#nav-chats", &format!("{email} signed in"))
+            .await;
+    }
+
+    /// Waits for the monitor on this app's bus to have seen a notification containing `text`.
+    pub async fn wait_notification(&self, text: &str) {
+        let deadline = Instant::now() + WAIT;
+        while Instant::now() < deadline {
+            if self.bus.notifications().contains(text) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!(
+            "no desktop notification containing {text:?}; the bus saw:\n{}",
+            self.bus.notifications()
+        );
+    }
+
+    pub async fn screenshot(&self, path: &std::path::Path) {
+        // Let layout and paint settle (WebKit paints asynchronously).
+        tokio::time::sleep(Duration::from_millis(800)).await;
+        if let Ok(png) = self.web.screenshot().await {
+            let _ = std::fs::write(path, png);
+        }
+    }
+
+    /// Gives this app's window the keyboard focus (X input focus; there is no window manager).
+    pub async fn focus(&self, display: &Display) {
+        let pid = crate::harness::app_pid(&self.home).expect("the app's process");
+        let deadline = Instant::now() + WAIT;
+        loop {
+            let found = std::process::Command::new("xdotool")
+                .args([
+                    "search",
+                    "--all",
+                    "--onlyvisible",
+                    "--pid",
+                    &pid.to_string(),
+                    "--name",
+                    "Tutorchat",
+                ])
+                .env("DISPLAY", &display.name)
+                .output()
+                .expect("xdotool runs");
+            let ids = String::from_utf8_lossy(&found.stdout).to_string();
+            if let Some(id) = ids.lines().next() {
+                let status = std::process::Command::new("xdotool")
+                    .args(["windowfocus", "--sync", id.trim()])
+                    .env("DISPLAY", &display.name)
+                    .status()
+                    .expect("xdotool runs");
+                assert!(status.success(), "xdotool windowfocus failed");
+                tokio::time::sleep(Duration::from_millis(300)).await;
+                return;
+            }
+            assert!(Instant::now() < deadline, "no window of process {pid}");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    pub async fn close(self) {
+        let _ = self.web.close().await;
+    }
+}
+
+/// Where to save screenshots of the real app (`TUTORCHAT_SCREENSHOTS`), if asked.
+pub fn screenshot_dir() -> Option<PathBuf> {
+    let dir = PathBuf::from(std::env::var_os("TUTORCHAT_SCREENSHOTS")?);
+    std::fs::create_dir_all(&dir).ok()?;
+    Some(dir)
+}

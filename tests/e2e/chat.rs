@@ -1,0 +1,198 @@
+//! A student and a tutor, each in their own app instance, chat through a real server: the
+//! student starts the chat from the tutor list, messages go both ways with typing and read
+//! ticks, the tutor's badge, title and desktop notifications follow, and a message written
+//! while the server is down is delivered once when it returns.
+
+use std::time::Duration;
+
+use crate::app::{App, ENTER};
+use crate::harness::{window_titles, Display, ServerProc};
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_student_and_a_tutor_chat_through_outages_with_ticks_badges_and_notifications() {
+    let _serial = crate::harness::serial().await;
+    let display = Display::start();
+    let data = tempfile::tempdir().expect("server data");
+    let mut server = ServerProc::start(data.path());
+
+    let tutor = App::launch(&display).await;
+    let student = App::launch(&display).await;
+    tutor.login(&server.url(), "alan@tutorchat.test").await;
+    student.login(&server.url(), "sam@tutorchat.test").await;
+
+    // The student picks Alan from the tutors of rust-101 and starts the chat.
+    student.click("#nav-tutors").await;
+    student
+        .click("button.start-chat[data-course-id='rust-101'][data-tutor-id='t-alan']")
+        .await;
+    student.wait_for("#chat-area", "the new chat opens").await;
+    student
+        .type_into(
+            "textarea#message-input",
+            "Hello Alan, a question about traits",
+        )
+        .await;
+    student.keys("textarea#message-input", ENTER).await;
+    student
+        .wait_for(
+            ".message.own[data-state='sent']",
+            "the student's message is acknowledged",
+        )
+        .await;
+
+    // The tutor is not looking at that chat: badge, title, notification.
+    tutor.click("#nav-chats").await;
+    tutor
+        .wait_for("li.chat-item .unread-badge", "the tutor's unread badge")
+        .await;
+    assert_eq!(tutor.text("li.chat-item .unread-badge").await.trim(), "1");
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while !window_titles(&display).iter().any(|t| t == "(1) Tutorchat") {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "window titles: {:?}",
+            window_titles(&display)
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    tutor
+        .wait_notification("Sam Student · Rust from Zero")
+        .await;
+
+    // The tutor opens the chat: the student's tick turns to read, the badge goes.
+    tutor.click("li.chat-item").await;
+    tutor
+        .wait_for(
+            ".message:not(.own) .message-text",
+            "the tutor sees the message",
+        )
+        .await;
+    assert_eq!(
+        tutor.text(".message:not(.own) .message-text").await,
+        "Hello Alan, a question about traits"
+    );
+    student
+        .wait_for(".message.own[data-state='read']", "the read tick")
+        .await;
+    tutor.click("#nav-chats").await;
+    tutor
+        .wait_gone("li.chat-item .unread-badge", "the badge clears")
+        .await;
+    tutor.click("li.chat-item").await;
+
+    // Typing shows on the other side; the reply arrives. The student's window has the focus
+    // and the chat on screen, so the reply does not notify there.
+    student.focus(&display).await;
+    tutor.keys("textarea#message-input", "Sure, ask away").await;
+    student
+        .wait_for("#typing-indicator", "the typing indicator")
+        .await;
+    assert!(student.text("#typing-indicator").await.contains("typing"));
+    tutor.keys("textarea#message-input", ENTER).await;
+    student.wait_for(".message:not(.own)", "the reply").await;
+    assert_eq!(
+        student.text(".message:not(.own) .message-text").await,
+        "Sure, ask away"
+    );
+
+    // The server goes away; the student writes anyway.
+    server.stop();
+    student
+        .wait_for(
+            "#connection-banner[data-state='reconnecting']",
+            "the offline banner",
+        )
+        .await;
+    student
+        .type_into(
+            "textarea#message-input",
+            "Written while the server was down",
+        )
+        .await;
+    student.keys("textarea#message-input", ENTER).await;
+    student
+        .wait_for(".message.own[data-state='pending']", "the pending message")
+        .await;
+
+    server.restart();
+    student
+        .wait_gone(
+            ".message.own[data-state='pending']",
+            "the pending message is delivered",
+        )
+        .await;
+    tutor
+        .wait_for(".message:not(.own)[data-seq='3']", "the tutor gets it")
+        .await;
+    let copies = tutor
+        .web
+        .execute(
+            "return Array.from(document.querySelectorAll('.message-text')).filter(e => e.textContent === arguments[0]).length;",
+            vec![serde_json::json!("Written while the server was down")],
+        )
+        .await
+        .expect("count copies");
+    assert_eq!(copies, serde_json::json!(1), "delivered exactly once");
+
+    if let Some(dir) = crate::app::screenshot_dir() {
+        student.screenshot(&dir.join("conversation.png")).await;
+    }
+    // The student's focused window had the chat on screen when Alan's reply came: no
+    // notification. The tutor's window, without the focus, got one even with the chat open.
+    assert!(
+        !student.bus.notifications().contains("Alan Turing"),
+        "no notification for the chat on screen in the focused window:\n{}",
+        student.bus.notifications()
+    );
+    assert!(tutor
+        .bus
+        .notifications()
+        .contains("Written while the server was down"));
+    student.close().await;
+    tutor.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_tutor_sees_badges_and_a_phone_width_window_shows_list_and_chat_as_separate_screens() {
+    let _serial = crate::harness::serial().await;
+    let display = Display::start();
+    let data = tempfile::tempdir().expect("server data");
+    let server = ServerProc::start(data.path());
+    let ada = App::launch(&display).await;
+    if let Some(dir) = crate::app::screenshot_dir() {
+        ada.wait_for("input#server", "the login screen").await;
+        ada.type_into("input#email", "ada@tutorchat.test").await;
+        ada.screenshot(&dir.join("login.png")).await;
+    }
+    ada.login(&server.url(), "ada@tutorchat.test").await;
+    ada.click("#nav-chats").await;
+    // The demo school: Sam's chat has 3 unread for Sam, none for Ada; Maya wrote twice.
+    ada.wait_for("li.chat-item .unread-badge", "Ada's unread badge")
+        .await;
+    assert_eq!(ada.text("li.chat-item .unread-badge").await.trim(), "2");
+    if let Some(dir) = crate::app::screenshot_dir() {
+        ada.screenshot(&dir.join("tutor-inbox.png")).await;
+    }
+
+    ada.web
+        .set_window_size(390, 800)
+        .await
+        .expect("a phone-sized window");
+    ada.wait_gone("#chat-area", "no chat open yet at phone width")
+        .await;
+    ada.click("li.chat-item").await;
+    ada.wait_for("#chat-area", "the chat opens as its own screen")
+        .await;
+    ada.wait_for("button#back", "a back button").await;
+    assert!(
+        !ada.exists("li.chat-item").await,
+        "the list is hidden while the chat is shown"
+    );
+    if let Some(dir) = crate::app::screenshot_dir() {
+        ada.screenshot(&dir.join("phone.png")).await;
+    }
+    ada.click("button#back").await;
+    ada.wait_for("li.chat-item", "back to the list").await;
+    assert!(!ada.exists("#chat-area").await);
+    ada.close().await;
+}

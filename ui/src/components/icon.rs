@@ -1,0 +1,79 @@
+//! Inline SVG icons (no icon font, no emoji: they render the same everywhere). Decorative:
+//! the control around an icon carries the accessible name.
+
+use yew::prelude::*;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum IconKind {
+    Back,
+    Phone,
+    Video,
+    Send,
+    Clock,
+    Lock,
+    Close,
+    ArrowDown,
+    Chat,
+    Logo,
+}
+
+#[derive(Properties, PartialEq)]
+pub(crate) struct IconProps {
+    pub kind: IconKind,
+    #[prop_or(20)]
+    pub size: u32,
+}
+
+#[function_component]
+pub(crate) fn Icon(props: &IconProps) -> Html {
+    let body = match props.kind {
+        IconKind::Back => html! { <path d="M15 18l-6-6 6-6" /> },
+        IconKind::Phone => html! {
+            <path d="M22 16.9v3a2 2 0 0 1-2.2 2 19.8 19.8 0 0 1-8.6-3.1 19.5 19.5 0 0 1-6-6A19.8 19.8 0 0 1 2.1 4.2 2 2 0 0 1 4.1 2h3a2 2 0 0 1 2 1.7c.1.9.4 1.8.7 2.7a2 2 0 0 1-.5 2.1L8 9.8a16 16 0 0 0 6 6l1.3-1.3a2 2 0 0 1 2.1-.4c.9.3 1.8.6 2.7.7a2 2 0 0 1 1.7 2z" />
+        },
+        IconKind::Video => html! {
+            <>
+                <path d="M23 7l-7 5 7 5V7z" />
+                <rect x="1" y="5" width="15" height="14" rx="2" ry="2" />
+            </>
+        },
+        IconKind::Send => html! {
+            <>
+                <path d="M22 2L11 13" />
+                <path d="M22 2l-7 20-4-9-9-4 20-7z" />
+            </>
+        },
+        IconKind::Clock => html! {
+            <>
+                <circle cx="12" cy="12" r="9" />
+                <path d="M12 7v5l3 2" />
+            </>
+        },
+        IconKind::Lock => html! {
+            <>
+                <rect x="4" y="11" width="16" height="10" rx="2" />
+                <path d="M8 11V7a4 4 0 0 1 8 0v4" />
+            </>
+        },
+        IconKind::Close => html! { <path d="M18 6L6 18M6 6l12 12" /> },
+        IconKind::ArrowDown => html! { <path d="M12 5v14M19 12l-7 7-7-7" /> },
+        IconKind::Chat => html! {
+            <path d="M21 11.5a8.4 8.4 0 0 1-9 8.4 9 9 0 0 1-3.9-.9L3 21l1.9-5.1A8.4 8.4 0 0 1 12 3a8.4 8.4 0 0 1 9 8.5z" />
+        },
+        IconKind::Logo => html! {
+            <>
+                <path d="M21 11.5a8.4 8.4 0 0 1-9 8.4 9 9 0 0 1-3.9-.9L3 21l1.9-5.1A8.4 8.4 0 0 1 12 3a8.4 8.4 0 0 1 9 8.5z" />
+                <path d="M8 10.5l4-2 4 2-4 2z" />
+                <path d="M10 11.5v2c1.3.8 2.7.8 4 0v-2" />
+            </>
+        },
+    };
+    let size = props.size.to_string();
+    html! {
+        <svg class="icon" width={size.clone()} height={size} viewBox="0 0 24 24" fill="none"
+            stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round"
+            aria-hidden="true" focusable="false">
+            { body }
+        </svg>
+    }
+}

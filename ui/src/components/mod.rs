@@ -1,0 +1,50 @@
+//! Function components, one per file. Props are data plus callbacks; the few that read the
+//! store (`Router`, `ChatArea`, `MessageInput`) do so through hooks, which also hold every
+//! side effect. Text from people is always rendered as text, never as HTML.
+//!
+//! - `StoreProvider`: the store in a context at the root.
+//! - `Router`: splash, login or the signed-in layout, by session and URL hash.
+//! - `NavBar`, `ConnectionBanner`, `ErrorToast`: the signed-in frame.
+//! - `ChatList`, `ChatListItem`: the conversations.
+//! - `ChatArea` (with `ChatHeader`, `MessageBubble`, `DeliveryTicks`, `DaySeparator`,
+//!   `MessageInput`): one conversation.
+//! - `TutorItem`, `StudentItem`, `UpgradePrompt`: the people lists.
+//! - `Avatar`, `Icon`: small pieces.
+
+mod avatar;
+mod chat_area;
+mod chat_header;
+mod chat_list;
+mod chat_list_item;
+mod connection_banner;
+mod day_separator;
+mod delivery_ticks;
+mod error_toast;
+mod icon;
+mod message_bubble;
+mod message_input;
+mod nav_bar;
+mod router;
+mod store_provider;
+mod student_item;
+mod tutor_item;
+mod upgrade_prompt;
+
+pub(crate) use avatar::Avatar;
+pub(crate) use chat_area::ChatArea;
+pub(crate) use chat_header::ChatHeader;
+pub(crate) use chat_list::ChatList;
+pub(crate) use chat_list_item::ChatListItem;
+pub(crate) use connection_banner::ConnectionBanner;
+pub(crate) use day_separator::DaySeparator;
+pub(crate) use delivery_ticks::DeliveryTicks;
+pub(crate) use error_toast::ErrorToast;
+pub(crate) use icon::{Icon, IconKind};
+pub(crate) use message_bubble::MessageBubble;
+pub(crate) use message_input::MessageInput;
+pub(crate) use nav_bar::NavBar;
+pub(crate) use router::Router;
+pub(crate) use store_provider::StoreProvider;
+pub(crate) use student_item::StudentItem;
+pub(crate) use tutor_item::TutorItem;
+pub(crate) use upgrade_prompt::UpgradePrompt;
