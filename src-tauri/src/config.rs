@@ -26,6 +26,11 @@ impl ShellConfig {
             .and_then(|v| v.parse().ok())
             .unwrap_or_default();
         let extra_ca = std::env::var_os("TUTORCHAT_CA").map(PathBuf::from);
+        // A named profile has its own data and session (see `profile`).
+        let data_dir = match profile() {
+            Some(name) => data_dir.join("profiles").join(name),
+            None => data_dir,
+        };
         Self {
             data_dir,
             credentials,
@@ -48,4 +53,14 @@ fn read_trimmed(path: &Path) -> Option<String> {
         .ok()
         .map(|s| s.trim().to_owned())
         .filter(|s| !s.is_empty())
+}
+
+/// `TUTORCHAT_PROFILE`: a named second profile (its own data, its own session) that also lifts
+/// the one-instance rule — for trying a student and a tutor side by side. Plain names only.
+pub fn profile() -> Option<String> {
+    std::env::var("TUTORCHAT_PROFILE").ok().filter(|p| {
+        !p.is_empty()
+            && p.chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    })
 }

@@ -33,7 +33,7 @@ pub fn run() {
         .try_init();
     let mut builder = tauri::Builder::default();
     #[cfg(desktop)]
-    {
+    if config::profile().is_none() {
         builder = builder.plugin(tauri_plugin_single_instance::init(|app, _argv, _cwd| {
             // A second launch (or a deep link on Linux/Windows) brings the running app forward.
             tray::show_main(app);
