@@ -2,7 +2,7 @@
 //! only moves over contiguous stored data, and offline search.
 
 use rusqlite::{params, Connection, Row};
-use tutorchat_shared::app::{DeliveryState, LocalMessage};
+use tutorchat_shared::app::LocalMessage;
 use tutorchat_shared::{ChatId, ClientId, Message, MessageId, MessageKind, UserId};
 
 use super::chats::{newest_stored, stored_state};
@@ -162,31 +162,6 @@ pub fn latest_local(
     newest_stored(c, chat, me, peer_read, my_read)
 }
 
-/// A stored message by the sender's `client_id`, if it is stored.
-pub fn by_client_id(
-    c: &Connection,
-    client_id: &ClientId,
-    me: &UserId,
-) -> Result<Option<LocalMessage>> {
-    let sql =
-        format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE client_id = ?1 AND sender_id = ?2");
-    let found = c
-        .prepare_cached(&sql)?
-        .query_row(params![client_id.as_str(), me.as_str()], |r| {
-            message_from_row(r, me, 0, 0)
-        });
-    match found {
-        Ok(mut m) => {
-            if let Some((_, my_read, peer_read)) = super::chats::pointers(c, m.chat_id)? {
-                m.state = stored_state(&m.sender_id, me, m.seq.unwrap_or(0), peer_read, my_read);
-            }
-            Ok(Some(m))
-        }
-        Err(rusqlite::Error::QueryReturnedNoRows) => Ok(None),
-        Err(e) => Err(e.into()),
-    }
-}
-
 /// Converts a freshly stored server message to its local view.
 pub fn local_view(c: &Connection, m: &Message, me: &UserId) -> Result<LocalMessage> {
     let (_, my_read, peer_read) = super::chats::pointers(c, m.chat_id)?.unwrap_or((0, 0, 0));
@@ -238,9 +213,4 @@ pub fn search(c: &Connection, query: &str, limit: u32, me: &UserId) -> Result<Ve
         }
     }
     Ok(found)
-}
-
-/// A stored message's state for display when nothing else is known.
-pub fn is_stored(state: DeliveryState) -> bool {
-    matches!(state, DeliveryState::Sent | DeliveryState::Read)
 }

@@ -276,15 +276,11 @@ pub(super) fn page(c: &Connection, chat: ChatId, request: PageRequest) -> Result
     let mut stmt = tx.prepare_cached(&sql)?;
     // Ask for one more than the page to learn whether more lie beyond it.
     let fetch = i64::from(limit) + 1;
-    let rows = if sql_tail.contains("?2") {
-        stmt.query_map(params![chat.0, bound, fetch], |r| message_at(r, 0))?
-            .collect::<rusqlite::Result<Vec<_>>>()?
-    } else {
-        stmt.query_map(params![chat.0, rusqlite::types::Null, fetch], |r| {
-            message_at(r, 0)
-        })?
-        .collect::<rusqlite::Result<Vec<_>>>()?
-    };
+    // Every form numbers its parameters up to ?3, so one binding serves all three (the newest
+    // page simply does not use ?2).
+    let rows = stmt
+        .query_map(params![chat.0, bound, fetch], |r| message_at(r, 0))?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
     drop(stmt);
     tx.finish()?;
     let mut messages = rows;
