@@ -63,6 +63,8 @@ impl Server {
                 unlimited,
             ])
             .args(["--access-token-ttl-secs", "86400"])
+            // Thousands of sockets come from a few loopback addresses, many per user.
+            .args(["--max-connections-per-ip", "0", "--max-connections-per-user", "0"])
             .args(extra)
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())

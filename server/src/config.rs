@@ -150,6 +150,102 @@ pub struct Config {
     )]
     pub login_rate_per_minute: u32,
 
+    /// Threads that hash and verify passwords. Each holds ~19 MiB of argon2 memory for the
+    /// life of the process; logins beyond what they and the queue can take are refused.
+    #[arg(
+        long,
+        global = true,
+        env = "TUTORCHAT_PASSWORD_WORKERS",
+        default_value_t = 2
+    )]
+    pub password_workers: usize,
+
+    /// Password checks waiting for a worker before further logins are refused (429).
+    #[arg(
+        long,
+        global = true,
+        env = "TUTORCHAT_PASSWORD_QUEUE",
+        default_value_t = 16
+    )]
+    pub password_queue: usize,
+
+    /// Refreshes and sign-outs per minute from one address.
+    #[arg(
+        long,
+        global = true,
+        env = "TUTORCHAT_REFRESH_RATE_PER_MINUTE",
+        default_value_t = 60
+    )]
+    pub refresh_rate_per_minute: u32,
+
+    /// Seconds after a refresh token was spent during which presenting it again returns the
+    /// same successor (a client that crashed before saving the answer) instead of counting
+    /// as theft and revoking the session.
+    #[arg(
+        long,
+        global = true,
+        env = "TUTORCHAT_REFRESH_REUSE_GRACE_SECS",
+        default_value_t = 30
+    )]
+    pub refresh_reuse_grace_secs: u64,
+
+    /// Longest remaining lifetime accepted on an access token, in seconds (tokens the platform
+    /// mints for single sign-on included). Never less than the access-token lifetime.
+    #[arg(
+        long,
+        global = true,
+        env = "TUTORCHAT_MAX_TOKEN_LIFETIME_SECS",
+        default_value_t = 3600
+    )]
+    pub max_token_lifetime_secs: u64,
+
+    /// Open WebSockets one user may hold at once (devices); 0 for no limit.
+    #[arg(
+        long,
+        global = true,
+        env = "TUTORCHAT_MAX_CONNECTIONS_PER_USER",
+        default_value_t = 20
+    )]
+    pub max_connections_per_user: usize,
+
+    /// Open TCP connections (HTTP and WebSocket) one client address may hold; 0 for no limit.
+    /// Not applied with --trust-forwarded-for: behind a proxy every peer is the proxy.
+    #[arg(
+        long,
+        global = true,
+        env = "TUTORCHAT_MAX_CONNECTIONS_PER_IP",
+        default_value_t = 256
+    )]
+    pub max_connections_per_ip: usize,
+
+    /// Seconds a client has to send a request's headers (also how long an idle keep-alive
+    /// connection is kept).
+    #[arg(
+        long,
+        global = true,
+        env = "TUTORCHAT_HEADER_READ_TIMEOUT_SECS",
+        default_value_t = 10
+    )]
+    pub header_read_timeout_secs: u64,
+
+    /// Seconds a REST request (its body included) may take before it is answered 408.
+    #[arg(
+        long,
+        global = true,
+        env = "TUTORCHAT_REQUEST_TIMEOUT_SECS",
+        default_value_t = 30
+    )]
+    pub request_timeout_secs: u64,
+
+    /// Most headers a request may carry.
+    #[arg(
+        long,
+        global = true,
+        env = "TUTORCHAT_MAX_HEADERS",
+        default_value_t = 64
+    )]
+    pub max_headers: usize,
+
     /// Sustained REST requests per second per user.
     #[arg(
         long,
@@ -285,9 +381,25 @@ pub struct Config {
     )]
     pub typing_ttl_ms: u64,
 
+    /// Serve Prometheus metrics at `/metrics` on this separate address (e.g. 127.0.0.1:9090).
+    /// Without it, `/metrics` is served on the main address to the admin token only.
+    #[arg(long, global = true, env = "TUTORCHAT_METRICS_LISTEN")]
+    pub metrics_listen: Option<SocketAddr>,
+
+    /// Log format: `text` (for people) or `json` (one object per line, for collectors).
+    #[arg(long, global = true, env = "TUTORCHAT_LOG_FORMAT", default_value = "text")]
+    pub log_format: LogFormat,
+
     /// Log filter (tracing's EnvFilter syntax), e.g. `info` or `tutorchat_server=debug`.
     #[arg(long, global = true, env = "TUTORCHAT_LOG", default_value = "info")]
     pub log: String,
+}
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
 }
 
 impl Config {
@@ -313,6 +425,23 @@ impl Config {
 
     pub fn typing_ttl(&self) -> Duration {
         Duration::from_millis(self.typing_ttl_ms)
+    }
+
+    pub fn refresh_reuse_grace(&self) -> Duration {
+        Duration::from_secs(self.refresh_reuse_grace_secs)
+    }
+
+    /// The longest remaining lifetime an access token may have.
+    pub fn max_token_lifetime(&self) -> Duration {
+        Duration::from_secs(self.max_token_lifetime_secs.max(self.access_token_ttl_secs))
+    }
+
+    pub fn header_read_timeout(&self) -> Duration {
+        Duration::from_secs(self.header_read_timeout_secs.max(1))
+    }
+
+    pub fn request_timeout(&self) -> Duration {
+        Duration::from_secs(self.request_timeout_secs.max(1))
     }
 
     pub fn shutdown_grace(&self) -> Duration {

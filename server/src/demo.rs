@@ -6,6 +6,7 @@ use chrono::{Duration, Utc};
 use tutorchat_shared::api::{EnrollmentChange, ProvisioningBatch, UpsertCourse, UpsertUser};
 use tutorchat_shared::{ClientId, CourseId, MessageKind, Role, UserId};
 
+use crate::auth::password::PasswordHasher;
 use crate::error::Result;
 use crate::service::provisioning;
 use crate::store::{NewMessage, Store};
@@ -54,7 +55,7 @@ pub const ENROLLMENTS: &[(&str, &str)] = &[
 ];
 
 /// Seeds the school if the store has no users yet; returns whether it did.
-pub async fn seed(store: &dyn Store) -> Result<bool> {
+pub async fn seed(store: &dyn Store, passwords: &PasswordHasher) -> Result<bool> {
     if store.user_count().await? > 0 {
         return Ok(false);
     }
@@ -86,7 +87,7 @@ pub async fn seed(store: &dyn Store) -> Result<bool> {
             })
             .collect(),
     };
-    provisioning::apply_to_store(store, batch).await?;
+    provisioning::apply_to_store(store, passwords, batch).await?;
 
     // Sam and Ada: a long conversation. Sam has read up to his own last message (seq 119), so
     // Ada's last three replies are unread by him.

@@ -12,6 +12,8 @@
 //! - [`store`]: the `Store` trait and its SQLite backend (group-committing writer thread).
 //! - [`ws`]: the WebSocket transport: upgrade, authentication, one task per connection.
 //! - [`live`]: connections, presence, typing and the fan-out of live events.
+//! - [`net`]: the listener: per-address connection caps, header and request timeouts.
+//! - [`metrics`]: Prometheus counters, gauges and histograms (`/metrics`).
 //! - [`state`], [`rate_limit`], [`config`], [`error`]: shared plumbing.
 //! - [`demo`]: the demo school that `--demo` seeds.
 
@@ -21,6 +23,8 @@ pub mod demo;
 pub mod error;
 pub mod http;
 pub mod live;
+pub mod metrics;
+pub mod net;
 pub mod rate_limit;
 pub mod service;
 pub mod state;
@@ -37,9 +41,40 @@ use axum_server::Handle;
 use tokio::task::JoinHandle;
 
 pub use crate::config::{Cli, Command, Config};
+use crate::auth::password::PasswordHasher;
 use crate::state::AppState;
 use crate::store::sqlite::SqliteStore;
 use crate::store::StoreError;
+
+/// hyper's side of the defences: how long a client may take to send its headers (a
+/// keep-alive connection waiting for its next request counts too), and how many headers it
+/// may send — above what the router answers itself, so a request with too many headers gets
+/// our JSON `headers_too_large` rather than an empty 431.
+fn configure_http(
+    builder: &mut hyper_util::server::conn::auto::Builder<hyper_util::rt::TokioExecutor>,
+    config: &Config,
+) {
+    let mut http1 = builder.http1();
+    http1
+        .timer(hyper_util::rt::TokioTimer::new())
+        .header_read_timeout(config.header_read_timeout())
+        .max_headers(config.max_headers.saturating_mul(4).max(100));
+    let mut http2 = builder.http2();
+    http2
+        .timer(hyper_util::rt::TokioTimer::new())
+        .keep_alive_interval(config.header_read_timeout())
+        .keep_alive_timeout(config.header_read_timeout());
+}
+
+/// Sessions signed out before a restart whose access tokens may not have expired yet.
+async fn restore_revoked_sessions(state: &AppState) -> Result<(), StartError> {
+    let ttl = state.tokens.access_ttl();
+    let now = chrono::Utc::now();
+    for family in state.store.revoked_families_since(now - ttl).await? {
+        state.revoked.revoke(&family, now + ttl);
+    }
+    Ok(())
+}
 
 /// The file in the data directory that keeps a generated JWT secret.
 const JWT_SECRET_FILE: &str = "jwt-secret";
@@ -73,8 +108,9 @@ impl Server {
     pub async fn start(mut config: Config) -> Result<Server, StartError> {
         let store = SqliteStore::open(&config.data_dir)?;
         let secret = jwt_secret(&config)?;
+        let passwords = PasswordHasher::start(config.password_workers, config.password_queue);
         if config.demo {
-            demo::seed(&store).await?;
+            demo::seed(&store, &passwords).await?;
             if config.admin_token.is_none() {
                 config.admin_token = Some(auth::tokens::new_refresh_token());
             }
@@ -86,22 +122,61 @@ impl Server {
         let listener = std::net::TcpListener::bind(config.listen)?;
         listener.set_nonblocking(true)?;
         let local_addr = listener.local_addr()?;
+        let metrics_listener = match config.metrics_listen {
+            Some(addr) => {
+                let listener = std::net::TcpListener::bind(addr)?;
+                listener.set_nonblocking(true)?;
+                Some(listener)
+            }
+            None => None,
+        };
 
-        let state = AppState::new(config, Arc::new(store), &secret);
+        let metrics = Arc::new(metrics::Metrics::new());
+        let observer = metrics.clone();
+        store.observe_commits(Arc::new(move |jobs| observer.commit_batch(jobs)));
+        let state = AppState::new(config, Arc::new(store), passwords, metrics.clone(), &secret);
+        restore_revoked_sessions(&state).await?;
+        // Behind a trusted proxy every peer is the proxy: the per-address cap would be global.
+        let per_address = if state.config.trust_forwarded_for {
+            0
+        } else {
+            state.config.max_connections_per_ip
+        };
+        let limits = net::ConnectionLimits::new(per_address, metrics);
+        let first_byte = state.config.header_read_timeout();
         let app = http::router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
         let handle = Handle::new();
         let task = match tls.clone() {
-            Some(tls) => tokio::spawn(
-                axum_server::from_tcp_rustls(listener, tls)
-                    .handle(handle.clone())
-                    .serve(app),
-            ),
-            None => tokio::spawn(
-                axum_server::from_tcp(listener)
-                    .handle(handle.clone())
-                    .serve(app),
-            ),
+            Some(tls) => {
+                let acceptor = axum_server::tls_rustls::RustlsAcceptor::new(tls)
+                    .acceptor(net::LimitAcceptor::new(limits, first_byte));
+                let mut server = axum_server::from_tcp(listener)
+                    .acceptor(acceptor)
+                    .handle(handle.clone());
+                configure_http(server.http_builder(), &state.config);
+                tokio::spawn(server.serve(app))
+            }
+            None => {
+                let mut server = axum_server::from_tcp(listener)
+                    .acceptor(net::LimitAcceptor::new(limits, first_byte))
+                    .handle(handle.clone());
+                configure_http(server.http_builder(), &state.config);
+                tokio::spawn(server.serve(app))
+            }
         };
+        if let Some(listener) = metrics_listener {
+            let addr = listener.local_addr()?;
+            let app = http::metrics_router(state.clone()).into_make_service();
+            let serve = axum_server::from_tcp(listener)
+                .handle(handle.clone())
+                .serve(app);
+            tokio::spawn(async move {
+                if let Err(e) = serve.await {
+                    tracing::error!(error = %e, "metrics listener failed");
+                }
+            });
+            tracing::info!(%addr, "metrics at /metrics");
+        }
         tracing::info!(%local_addr, tls = tls.is_some(), "listening");
         Ok(Server {
             local_addr,

@@ -3,16 +3,22 @@
 
 use anyhow::Context;
 use clap::Parser;
+use tutorchat_server::auth::password::PasswordHasher;
+use tutorchat_server::config::LogFormat;
 use tutorchat_server::{demo, Cli, Command, Server};
 use tutorchat_shared::api::ProvisioningBatch;
 
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    tracing_subscriber::fmt()
+    let logs = tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::try_new(&cli.config.log)?)
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .init();
+        .with_writer(std::io::stderr);
+    match cli.config.log_format {
+        LogFormat::Text => logs
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+            .init(),
+        LogFormat::Json => logs.json().flatten_event(true).init(),
+    }
     // Every WebSocket is a file: allow as many as the system lets this process have.
     match rlimit::increase_nofile_limit(u64::MAX) {
         Ok(limit) => tracing::debug!(limit, "open-file limit"),
@@ -49,7 +55,9 @@ async fn import(config: tutorchat_server::Config, file: &std::path::Path) -> any
     let batch: ProvisioningBatch =
         serde_json::from_str(&text).with_context(|| format!("parsing {}", file.display()))?;
     let store = tutorchat_server::store::sqlite::SqliteStore::open(&config.data_dir)?;
-    let report = tutorchat_server::service::provisioning::apply_to_store(&store, batch).await?;
+    let passwords = PasswordHasher::start(config.password_workers, config.password_queue);
+    let report =
+        tutorchat_server::service::provisioning::apply_to_store(&store, &passwords, batch).await?;
     println!(
         "imported {} users, {} courses, {} enrollments",
         report.users, report.courses, report.enrollments

@@ -6,9 +6,12 @@ use std::sync::Arc;
 
 use tutorchat_shared::{ChatId, Limits, UserId};
 
+use crate::auth::password::PasswordHasher;
+use crate::auth::sessions::RevokedSessions;
 use crate::auth::tokens::TokenKeys;
 use crate::config::Config;
 use crate::live::Hub;
+use crate::metrics::Metrics;
 use crate::rate_limit::RateLimiter;
 use crate::store::{ChatRecord, Store};
 
@@ -20,10 +23,15 @@ pub struct Inner {
     pub config: Config,
     pub store: Arc<dyn Store>,
     pub tokens: TokenKeys,
+    /// The argon2 workers: every password check and hash goes through them.
+    pub passwords: PasswordHasher,
+    /// Signed-out sessions whose access tokens are still unexpired.
+    pub revoked: RevokedSessions,
     pub limits: Limits,
     /// Live connections, presence, typing, and the fan-out to them.
     pub hub: Arc<Hub>,
     pub rate: RateLimits,
+    pub metrics: Arc<Metrics>,
     pub chats: ChatCache,
 }
 
@@ -34,6 +42,9 @@ pub struct ChatCache {
     /// A std mutex: held only for a lookup or insert.
     chats: std::sync::Mutex<std::collections::HashMap<ChatId, ChatRecord>>,
 }
+
+/// Access-denied audit rows one user may cause per minute; the rest are counted in metrics.
+const AUDIT_DENIALS_PER_MINUTE: f64 = 30.0;
 
 /// Past this many chats the cache starts over (it refills on use).
 const CHAT_CACHE_MAX: usize = 100_000;
@@ -61,6 +72,10 @@ impl ChatCache {
 pub struct RateLimits {
     /// Login attempts per client address.
     pub login: RateLimiter<String>,
+    /// Refreshes and sign-outs per client address.
+    pub refresh: RateLimiter<String>,
+    /// Access-denied audit rows per user: a flood of denials is counted, not written.
+    pub audit_denials: RateLimiter<UserId>,
     /// Authenticated REST requests per user.
     pub api: RateLimiter<UserId>,
     /// Messages sent per user, over REST and WebSocket alike.
@@ -68,7 +83,13 @@ pub struct RateLimits {
 }
 
 impl AppState {
-    pub fn new(config: Config, store: Arc<dyn Store>, jwt_secret: &[u8]) -> Self {
+    pub fn new(
+        config: Config,
+        store: Arc<dyn Store>,
+        passwords: PasswordHasher,
+        metrics: Arc<Metrics>,
+        jwt_secret: &[u8],
+    ) -> Self {
         let tokens = TokenKeys::new(
             jwt_secret,
             config.access_token_ttl(),
@@ -78,6 +99,14 @@ impl AppState {
             login: RateLimiter::new(
                 f64::from(config.login_rate_per_minute) / 60.0,
                 config.login_rate_per_minute,
+            ),
+            refresh: RateLimiter::new(
+                f64::from(config.refresh_rate_per_minute) / 60.0,
+                config.refresh_rate_per_minute,
+            ),
+            audit_denials: RateLimiter::new(
+                AUDIT_DENIALS_PER_MINUTE / 60.0,
+                AUDIT_DENIALS_PER_MINUTE as u32,
             ),
             api: RateLimiter::new(f64::from(config.api_rate_per_second), config.api_burst),
             messages: RateLimiter::new(
@@ -91,8 +120,11 @@ impl AppState {
             config,
             store,
             tokens,
+            passwords,
+            revoked: RevokedSessions::default(),
             hub,
             rate,
+            metrics,
             chats: ChatCache::default(),
         }))
     }

@@ -193,6 +193,7 @@ pub struct BlockStatus {
 /// a token the platform mints (single sign-on).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct UpsertUser {
     pub id: UserId,
     pub email: String,
@@ -205,6 +206,7 @@ pub struct UpsertUser {
 /// A course with its tutors; the tutor list replaces the previous one.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct UpsertCourse {
     pub id: CourseId,
     pub title: String,
@@ -215,6 +217,7 @@ pub struct UpsertCourse {
 /// A student's purchase of a course; `active: false` revokes it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct EnrollmentChange {
     pub course_id: CourseId,
     pub student_id: UserId,
@@ -227,9 +230,11 @@ fn default_true() -> bool {
 }
 
 /// A whole provisioning batch: `POST /api/admin/import` and `tutorchat-server import FILE`.
-/// Applied in order users → courses → enrollments, all or nothing.
+/// Applied in order users → courses → enrollments, all or nothing. Unknown keys (a typo such
+/// as `enrolments`) are refused, and so is a batch with nothing in it.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct ProvisioningBatch {
     #[serde(default)]
     pub users: Vec<UpsertUser>,

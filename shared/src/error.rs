@@ -37,12 +37,20 @@ pub enum ErrorCode {
     Blocked,
     /// 404
     NotFound,
+    /// 405: the path exists but not with this HTTP method.
+    MethodNotAllowed,
+    /// 408: the request (its headers or body) did not arrive in time.
+    RequestTimeout,
     /// 413: a body or frame over the configured size.
     PayloadTooLarge,
     /// 422: input breaks a validation rule; `field` names it.
     Validation,
     /// 429: too many requests; wait `retry_after_secs`.
     RateLimited,
+    /// 429: too many open connections for this user or address; close one first.
+    TooManyConnections,
+    /// 431: too many request headers.
+    HeadersTooLarge,
     /// 500: something broke on the server; the details are in its log, never here.
     Internal,
     /// 503: the server is shutting down or overloaded.
@@ -74,9 +82,12 @@ impl ErrorCode {
             | ErrorCode::NotCourseTutor
             | ErrorCode::Blocked => 403,
             ErrorCode::NotFound => 404,
+            ErrorCode::MethodNotAllowed => 405,
+            ErrorCode::RequestTimeout => 408,
             ErrorCode::PayloadTooLarge => 413,
             ErrorCode::Validation => 422,
-            ErrorCode::RateLimited => 429,
+            ErrorCode::RateLimited | ErrorCode::TooManyConnections => 429,
+            ErrorCode::HeadersTooLarge => 431,
             ErrorCode::Internal => 500,
             ErrorCode::Unavailable | ErrorCode::SlowConsumer => 503,
             ErrorCode::MalformedFrame | ErrorCode::UnknownType => 400,
@@ -95,6 +106,8 @@ impl ErrorCode {
                 | ErrorCode::Unavailable
                 | ErrorCode::TokenExpired
                 | ErrorCode::SlowConsumer
+                | ErrorCode::RequestTimeout
+                | ErrorCode::TooManyConnections
         )
     }
 
@@ -111,9 +124,13 @@ impl ErrorCode {
             ErrorCode::NotCourseTutor => "not_course_tutor",
             ErrorCode::Blocked => "blocked",
             ErrorCode::NotFound => "not_found",
+            ErrorCode::MethodNotAllowed => "method_not_allowed",
+            ErrorCode::RequestTimeout => "request_timeout",
             ErrorCode::PayloadTooLarge => "payload_too_large",
             ErrorCode::Validation => "validation",
             ErrorCode::RateLimited => "rate_limited",
+            ErrorCode::TooManyConnections => "too_many_connections",
+            ErrorCode::HeadersTooLarge => "headers_too_large",
             ErrorCode::Internal => "internal",
             ErrorCode::Unavailable => "unavailable",
             ErrorCode::MalformedFrame => "malformed_frame",

@@ -6,7 +6,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 use crate::ids::{ChatId, ClientId, UserId};
 use crate::model::{ChatSummary, Message, MessageKind, ReadPointer};
 
@@ -121,12 +121,72 @@ pub enum ServerFrame {
     Error(ApiError),
 }
 
+impl ClientFrame {
+    /// The `type` of every frame a client may send.
+    pub const TYPES: &'static [&'static str] = &[
+        "auth",
+        "join_chat",
+        "leave_chat",
+        "send_message",
+        "typing_start",
+        "typing_stop",
+        "mark_read",
+        "sync",
+        "ping",
+    ];
+
+    /// Reads a frame, or says what is wrong with it in the error the server sends back: not
+    /// JSON or no `type` → `malformed_frame`; an unknown `type` → `unknown_type`; a field of
+    /// a known frame that cannot be read → `validation` naming the field where it can be
+    /// told, else `malformed_frame`. Either way the refusal carries the frame's `client_id`
+    /// and `chat_id` when it has them, so the client can tie it to its message.
+    pub fn parse(text: &str) -> Result<ClientFrame, ApiError> {
+        serde_json::from_str(text).map_err(|e| frame_refusal(text, &e))
+    }
+}
+
+fn frame_refusal(text: &str, error: &serde_json::Error) -> ApiError {
+    let Ok(serde_json::Value::Object(fields)) = serde_json::from_str::<serde_json::Value>(text)
+    else {
+        return ApiError::new(
+            ErrorCode::MalformedFrame,
+            format!("a frame is one JSON object: {error}"),
+        );
+    };
+    let Some(kind) = fields.get("type").and_then(|t| t.as_str()) else {
+        return ApiError::new(ErrorCode::MalformedFrame, "a frame needs a string `type`");
+    };
+    if !ClientFrame::TYPES.contains(&kind) {
+        return ApiError::new(
+            ErrorCode::UnknownType,
+            format!("unknown frame type {kind:?}"),
+        );
+    }
+    let message = error.to_string();
+    // serde names an unknown enum value but not its field; `kind` is the only enum-valued
+    // field of a client frame.
+    let mut refusal = if message.starts_with("unknown variant") {
+        ApiError::new(ErrorCode::Validation, format!("kind: {message}")).with_field("kind")
+    } else {
+        ApiError::new(
+            ErrorCode::MalformedFrame,
+            format!("cannot read this {kind} frame: {message}"),
+        )
+    };
+    if let Some(client_id) = fields.get("client_id").and_then(|v| v.as_str()) {
+        refusal = refusal.with_client_id(ClientId::new(client_id));
+    }
+    if let Some(chat_id) = fields.get("chat_id").and_then(serde_json::Value::as_i64) {
+        refusal = refusal.with_chat(ChatId(chat_id));
+    }
+    refusal
+}
+
 #[cfg(test)]
 mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::error::ErrorCode;
 
     #[test]
     fn client_frames_have_the_documented_wire_form() {
@@ -189,5 +249,57 @@ mod tests {
             serde_json::to_value(ServerFrame::SyncComplete).expect("serialize"),
             json!({"type": "sync_complete"})
         );
+    }
+
+    #[test]
+    fn bad_frames_are_classified_and_tied_to_their_message() {
+        let refusal = |text: &str| ClientFrame::parse(text).expect_err("refused");
+        assert_eq!(refusal("{not json").code, ErrorCode::MalformedFrame);
+        assert_eq!(refusal(r#"{"no_type":1}"#).code, ErrorCode::MalformedFrame);
+        assert_eq!(refusal(r#"{"type":"teleport"}"#).code, ErrorCode::UnknownType);
+        let kind = refusal(
+            r#"{"type":"send_message","chat_id":3,"client_id":"c-1","content":"hi","kind":"video"}"#,
+        );
+        assert_eq!(
+            (kind.code, kind.field.as_deref(), kind.client_id, kind.chat_id),
+            (
+                ErrorCode::Validation,
+                Some("kind"),
+                Some(ClientId::new("c-1")),
+                Some(ChatId(3))
+            )
+        );
+        let missing = refusal(r#"{"type":"send_message","chat_id":1,"client_id":"c-2"}"#);
+        assert_eq!(missing.code, ErrorCode::MalformedFrame);
+        assert_eq!(missing.client_id, Some(ClientId::new("c-2")));
+    }
+
+    #[test]
+    fn every_client_frame_type_is_listed() {
+        let frames = [
+            ClientFrame::Auth { token: "t".into() },
+            ClientFrame::JoinChat { chat_id: ChatId(1) },
+            ClientFrame::LeaveChat { chat_id: ChatId(1) },
+            ClientFrame::SendMessage {
+                chat_id: ChatId(1),
+                client_id: ClientId::new("c"),
+                content: "x".into(),
+                kind: MessageKind::Text,
+            },
+            ClientFrame::TypingStart { chat_id: ChatId(1) },
+            ClientFrame::TypingStop { chat_id: ChatId(1) },
+            ClientFrame::MarkRead {
+                chat_id: ChatId(1),
+                up_to_seq: 1,
+            },
+            ClientFrame::Sync { cursors: vec![] },
+            ClientFrame::Ping,
+        ];
+        let names: Vec<String> = frames
+            .iter()
+            .map(|f| serde_json::to_value(f).expect("serialize")["type"].to_string())
+            .map(|t| t.trim_matches('"').to_owned())
+            .collect();
+        assert_eq!(names, ClientFrame::TYPES);
     }
 }

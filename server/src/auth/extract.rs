@@ -15,6 +15,9 @@ use crate::error::Error;
 use crate::rate_limit::retry_after_secs;
 use crate::state::AppState;
 
+/// Clock skew allowed between the platform minting a token and this server.
+const TOKEN_LIFETIME_LEEWAY_SECS: i64 = 60;
+
 /// A signed-in user with a valid access token, loaded from the store, within its rate limit.
 #[derive(Debug, Clone)]
 pub struct CurrentUser {
@@ -24,6 +27,8 @@ pub struct CurrentUser {
     pub email: String,
     /// When the access token expires (seconds since the epoch): a WebSocket session ends then.
     pub expires_at: i64,
+    /// The sign-in session the token belongs to (none for platform-minted tokens).
+    pub session: Option<String>,
 }
 
 /// The course platform's service token, or a signed-in admin.
@@ -69,6 +74,22 @@ impl CurrentUser {
                     Error::api(ErrorCode::InvalidToken, "access token is invalid")
                 }
             })?;
+        let lifetime = claims.exp.saturating_sub(chrono::Utc::now().timestamp());
+        let max = i64::try_from(state.config.max_token_lifetime().as_secs()).unwrap_or(i64::MAX);
+        if lifetime > max.saturating_add(TOKEN_LIFETIME_LEEWAY_SECS) {
+            return Err(Error::api(
+                ErrorCode::InvalidToken,
+                format!("access token lives too long: at most {max} seconds are accepted"),
+            ));
+        }
+        if let Some(sid) = &claims.sid {
+            if state.revoked.is_revoked(sid) {
+                return Err(Error::api(
+                    ErrorCode::InvalidToken,
+                    "this session was signed out; sign in again",
+                ));
+            }
+        }
         let user = state
             .store
             .user(&claims.sub)
@@ -89,6 +110,7 @@ impl CurrentUser {
             name: user.name,
             email: user.email,
             expires_at: claims.exp,
+            session: claims.sid,
         })
     }
 
@@ -115,7 +137,10 @@ impl FromRequestParts<AppState> for CurrentUser {
             .rate
             .api
             .check(&user.id)
-            .map_err(|wait| Error::rate_limited(retry_after_secs(wait)))?;
+            .map_err(|wait| {
+                state.metrics.refused(crate::metrics::Limit::Api);
+                Error::rate_limited(retry_after_secs(wait))
+            })?;
         Ok(user)
     }
 }

@@ -12,6 +12,7 @@ use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
+use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
 use tutorchat_shared::{Role, UserId};
 
@@ -26,6 +27,10 @@ pub struct Claims {
     pub exp: i64,
     #[serde(default)]
     pub iat: i64,
+    /// The sign-in session (refresh-token family) this token belongs to: signing out revokes
+    /// it. Tokens the platform mints for single sign-on have none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sid: Option<String>,
 }
 
 /// Why a presented access token was refused.
@@ -38,6 +43,8 @@ pub enum TokenRejection {
 /// Signing and checking keys with the token lifetimes; built once at start.
 pub struct TokenKeys {
     encoding: EncodingKey,
+    /// Derives a refresh token's successor (see [`TokenKeys::successor_of`]).
+    successor_key: Vec<u8>,
     decoding: DecodingKey,
     validation: Validation,
     access_ttl: ChronoDuration,
@@ -66,6 +73,11 @@ impl TokenKeys {
         };
         Self {
             encoding: EncodingKey::from_secret(secret),
+            successor_key: Sha256::new()
+                .chain_update(b"tutorchat refresh successor\0")
+                .chain_update(secret)
+                .finalize()
+                .to_vec(),
             decoding: DecodingKey::from_secret(secret),
             validation,
             access_ttl: to_chrono(access_ttl),
@@ -73,11 +85,13 @@ impl TokenKeys {
         }
     }
 
-    /// Mints an access token for `user`, valid from `now` for the access lifetime.
+    /// Mints an access token for `user` in sign-in session `sid`, valid from `now` for the
+    /// access lifetime.
     pub fn access_token(
         &self,
         user: &UserId,
         role: Role,
+        sid: Option<&str>,
         now: DateTime<Utc>,
     ) -> Result<(String, DateTime<Utc>)> {
         let expires = now + self.access_ttl;
@@ -86,6 +100,7 @@ impl TokenKeys {
             role,
             exp: expires.timestamp(),
             iat: now.timestamp(),
+            sid: sid.map(str::to_owned),
         };
         let token = jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)?;
         Ok((token, expires))
@@ -99,6 +114,22 @@ impl TokenKeys {
                 ErrorKind::ExpiredSignature => TokenRejection::Expired,
                 _ => TokenRejection::Invalid,
             })
+    }
+
+    /// The refresh token that replaces `presented` when it is spent: derived (HMAC-SHA256
+    /// under a key from the server's secret), not random, so a client that presents the same
+    /// token again within the reuse grace — it crashed before saving the answer — gets the
+    /// very same successor, while the store keeps only hashes.
+    pub fn successor_of(&self, presented: &str) -> String {
+        let mut mac = Hmac::<Sha256>::new_from_slice(&self.successor_key)
+            .expect("HMAC takes a key of any length");
+        mac.update(presented.as_bytes());
+        URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
+    }
+
+    /// How long an access token lives.
+    pub fn access_ttl(&self) -> ChronoDuration {
+        self.access_ttl
     }
 
     /// When a refresh token issued at `now` expires.
@@ -149,11 +180,22 @@ mod tests {
     fn a_minted_token_verifies_with_its_claims() {
         let keys = keys(b"secret");
         let (token, _) = keys
-            .access_token(&UserId::new("u1"), Role::Tutor, Utc::now())
+            .access_token(&UserId::new("u1"), Role::Tutor, Some("s1"), Utc::now())
             .expect("mint");
         let claims = keys.verify(&token).expect("valid");
         assert_eq!(claims.sub, UserId::new("u1"));
         assert_eq!(claims.role, Role::Tutor);
+        assert_eq!(claims.sid.as_deref(), Some("s1"));
+    }
+
+    #[test]
+    fn a_successor_is_the_same_for_the_same_token_and_secret_only() {
+        let keys = keys(b"secret");
+        let (a, b) = (new_refresh_token(), new_refresh_token());
+        assert_eq!(keys.successor_of(&a), keys.successor_of(&a));
+        assert_ne!(keys.successor_of(&a), keys.successor_of(&b));
+        assert_ne!(keys.successor_of(&a), self::keys(b"other").successor_of(&a));
+        assert_eq!(keys.successor_of(&a).len(), 43);
     }
 
     #[test]
@@ -161,11 +203,11 @@ mod tests {
         let keys = keys(b"secret");
         let long_ago = Utc::now() - ChronoDuration::hours(1);
         let (old, _) = keys
-            .access_token(&UserId::new("u1"), Role::Student, long_ago)
+            .access_token(&UserId::new("u1"), Role::Student, None, long_ago)
             .expect("mint");
         assert_eq!(keys.verify(&old), Err(TokenRejection::Expired));
         let (forged, _) = self::keys(b"other")
-            .access_token(&UserId::new("u1"), Role::Admin, Utc::now())
+            .access_token(&UserId::new("u1"), Role::Admin, None, Utc::now())
             .expect("mint");
         assert_eq!(keys.verify(&forged), Err(TokenRejection::Invalid));
         assert_eq!(keys.verify("not.a.jwt"), Err(TokenRejection::Invalid));

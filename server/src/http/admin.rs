@@ -142,5 +142,17 @@ async fn audit_log(
 
 /// The larger body limit of the admin routes (imports), applied by the caller of [`routes`].
 pub fn import_body_limit(max_body_bytes: usize) -> DefaultBodyLimit {
-    DefaultBodyLimit::max(max_body_bytes.saturating_mul(IMPORT_BODY_FACTOR))
+    DefaultBodyLimit::max(import_body_bytes(max_body_bytes))
 }
+
+/// The largest import body, in bytes.
+pub fn import_body_bytes(max_body_bytes: usize) -> usize {
+    max_body_bytes.saturating_mul(IMPORT_BODY_FACTOR)
+}
+
+/// Whether `path` is the import endpoint (which takes larger bodies).
+pub fn is_import(path: &str) -> bool {
+    path == IMPORT_PATH
+}
+
+const IMPORT_PATH: &str = "/api/admin/import";

@@ -42,17 +42,22 @@ async fn login(
     responses(
         (status = 200, body = AuthTokens),
         (status = 401, description = "invalid_refresh_token", body = ApiError),
+        (status = 429, description = "rate_limited", body = ApiError),
     ))]
 async fn refresh(
     State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
     ApiJson(req): ApiJson<RefreshRequest>,
 ) -> Result<Json<AuthTokens>> {
-    Ok(Json(service::auth::refresh(&state, req).await?))
+    Ok(Json(service::auth::refresh(&state, req, ip).await?))
 }
 
 /// Revoke a refresh token (and every token rotated from the same login).
 #[utoipa::path(post, path = "/api/auth/logout", tag = "auth", request_body = RefreshRequest,
-    responses((status = 204, description = "signed out")))]
+    responses(
+        (status = 204, description = "signed out"),
+        (status = 429, description = "rate_limited", body = ApiError),
+    ))]
 async fn logout(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,

@@ -6,11 +6,14 @@
 //! - [`people`]: available tutors, a tutor's students, blocking
 //! - [`admin`]: provisioning and the audit log (service token or admin)
 //! - [`extract`]: JSON, query and path extractors whose rejections are our JSON errors
+//! - [`guard`]: refusals before a handler runs — too many headers, a body announced over the
+//!   limit, a request that takes too long, a wrong method — each as our JSON error
 
 pub mod admin;
 pub mod auth;
 pub mod chats;
 pub mod extract;
+pub mod guard;
 pub mod people;
 
 use std::sync::Arc;
@@ -84,12 +87,25 @@ pub fn router(state: AppState) -> Router {
     )
     .route("/healthz", get(health))
     .route("/ws", get(crate::ws::upgrade))
+    .route("/metrics", get(guard::metrics_for_admin))
     .fallback(|| async { Error::api(ErrorCode::NotFound, "no such endpoint") })
+    .method_not_allowed_fallback(guard::method_not_allowed)
     .layer(DefaultBodyLimit::max(state.config.max_body_bytes))
+    .layer(axum::middleware::from_fn_with_state(
+        state.clone(),
+        guard::before_handler,
+    ))
     .layer(PropagateRequestIdLayer::new(request_id.clone()))
     .layer(TraceLayer::new_for_http())
     .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
     .with_state(state)
+}
+
+/// `/metrics` alone, for `--metrics-listen` (an address only the operator's scraper reaches).
+pub fn metrics_router(state: AppState) -> Router {
+    Router::new()
+        .route("/metrics", get(guard::metrics))
+        .with_state(state)
 }
 
 async fn health() -> Json<Health> {

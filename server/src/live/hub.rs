@@ -42,6 +42,8 @@ struct Viewer {
 struct Conn {
     id: ConnId,
     queue: Arc<ConnQueue>,
+    /// The sign-in session (refresh-token family) the connection authenticated with.
+    session: Option<Arc<str>>,
 }
 
 /// Serializes a frame once, for any number of recipients.
@@ -62,19 +64,42 @@ impl Hub {
         }
     }
 
-    /// Registers a new connection of `user`; its queue is the connection's only input.
-    pub fn register(&self, user: &UserId) -> (ConnId, Arc<ConnQueue>) {
+    /// Registers a new connection of `user` in sign-in `session`; its queue is the
+    /// connection's only input. `None` when the user already holds `max_per_user`
+    /// connections (0: no limit).
+    pub fn register(
+        &self,
+        user: &UserId,
+        session: Option<&str>,
+        max_per_user: usize,
+    ) -> Option<(ConnId, Arc<ConnQueue>)> {
+        let mut users = write(&self.users);
+        let conns = users.entry(user.clone()).or_default();
+        if max_per_user > 0 && conns.len() >= max_per_user {
+            return None;
+        }
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let queue = Arc::new(ConnQueue::new(self.queue_capacity));
-        let conn = Conn {
+        conns.push(Conn {
             id,
             queue: queue.clone(),
-        };
-        write(&self.users)
-            .entry(user.clone())
-            .or_default()
-            .push(conn);
-        (id, queue)
+            session: session.map(Arc::from),
+        });
+        Some((id, queue))
+    }
+
+    /// Connections `user` holds now.
+    pub fn connections_of(&self, user: &UserId) -> usize {
+        read(&self.users).get(user).map_or(0, Vec::len)
+    }
+
+    /// Closes every connection of `user` that authenticated in `session`.
+    pub fn close_session(&self, user: &UserId, session: &str) {
+        for conn in read(&self.users).get(user).into_iter().flatten() {
+            if conn.session.as_deref() == Some(session) {
+                conn.queue.close(CloseReason::SessionEnded);
+            }
+        }
     }
 
     /// Forgets a connection and everything it was viewing.
@@ -114,6 +139,7 @@ impl Hub {
                 conn: Conn {
                     id,
                     queue: queue.clone(),
+                    session: None,
                 },
             });
         }
@@ -144,6 +170,7 @@ impl Hub {
             chat_id: message.chat_id,
             seq: message.seq,
             frame,
+            committed: std::time::Instant::now(),
         };
         self.push_to_users(&members, &item, origin);
     }

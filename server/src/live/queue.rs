@@ -20,6 +20,8 @@ pub enum Outbound {
         chat_id: ChatId,
         seq: u64,
         frame: Utf8Bytes,
+        /// When the message became durable (for the delivery-latency metric).
+        committed: std::time::Instant,
     },
     Frame(Utf8Bytes),
 }
@@ -29,6 +31,8 @@ pub enum Outbound {
 pub enum CloseReason {
     SlowConsumer,
     ShuttingDown,
+    /// The sign-in session this connection belongs to was signed out (or revoked).
+    SessionEnded,
 }
 
 #[derive(Debug)]

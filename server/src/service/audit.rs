@@ -34,7 +34,13 @@ pub async fn record(
 }
 
 /// Records a refusal, then returns it, so call sites read `return Err(denied(..).await)`.
+/// A caller piling up refusals gets a bounded number of rows per minute; the rest are only
+/// counted (`tutorchat_audit_denials_suppressed_total`), so a probe cannot flood the log.
 pub async fn denied(state: &AppState, actor: &UserId, target: String, error: Error) -> Error {
+    if state.rate.audit_denials.check(actor).is_err() {
+        state.metrics.audit_suppressed();
+        return error;
+    }
     record(
         state,
         AuditAction::AccessDenied,

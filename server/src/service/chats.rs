@@ -77,7 +77,7 @@ pub async fn create(
         return Err(Error::not_found(format!("course {}", req.course_id)));
     }
     let target = format!("course:{} student:{student} tutor:{tutor}", req.course_id);
-    if let Err(denial) = gate(state, &req.course_id, &student, &tutor).await {
+    if let Err(denial) = gate(state, &req.course_id, &student, &tutor, me.role).await {
         return Err(audit::denied(state, &me.id, target, denial).await);
     }
     let peer = if me.role == Role::Student {
@@ -208,6 +208,7 @@ pub async fn send(
         {
             return duplicate_or_conflict(original, chat_id).map_err(with_client_id);
         }
+        state.metrics.refused(crate::metrics::Limit::Messages);
         return Err(with_client_id(Error::rate_limited(retry_after_secs(wait))));
     }
     validate_message(req.kind, &req.content, &state.limits)
@@ -241,6 +242,7 @@ pub async fn send(
         .await?;
     match outcome {
         InsertOutcome::Stored(message) => {
+            state.metrics.message_stored();
             live::typing_stopped(state, chat_id, &me.id);
             Ok(SendMessageResponse {
                 message,
@@ -317,6 +319,25 @@ pub async fn member_chat(
     me: &CurrentUser,
     chat_id: ChatId,
 ) -> Result<ChatRecord> {
+    match find_member_chat(state, me, chat_id).await? {
+        Some(chat) => Ok(chat),
+        None => Err(audit::denied(
+            state,
+            &me.id,
+            chat_target(chat_id),
+            Error::not_participant(chat_id),
+        )
+        .await),
+    }
+}
+
+/// The chat if the caller is a member, without auditing a refusal: for callers that report
+/// many refusals as one (a `sync` naming many chats).
+pub async fn find_member_chat(
+    state: &AppState,
+    me: &CurrentUser,
+    chat_id: ChatId,
+) -> Result<Option<ChatRecord>> {
     let chat = match state.chats.get(chat_id) {
         Some(chat) => Some(chat),
         None => {
@@ -327,32 +348,58 @@ pub async fn member_chat(
             found
         }
     };
-    match chat {
-        Some(chat) if chat.has_member(&me.id) => Ok(chat),
-        _ => Err(audit::denied(
-            state,
-            &me.id,
-            chat_target(chat_id),
-            Error::not_participant(chat_id),
-        )
-        .await),
-    }
+    Ok(chat.filter(|chat| chat.has_member(&me.id)))
 }
 
-/// The enrollment gate: the student holds the course and the tutor teaches it.
+/// The enrollment gate: the student holds the course and the tutor teaches it. The caller's
+/// own side is checked first, so a refusal never tells a caller without a right to the course
+/// anything about the other person (a tutor probing another tutor's course learns only that
+/// they do not teach it, not who bought it).
 pub async fn gate(
     state: &AppState,
     course: &CourseId,
     student: &UserId,
     tutor: &UserId,
+    caller: Role,
 ) -> Result<()> {
-    if !state.store.is_enrolled(student, course).await? {
-        return Err(Error::not_enrolled(course));
+    if caller == Role::Tutor {
+        tutor_side(state, course, tutor).await?;
+        student_side(state, course, student).await
+    } else {
+        student_side(state, course, student).await?;
+        tutor_side(state, course, tutor).await
     }
-    if !state.store.teaches(tutor, course).await? {
-        return Err(not_course_tutor(tutor, course));
+}
+
+async fn student_side(state: &AppState, course: &CourseId, student: &UserId) -> Result<()> {
+    if state.store.is_enrolled(student, course).await? {
+        Ok(())
+    } else {
+        Err(Error::not_enrolled(course))
     }
-    Ok(())
+}
+
+async fn tutor_side(state: &AppState, course: &CourseId, tutor: &UserId) -> Result<()> {
+    if state.store.teaches(tutor, course).await? {
+        Ok(())
+    } else {
+        Err(not_course_tutor(tutor, course))
+    }
+}
+
+/// Whether `me` may still write in `chat` — not blocked by the other member, still enrolled
+/// (a student) or still teaching the course (a tutor) — for live signals such as typing. A
+/// send checks the same inside its insert transaction.
+pub async fn may_write(state: &AppState, me: &CurrentUser, chat: &ChatRecord) -> Result<()> {
+    let peer = chat.peer_of(&me.id).unwrap_or(&me.id);
+    if state.store.is_blocked(peer, &me.id).await? {
+        return Err(blocked());
+    }
+    if me.id == chat.student_id {
+        student_side(state, &chat.course_id, &me.id).await
+    } else {
+        tutor_side(state, &chat.course_id, &me.id).await
+    }
 }
 
 fn not_course_tutor(tutor: &UserId, course: &CourseId) -> Error {

@@ -11,7 +11,7 @@ use tutorchat_shared::{ChatId, UserId};
 
 use crate::auth::CurrentUser;
 use crate::error::Result;
-use crate::service::chats::member_chat;
+use crate::service::chats::{may_write, member_chat};
 use crate::state::AppState;
 
 /// A connection of `user` opened.
@@ -63,6 +63,9 @@ pub async fn typing(state: &AppState, me: &CurrentUser, chat_id: ChatId, on: boo
         typing_stopped(state, chat.id, &me.id);
         return Ok(());
     }
+    // Typing is writing: whoever may not send (blocked, enrollment revoked, no longer
+    // teaching) may not show it either.
+    may_write(state, me, &chat).await?;
     let (generation, changed) = state.hub.typing.start(chat.id, &me.id);
     if changed {
         indicate(state, chat.id, &me.id, true);

@@ -7,7 +7,7 @@ use tutorchat_shared::validation::{
 };
 use tutorchat_shared::UserId;
 
-use crate::auth::password;
+use crate::auth::password::PasswordHasher;
 use crate::error::{Error, Result};
 use crate::service::audit;
 use crate::state::AppState;
@@ -20,7 +20,7 @@ pub async fn apply(
     action: AuditAction,
     batch: ProvisioningBatch,
 ) -> Result<ProvisioningReport> {
-    let report = apply_to_store(state.store.as_ref(), batch).await?;
+    let report = apply_to_store(state.store.as_ref(), &state.passwords, batch).await?;
     let detail = format!(
         "users={} courses={} enrollments={}",
         report.users, report.courses, report.enrollments
@@ -32,6 +32,7 @@ pub async fn apply(
 /// The same without a running server (the `import` subcommand and the demo seed).
 pub async fn apply_to_store(
     store: &dyn Store,
+    passwords: &PasswordHasher,
     batch: ProvisioningBatch,
 ) -> Result<ProvisioningReport> {
     validate(&batch)?;
@@ -43,7 +44,7 @@ pub async fn apply_to_store(
     let mut users = Vec::with_capacity(batch.users.len());
     for u in batch.users {
         let password_hash = match u.password {
-            Some(p) => Some(password::hash(p).await?),
+            Some(p) => Some(passwords.hash(p).await?),
             None => None,
         };
         users.push(NewUser {
@@ -67,6 +68,12 @@ pub async fn apply_to_store(
 }
 
 fn validate(batch: &ProvisioningBatch) -> Result<()> {
+    if batch.users.is_empty() && batch.courses.is_empty() && batch.enrollments.is_empty() {
+        return Err(Error::validation(
+            "body",
+            "the batch is empty: give users, courses or enrollments",
+        ));
+    }
     for u in &batch.users {
         validate_user_id(&u.id)?;
         validate_email(u.email.trim())?;

@@ -220,10 +220,12 @@ pub struct RefreshRecord {
 /// What presenting a refresh token did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RotateOutcome {
-    /// The token was live: it is spent now and `next` replaces it.
-    Rotated { user_id: UserId },
+    /// The token was live: it is spent now and `next` replaces it. Also the answer when the
+    /// token was spent within the reuse grace and `next` is the successor stored then (and
+    /// still unspent): the same exchange, replayed.
+    Rotated { user_id: UserId, family_id: String },
     /// The token was already spent or revoked: its whole family is revoked now.
-    Reused { user_id: UserId },
+    Reused { user_id: UserId, family_id: String },
     /// Unknown or expired.
     Invalid,
 }
@@ -314,19 +316,24 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
 
     // Refresh tokens.
     async fn insert_refresh_token(&self, token: RefreshRecord) -> Result<()>;
-    /// Spends `presented` and stores `next` in the same family, atomically.
+    /// Spends `presented` and stores `next` in the same family, atomically. A token spent
+    /// less than `grace` ago whose successor was `next` answers `Rotated` again without
+    /// storing anything; any other spent token revokes its family (`Reused`).
     async fn rotate_refresh_token(
         &self,
         presented_hash: &str,
         next: RefreshRecord,
         now: DateTime<Utc>,
+        grace: std::time::Duration,
     ) -> Result<RotateOutcome>;
-    /// Revokes the family of this token; returns its user if the token was known.
+    /// Revokes the family of this token; returns its user and family if the token was known.
     async fn revoke_refresh_family(
         &self,
         token_hash: &str,
         now: DateTime<Utc>,
-    ) -> Result<Option<UserId>>;
+    ) -> Result<Option<(UserId, String)>>;
+    /// Families revoked at or after `since` (their access tokens may still be unexpired).
+    async fn revoked_families_since(&self, since: DateTime<Utc>) -> Result<Vec<String>>;
 
     // Audit.
     async fn append_audit(&self, entry: AuditRecord, at: DateTime<Utc>) -> Result<()>;

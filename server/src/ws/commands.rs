@@ -32,6 +32,7 @@ pub(super) async fn dispatch(
             content,
             kind,
         } => {
+            let started = std::time::Instant::now();
             let req = SendMessageRequest {
                 client_id: client_id.clone(),
                 kind,
@@ -46,6 +47,7 @@ pub(super) async fn dispatch(
             )
             .await
             .map(|sent| {
+                session.state.metrics.ack(started.elapsed());
                 Some(ServerFrame::MessageAck {
                     client_id,
                     message: sent.message,

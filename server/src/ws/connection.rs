@@ -24,6 +24,7 @@ use crate::state::AppState;
 /// Close codes (RFC 6455 and the private range).
 const CLOSE_GOING_AWAY: u16 = 1001;
 const CLOSE_POLICY: u16 = 1008;
+const CLOSE_TOO_BIG: u16 = 1009;
 const CLOSE_TRY_AGAIN_LATER: u16 = 1013;
 const CLOSE_TOKEN_EXPIRED: u16 = 4001;
 
@@ -60,15 +61,32 @@ pub(super) fn run(
     socket: Box<WebSocket>,
     user: Option<CurrentUser>,
 ) -> Pin<Box<dyn Future<Output = ()> + Send>> {
-    match user {
-        Some(user) => Box::pin(Session::open(state, user).serve(socket)),
-        None => Box::pin(async move {
-            let mut socket = socket;
-            if let Some(user) = authenticate(&state, &mut socket).await {
-                Box::pin(Session::open(state, user).serve(socket)).await;
+    Box::pin(async move {
+        let mut socket = socket;
+        let user = match user {
+            Some(user) => user,
+            None => match authenticate(&state, &mut socket).await {
+                Some(user) => user,
+                None => return,
+            },
+        };
+        let metrics = state.metrics.clone();
+        match Session::open(state, user) {
+            Some(session) => Box::pin(session.serve(socket)).await,
+            None => {
+                metrics.refused(crate::metrics::Limit::ConnectionsPerUser);
+                refuse(&mut socket, too_many_connections()).await;
             }
-        }),
-    }
+        }
+    })
+}
+
+/// The refusal for a user over the per-user connection limit.
+pub(super) fn too_many_connections() -> ApiError {
+    ApiError::new(
+        ErrorCode::TooManyConnections,
+        "too many devices are connected to this account; close one and try again",
+    )
 }
 
 /// For clients that cannot set headers: the first frame must be `auth`.
@@ -125,15 +143,20 @@ async fn close(socket: &mut WebSocket, code: u16, reason: &str) -> WsResult {
 }
 
 impl Session {
-    /// Registers the connection with the hub and presence.
-    fn open(state: AppState, user: CurrentUser) -> Session {
-        let (conn, queue) = state.hub.register(&user.id);
+    /// Registers the connection with the hub and presence; `None` when the user already holds
+    /// as many connections as allowed.
+    fn open(state: AppState, user: CurrentUser) -> Option<Session> {
+        let (conn, queue) = state.hub.register(
+            &user.id,
+            user.session.as_deref(),
+            state.config.max_connections_per_user,
+        )?;
         live::connected(&state, &user.id);
         let frames = TokenBucket::new(
             f64::from(state.config.ws_frame_rate_per_second),
             state.config.ws_frame_burst,
         );
-        Session {
+        Some(Session {
             state,
             user,
             conn,
@@ -142,7 +165,7 @@ impl Session {
             viewing: Vec::new(),
             frames,
             rate_error_sent: None,
-        }
+        })
     }
 
     /// Serves the socket until it ends, then unregisters.
@@ -175,14 +198,18 @@ impl Session {
                 // Pings are answered by the protocol layer.
                 Event::Incoming(Some(Ok(WsMessage::Ping(_) | WsMessage::Pong(_)))) => true,
                 Event::Incoming(Some(Ok(WsMessage::Close(_))) | None) => false,
-                Event::Incoming(Some(Err(e))) => return Err(e),
+                Event::Incoming(Some(Err(e))) => {
+                    if is_too_big(&e) {
+                        let _ = close(socket, CLOSE_TOO_BIG, "frame_too_large").await;
+                    }
+                    return Err(e);
+                }
                 Event::Incoming(Some(Ok(WsMessage::Text(text)))) => {
                     Box::pin(self.on_text(socket, text)).await?;
                     true
                 }
                 Event::Incoming(Some(Ok(WsMessage::Binary(_)))) => {
-                    let error = ApiError::new(ErrorCode::MalformedFrame, "frames are JSON text");
-                    Box::pin(self.send(socket, &ServerFrame::Error(error))).await?;
+                    Box::pin(self.on_binary(socket)).await?;
                     true
                 }
                 Event::Queued(Next::Items(items)) => {
@@ -205,6 +232,7 @@ impl Session {
     async fn close_for(&self, socket: &mut WebSocket, reason: CloseReason) -> WsResult {
         match reason {
             CloseReason::SlowConsumer => {
+                self.state.metrics.slow_consumer();
                 let error = ApiError::new(
                     ErrorCode::SlowConsumer,
                     "this connection fell too far behind; reconnect and sync",
@@ -214,6 +242,14 @@ impl Session {
             }
             CloseReason::ShuttingDown => {
                 close(socket, CLOSE_GOING_AWAY, "server shutting down").await
+            }
+            CloseReason::SessionEnded => {
+                let error = ApiError::new(
+                    ErrorCode::InvalidToken,
+                    "this session was signed out; sign in again",
+                );
+                self.send(socket, &ServerFrame::Error(error)).await?;
+                close(socket, CLOSE_TOKEN_EXPIRED, "session_ended").await
             }
         }
     }
@@ -227,7 +263,12 @@ impl Session {
         close(socket, CLOSE_TOKEN_EXPIRED, "token_expired").await
     }
 
+    /// Every frame counts against the connection's rate, whatever its size or kind: an
+    /// oversized or binary frame costs the server as much as a good one.
     async fn on_text(&mut self, socket: &mut WebSocket, text: Utf8Bytes) -> WsResult {
+        if let Err(wait) = self.frames.take() {
+            return self.rate_limited(socket, wait).await;
+        }
         let max = self.state.config.ws_max_frame_bytes;
         if text.len() > max {
             let error = ApiError::new(
@@ -236,22 +277,18 @@ impl Session {
             );
             return self.send(socket, &ServerFrame::Error(error)).await;
         }
+        match ClientFrame::parse(&text) {
+            Ok(frame) => super::commands::dispatch(self, socket, frame).await,
+            Err(refusal) => self.send(socket, &ServerFrame::Error(refusal)).await,
+        }
+    }
+
+    async fn on_binary(&mut self, socket: &mut WebSocket) -> WsResult {
         if let Err(wait) = self.frames.take() {
             return self.rate_limited(socket, wait).await;
         }
-        let frame = match serde_json::from_str::<ClientFrame>(&text) {
-            Ok(frame) => frame,
-            Err(e) => {
-                let code = if e.to_string().starts_with("unknown variant") {
-                    ErrorCode::UnknownType
-                } else {
-                    ErrorCode::MalformedFrame
-                };
-                let error = ApiError::new(code, format!("cannot read this frame: {e}"));
-                return self.send(socket, &ServerFrame::Error(error)).await;
-            }
-        };
-        super::commands::dispatch(self, socket, frame).await
+        let error = ApiError::new(ErrorCode::MalformedFrame, "frames are JSON text");
+        self.send(socket, &ServerFrame::Error(error)).await
     }
 
     /// Refuses a frame over the connection's rate, telling the client at most once a second.
@@ -264,6 +301,7 @@ impl Session {
             return Ok(());
         }
         self.rate_error_sent = Some(now);
+        self.state.metrics.refused(crate::metrics::Limit::Frames);
         let error = Error::rate_limited(crate::rate_limit::retry_after_secs(wait)).to_api_error();
         self.send(socket, &ServerFrame::Error(error)).await
     }
@@ -280,6 +318,7 @@ impl Session {
                     chat_id,
                     seq,
                     frame,
+                    committed,
                 } => {
                     if let Some(sent) = self.synced.get_mut(&chat_id) {
                         if seq <= *sent {
@@ -287,6 +326,7 @@ impl Session {
                         }
                         *sent = seq;
                     }
+                    self.state.metrics.delivered(committed.elapsed());
                     frame
                 }
                 Outbound::Frame(frame) => frame,
@@ -308,6 +348,14 @@ impl Session {
         self.send(socket, &ServerFrame::Error(error.to_api_error()))
             .await
     }
+}
+
+/// Whether the protocol layer refused a frame over the hard size cap. axum hides the
+/// WebSocket library's error type, so this reads its message ("Space limit exceeded: Message
+/// too long"); the test `a_frame_over_the_hard_cap_closes_with_1009` notices if it changes.
+fn is_too_big(error: &axum::Error) -> bool {
+    let text = error.to_string();
+    text.contains("Space limit exceeded") || text.contains("too long")
 }
 
 /// How long until an expiry given in seconds since the epoch.

@@ -19,6 +19,7 @@ use axum::response::{IntoResponse, Response};
 
 use crate::auth::extract::bearer;
 use crate::auth::CurrentUser;
+use crate::error::Error;
 use crate::state::AppState;
 
 /// Bytes of outgoing frames gathered before they are written (the buffer grows only as used).
@@ -37,6 +38,12 @@ pub async fn upgrade(
         },
         None => None,
     };
+    let max = state.config.max_connections_per_user;
+    if let Some(user) = &user {
+        if max > 0 && state.hub.connections_of(&user.id) >= max {
+            return Error::from(connection::too_many_connections()).into_response();
+        }
+    }
     // Frames over the configured maximum get an error frame and the connection stays; far
     // larger ones are cut off by the protocol layer (close code 1009).
     let hard_limit = state

@@ -10,10 +10,10 @@ use std::collections::HashSet;
 
 use axum::extract::ws::WebSocket;
 use tutorchat_shared::ws::{ServerFrame, SyncCursor};
-use tutorchat_shared::ChatId;
+use tutorchat_shared::{ApiError, ChatId, ErrorCode};
 
 use super::connection::{Session, WsResult};
-use crate::service::chats;
+use crate::service::{audit, chats};
 use crate::store::PageRequest;
 
 /// Most cursors one sync frame may name.
@@ -25,14 +25,30 @@ pub(super) async fn run(
     cursors: Vec<SyncCursor>,
 ) -> WsResult {
     let mut named = HashSet::new();
+    let mut refused = Vec::new();
     for cursor in cursors.into_iter().take(MAX_CURSORS) {
         if !named.insert(cursor.chat_id) {
             continue;
         }
-        match chats::member_chat(&session.state, &session.user, cursor.chat_id).await {
-            Ok(chat) => catch_up(session, socket, chat.id, cursor.after_seq).await?,
-            Err(error) => session.send_error(socket, error).await?,
+        match chats::find_member_chat(&session.state, &session.user, cursor.chat_id).await {
+            Ok(Some(chat)) => catch_up(session, socket, chat.id, cursor.after_seq).await?,
+            Ok(None) => refused.push(cursor.chat_id),
+            Err(error) => return session.send_error(socket, error).await,
         }
+    }
+    if let Some(first) = refused.first() {
+        // One refusal (and one audit entry) for however many chats were named wrongly.
+        let error = ApiError::new(
+            ErrorCode::NotParticipant,
+            format!(
+                "{} of the chats named are not yours (the first is {first})",
+                refused.len()
+            ),
+        )
+        .with_chat(*first);
+        let target = format!("sync:{} chats, first chat:{first}", refused.len());
+        let error = audit::denied(&session.state, &session.user.id, target, error.into()).await;
+        session.send_error(socket, error).await?;
     }
     let rows = match session.state.store.chats_of(&session.user.id).await {
         Ok(rows) => rows,

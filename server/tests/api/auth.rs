@@ -73,7 +73,8 @@ async fn blank_credentials_are_a_validation_error() {
 
 #[tokio::test]
 async fn refresh_rotates_the_pair_and_spends_the_old_token() {
-    let ts = TestServer::start().await;
+    // Without a reuse grace, a spent token is refused at once (the grace is in `hardening`).
+    let ts = TestServer::start_with(&["--refresh-reuse-grace-secs", "0"]).await;
     let first = ts.login(SAM).await;
     let reply = ts.refresh(&first.refresh_token).await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);

@@ -11,6 +11,8 @@
 //! - `admin`: provisioning, import all-or-nothing, the audit log.
 //! - `validation`: bad input answers 422 with the field, and stores nothing.
 //! - `realtime`: the WebSocket: delivery, sync, presence, typing, receipts, bad frames.
+//! - `hardening`: hostile clients — login floods, slow and greedy connections, oversized and
+//!   malformed input, probes, revocation gaps — cost little and learn nothing.
 //! - `lifecycle`: restart on the same data directory, the real binary, TLS, OpenAPI.
 //! - `store`: the `Store` conformance suite, run against every backend.
 
@@ -22,6 +24,7 @@ mod admin;
 mod auth;
 mod blocking;
 mod gate;
+mod hardening;
 mod history;
 mod lifecycle;
 mod realtime;

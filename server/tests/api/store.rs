@@ -134,6 +134,7 @@ mod sqlite {
         chats::mark_read_moves_forward_only_and_clamps,
         chats::inserting_moves_the_senders_read_pointer,
         accounts::refresh_reuse_revokes_the_family,
+        accounts::a_refresh_replayed_within_the_grace_gets_the_same_successor,
         accounts::expired_or_unknown_refresh_token_is_invalid,
         accounts::provisioning_is_all_or_nothing,
         accounts::revoked_enrollments_leave_the_gate_and_the_lists,

@@ -284,6 +284,7 @@ pub(super) fn rotate_refresh(
     presented: &str,
     mut next: RefreshRecord,
     now: DateTime<Utc>,
+    grace: std::time::Duration,
 ) -> Result<RotateOutcome> {
     type TokenState = (String, String, i64, Option<i64>, Option<i64>);
     let found: Option<TokenState> = c
@@ -298,10 +299,20 @@ pub(super) fn rotate_refresh(
     let Some((user_id, family_id, expires_at, used_at, revoked_at)) = found else {
         return Ok(RotateOutcome::Invalid);
     };
+    let grace_ms = i64::try_from(grace.as_millis()).unwrap_or(i64::MAX);
+    let within_grace = used_at.is_some_and(|used| to_ms(now).saturating_sub(used) <= grace_ms);
+    if within_grace && revoked_at.is_none() && successor_is_live(c, &next.token_hash, &family_id)?
+    {
+        return Ok(RotateOutcome::Rotated {
+            user_id: UserId(user_id),
+            family_id,
+        });
+    }
     if used_at.is_some() || revoked_at.is_some() {
         revoke_family_id(c, &family_id, now)?;
         return Ok(RotateOutcome::Reused {
             user_id: UserId(user_id),
+            family_id,
         });
     }
     if expires_at <= to_ms(now) {
@@ -309,19 +320,39 @@ pub(super) fn rotate_refresh(
     }
     c.prepare_cached("UPDATE refresh_tokens SET used_at = ?2 WHERE token_hash = ?1")?
         .execute(params![presented, to_ms(now)])?;
-    next.family_id = family_id;
+    next.family_id = family_id.clone();
     next.user_id = UserId(user_id.clone());
     insert_refresh(c, &next)?;
     Ok(RotateOutcome::Rotated {
         user_id: UserId(user_id),
+        family_id,
     })
+}
+
+/// Whether `token_hash` is an unspent, unrevoked token of `family`.
+fn successor_is_live(c: &Connection, token_hash: &str, family: &str) -> Result<bool> {
+    Ok(c.prepare_cached(
+        "SELECT 1 FROM refresh_tokens
+         WHERE token_hash = ?1 AND family_id = ?2 AND used_at IS NULL AND revoked_at IS NULL",
+    )?
+    .exists([token_hash, family])?)
+}
+
+pub(super) fn revoked_families_since(c: &Connection, since: DateTime<Utc>) -> Result<Vec<String>> {
+    let mut stmt = c.prepare_cached(
+        "SELECT DISTINCT family_id FROM refresh_tokens WHERE revoked_at >= ?1",
+    )?;
+    let families = stmt
+        .query_map([to_ms(since)], |r| r.get(0))?
+        .collect::<rusqlite::Result<Vec<String>>>()?;
+    Ok(families)
 }
 
 pub(super) fn revoke_family(
     c: &Connection,
     token_hash: &str,
     now: DateTime<Utc>,
-) -> Result<Option<UserId>> {
+) -> Result<Option<(UserId, String)>> {
     let found: Option<(String, String)> = c
         .prepare_cached("SELECT user_id, family_id FROM refresh_tokens WHERE token_hash = ?1")?
         .query_row([token_hash], |r| Ok((r.get(0)?, r.get(1)?)))
@@ -330,7 +361,7 @@ pub(super) fn revoke_family(
         return Ok(None);
     };
     revoke_family_id(c, &family_id, now)?;
-    Ok(Some(UserId(user_id)))
+    Ok(Some((UserId(user_id), family_id)))
 }
 
 fn revoke_family_id(c: &Connection, family_id: &str, now: DateTime<Utc>) -> Result<()> {

@@ -22,6 +22,7 @@ use tokio::sync::Semaphore;
 use tutorchat_shared::api::{AuditAction, AuditEntry};
 use tutorchat_shared::{ChatId, ClientId, CourseId, CourseRef, Message, ReadPointer, UserId};
 
+pub use self::writer::CommitObserver;
 use self::writer::Writer;
 use super::{
     AuditRecord, ChatRecord, ChatRow, ContactRow, InsertOutcome, NewMessage, OnCommit, Page,
@@ -51,6 +52,12 @@ struct Inner {
 }
 
 impl SqliteStore {
+    /// Tells `observer` how many writes each durable commit held (set once; later calls are
+    /// ignored).
+    pub fn observe_commits(&self, observer: CommitObserver) {
+        let _ = self.inner.writer.observer().set(observer);
+    }
+
     /// Opens (creating if needed) the database in `data_dir` and brings its schema up to date.
     pub fn open(data_dir: &Path) -> Result<SqliteStore> {
         std::fs::create_dir_all(data_dir)?;
@@ -312,9 +319,10 @@ impl Store for SqliteStore {
         presented_hash: &str,
         next: RefreshRecord,
         now: DateTime<Utc>,
+        grace: std::time::Duration,
     ) -> Result<RotateOutcome> {
         let presented = presented_hash.to_owned();
-        self.write(move |c| accounts::rotate_refresh(c, &presented, next, now))
+        self.write(move |c| accounts::rotate_refresh(c, &presented, next, now, grace))
             .await
     }
 
@@ -322,9 +330,14 @@ impl Store for SqliteStore {
         &self,
         token_hash: &str,
         now: DateTime<Utc>,
-    ) -> Result<Option<UserId>> {
+    ) -> Result<Option<(UserId, String)>> {
         let hash = token_hash.to_owned();
         self.write(move |c| accounts::revoke_family(c, &hash, now))
+            .await
+    }
+
+    async fn revoked_families_since(&self, since: DateTime<Utc>) -> Result<Vec<String>> {
+        self.read(move |c| accounts::revoked_families_since(c, since))
             .await
     }
 

@@ -6,6 +6,8 @@
 //! caller therefore hears "done" only for durable data, and a burst of sends costs one fsync,
 //! not one each. A job that fails rolls back to its savepoint without disturbing the others.
 
+use std::sync::{Arc, OnceLock};
+
 use rusqlite::Connection;
 use tokio::sync::{mpsc, oneshot};
 
@@ -22,18 +24,35 @@ type Job = Box<dyn FnOnce(&Connection) -> (bool, Completion) + Send>;
 type Completion = Box<dyn FnOnce(Option<&str>) + Send>;
 
 /// A cheap handle to the writer thread; the thread stops when the last handle is dropped.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub(super) struct Writer {
     jobs: mpsc::Sender<Job>,
+    observer: Arc<OnceLock<CommitObserver>>,
 }
+
+impl std::fmt::Debug for Writer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Writer").finish_non_exhaustive()
+    }
+}
+
+/// Told the number of writes in each committed batch.
+pub type CommitObserver = Arc<dyn Fn(usize) + Send + Sync>;
 
 impl Writer {
     pub(super) fn spawn(conn: Connection) -> Result<Writer> {
         let (jobs, rx) = mpsc::channel(QUEUE_DEPTH);
+        let observer = Arc::new(OnceLock::new());
+        let seen = observer.clone();
         std::thread::Builder::new()
             .name("sqlite-writer".into())
-            .spawn(move || run(conn, rx))?;
-        Ok(Writer { jobs })
+            .spawn(move || run(conn, rx, &seen))?;
+        Ok(Writer { jobs, observer })
+    }
+
+    /// Where the batch-size observer is set.
+    pub(super) fn observer(&self) -> Arc<OnceLock<CommitObserver>> {
+        self.observer.clone()
     }
 
     /// Runs `f` in a transaction shared with other queued writes and returns its result once
@@ -82,7 +101,7 @@ impl Writer {
     }
 }
 
-fn run(conn: Connection, mut rx: mpsc::Receiver<Job>) {
+fn run(conn: Connection, mut rx: mpsc::Receiver<Job>, observer: &OnceLock<CommitObserver>) {
     let mut batch: Vec<Job> = Vec::with_capacity(MAX_BATCH);
     let mut completions: Vec<Completion> = Vec::with_capacity(MAX_BATCH);
     while let Some(first) = rx.blocking_recv() {
@@ -101,6 +120,9 @@ fn run(conn: Connection, mut rx: mpsc::Receiver<Job>) {
                 drop(job);
             }
             continue;
+        }
+        if let Some(observe) = observer.get() {
+            observe(batch.len());
         }
         for job in batch.drain(..) {
             completions.push(run_in_savepoint(&conn, job));

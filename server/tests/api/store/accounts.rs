@@ -10,6 +10,9 @@ use tutorchat_shared::{CourseId, Role};
 
 use super::{enrollment, id, school, user, COURSE, OTHER_STUDENT, STUDENT, TUTOR};
 
+/// No reuse grace: any second presentation of a spent token is theft.
+const NO_GRACE: std::time::Duration = std::time::Duration::ZERO;
+
 fn token(hash: &str, expires_in: Duration) -> RefreshRecord {
     let now = Utc::now();
     RefreshRecord {
@@ -42,18 +45,20 @@ pub async fn refresh_reuse_revokes_the_family(store: &dyn Store) {
         .await
         .expect("insert");
     let rotate = |presented: &'static str, next: &'static str| {
-        store.rotate_refresh_token(presented, successor(next), now)
+        store.rotate_refresh_token(presented, successor(next), now, NO_GRACE)
     };
     assert_eq!(
         rotate("a", "b").await.expect("rotate"),
         RotateOutcome::Rotated {
-            user_id: id(STUDENT)
+            user_id: id(STUDENT),
+            family_id: "family-of-a".into(),
         }
     );
     assert_eq!(
         rotate("a", "c").await.expect("rotate"),
         RotateOutcome::Reused {
-            user_id: id(STUDENT)
+            user_id: id(STUDENT),
+            family_id: "family-of-a".into(),
         }
     );
     let after = rotate("b", "d").await.expect("rotate");
@@ -74,14 +79,15 @@ pub async fn refresh_reuse_revokes_the_family(store: &dyn Store) {
     assert_eq!(
         rotate("other", "g").await.expect("rotate"),
         RotateOutcome::Rotated {
-            user_id: id(STUDENT)
+            user_id: id(STUDENT),
+            family_id: "family-of-other".into(),
         }
     );
 
     // Revoking by any member of a family ends it.
     assert_eq!(
         store.revoke_refresh_family("g", now).await.expect("revoke"),
-        Some(id(STUDENT))
+        Some((id(STUDENT), "family-of-other".into()))
     );
     assert!(!matches!(
         rotate("g", "h").await.expect("rotate"),
@@ -96,6 +102,66 @@ pub async fn refresh_reuse_revokes_the_family(store: &dyn Store) {
     );
 }
 
+pub async fn a_refresh_replayed_within_the_grace_gets_the_same_successor(store: &dyn Store) {
+    school(store).await;
+    let spent_at = Utc::now();
+    let grace = std::time::Duration::from_secs(30);
+    store
+        .insert_refresh_token(token("a", Duration::days(1)))
+        .await
+        .expect("insert");
+    let rotated = RotateOutcome::Rotated {
+        user_id: id(STUDENT),
+        family_id: "family-of-a".into(),
+    };
+    let rotate = |presented: &'static str, next: &'static str, at| {
+        store.rotate_refresh_token(presented, successor(next), at, grace)
+    };
+    assert_eq!(rotate("a", "b", spent_at).await.expect("rotate"), rotated);
+    // The client crashed before saving b and presents a again: the same exchange, answered
+    // again, storing nothing new.
+    let soon = spent_at + Duration::seconds(5);
+    assert_eq!(rotate("a", "b", soon).await.expect("replay"), rotated);
+    // b is still good, exactly once.
+    assert_eq!(
+        rotate("b", "c", soon).await.expect("rotate"),
+        RotateOutcome::Rotated {
+            user_id: id(STUDENT),
+            family_id: "family-of-a".into(),
+        }
+    );
+    // a again, now that its successor is spent: theft, and the family ends.
+    assert!(matches!(
+        rotate("a", "b", soon).await.expect("reuse"),
+        RotateOutcome::Reused { .. }
+    ));
+    assert!(!matches!(
+        rotate("c", "d", soon).await.expect("rotate"),
+        RotateOutcome::Rotated { .. }
+    ));
+
+    // Past the grace, a replay is theft even if the successor was never used.
+    store
+        .insert_refresh_token(token("x", Duration::days(1)))
+        .await
+        .expect("insert");
+    assert!(matches!(
+        rotate("x", "y", spent_at).await.expect("rotate"),
+        RotateOutcome::Rotated { .. }
+    ));
+    let late = spent_at + Duration::seconds(31);
+    assert!(matches!(
+        rotate("x", "y", late).await.expect("late replay"),
+        RotateOutcome::Reused { .. }
+    ));
+    let revoked = store
+        .revoked_families_since(spent_at)
+        .await
+        .expect("revoked families");
+    assert!(revoked.contains(&"family-of-x".to_owned()), "{revoked:?}");
+    assert!(revoked.contains(&"family-of-a".to_owned()), "{revoked:?}");
+}
+
 pub async fn expired_or_unknown_refresh_token_is_invalid(store: &dyn Store) {
     school(store).await;
     let now = Utc::now();
@@ -104,17 +170,17 @@ pub async fn expired_or_unknown_refresh_token_is_invalid(store: &dyn Store) {
         .await
         .expect("insert");
     let outcome = store
-        .rotate_refresh_token("old", successor("new"), now)
+        .rotate_refresh_token("old", successor("new"), now, NO_GRACE)
         .await
         .expect("rotate");
     assert_eq!(outcome, RotateOutcome::Invalid);
     let outcome = store
-        .rotate_refresh_token("new", successor("newer"), now)
+        .rotate_refresh_token("new", successor("newer"), now, NO_GRACE)
         .await
         .expect("rotate");
     assert_eq!(outcome, RotateOutcome::Invalid, "no successor was stored");
     let outcome = store
-        .rotate_refresh_token("never", successor("x"), now)
+        .rotate_refresh_token("never", successor("x"), now, NO_GRACE)
         .await
         .expect("rotate");
     assert_eq!(outcome, RotateOutcome::Invalid);
