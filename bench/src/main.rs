@@ -5,6 +5,8 @@
 //!   server's memory per connection.
 //! - `idle`: many authenticated idle sockets; reports the server's memory per socket and
 //!   checks that delivery still works with all of them open.
+//! - `login`: login timing for known and unknown emails (medians and their ratio), and the
+//!   server's memory under a login flood.
 //! - `client`: the client core's targets — newest page from a 100k-message cache, opening a
 //!   1M-message cache, catching up 10k missed messages, flushing 1,000 queued messages.
 //!
@@ -16,6 +18,7 @@ mod chat;
 mod client;
 mod conn;
 mod idle;
+mod login;
 mod setup;
 mod stats;
 
@@ -62,6 +65,8 @@ enum Mode {
     Idle(idle::IdleArgs),
     /// The client core: cache reads at scale, catch-up after an absence, outbox flush.
     Client(client::ClientArgs),
+    /// Logins: equal timing for known and unknown emails; memory under a login flood.
+    Login(login::LoginArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -75,6 +80,7 @@ fn main() -> anyhow::Result<()> {
             Mode::Chat(args) => chat::run(&cli.target, args).await,
             Mode::Idle(args) => idle::run(&cli.target, args).await,
             Mode::Client(args) => client::run(args).await,
+            Mode::Login(args) => login::run(&cli.target, args).await,
         }
     })
 }

@@ -64,7 +64,12 @@ impl Server {
             ])
             .args(["--access-token-ttl-secs", "86400"])
             // Thousands of sockets come from a few loopback addresses, many per user.
-            .args(["--max-connections-per-ip", "0", "--max-connections-per-user", "0"])
+            .args([
+                "--max-connections-per-ip",
+                "0",
+                "--max-connections-per-user",
+                "0",
+            ])
             .args(extra)
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())

@@ -387,7 +387,12 @@ pub struct Config {
     pub metrics_listen: Option<SocketAddr>,
 
     /// Log format: `text` (for people) or `json` (one object per line, for collectors).
-    #[arg(long, global = true, env = "TUTORCHAT_LOG_FORMAT", default_value = "text")]
+    #[arg(
+        long,
+        global = true,
+        env = "TUTORCHAT_LOG_FORMAT",
+        default_value = "text"
+    )]
     pub log_format: LogFormat,
 
     /// Log filter (tracing's EnvFilter syntax), e.g. `info` or `tutorchat_server=debug`.

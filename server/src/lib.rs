@@ -40,8 +40,8 @@ use axum_server::tls_rustls::RustlsConfig;
 use axum_server::Handle;
 use tokio::task::JoinHandle;
 
-pub use crate::config::{Cli, Command, Config};
 use crate::auth::password::PasswordHasher;
+pub use crate::config::{Cli, Command, Config};
 use crate::state::AppState;
 use crate::store::sqlite::SqliteStore;
 use crate::store::StoreError;

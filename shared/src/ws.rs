@@ -140,8 +140,8 @@ impl ClientFrame {
     /// a known frame that cannot be read → `validation` naming the field where it can be
     /// told, else `malformed_frame`. Either way the refusal carries the frame's `client_id`
     /// and `chat_id` when it has them, so the client can tie it to its message.
-    pub fn parse(text: &str) -> Result<ClientFrame, ApiError> {
-        serde_json::from_str(text).map_err(|e| frame_refusal(text, &e))
+    pub fn parse(text: &str) -> Result<ClientFrame, Box<ApiError>> {
+        serde_json::from_str(text).map_err(|e| Box::new(frame_refusal(text, &e)))
     }
 }
 
@@ -256,12 +256,20 @@ mod tests {
         let refusal = |text: &str| ClientFrame::parse(text).expect_err("refused");
         assert_eq!(refusal("{not json").code, ErrorCode::MalformedFrame);
         assert_eq!(refusal(r#"{"no_type":1}"#).code, ErrorCode::MalformedFrame);
-        assert_eq!(refusal(r#"{"type":"teleport"}"#).code, ErrorCode::UnknownType);
+        assert_eq!(
+            refusal(r#"{"type":"teleport"}"#).code,
+            ErrorCode::UnknownType
+        );
         let kind = refusal(
             r#"{"type":"send_message","chat_id":3,"client_id":"c-1","content":"hi","kind":"video"}"#,
         );
         assert_eq!(
-            (kind.code, kind.field.as_deref(), kind.client_id, kind.chat_id),
+            (
+                kind.code,
+                kind.field.as_deref(),
+                kind.client_id,
+                kind.chat_id
+            ),
             (
                 ErrorCode::Validation,
                 Some("kind"),

@@ -133,14 +133,10 @@ impl FromRequestParts<AppState> for CurrentUser {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Error> {
         let token = bearer(&parts.headers).ok_or_else(Error::unauthorized)?;
         let user = CurrentUser::from_token(state, token).await?;
-        state
-            .rate
-            .api
-            .check(&user.id)
-            .map_err(|wait| {
-                state.metrics.refused(crate::metrics::Limit::Api);
-                Error::rate_limited(retry_after_secs(wait))
-            })?;
+        state.rate.api.check(&user.id).map_err(|wait| {
+            state.metrics.refused(crate::metrics::Limit::Api);
+            Error::rate_limited(retry_after_secs(wait))
+        })?;
         Ok(user)
     }
 }

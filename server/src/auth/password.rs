@@ -235,7 +235,10 @@ mod tests {
         assert_eq!(cost(&dummy), cost(&real));
         let default = Params::default();
         let (m, t, p, _) = cost(&dummy);
-        assert_eq!((m, t, p), (default.m_cost(), default.t_cost(), default.p_cost()));
+        assert_eq!(
+            (m, t, p),
+            (default.m_cost(), default.t_cost(), default.p_cost())
+        );
     }
 
     #[test]
@@ -270,7 +273,10 @@ mod tests {
                 }
             }
         }
-        assert!(refused > 0, "one worker and one queue slot cannot take 8 at once");
+        assert!(
+            refused > 0,
+            "one worker and one queue slot cannot take 8 at once"
+        );
         assert_eq!(pool.in_flight(), 0);
     }
 }

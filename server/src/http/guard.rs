@@ -15,7 +15,11 @@ use crate::error::Error;
 use crate::metrics::Live;
 use crate::state::AppState;
 
-pub async fn before_handler(State(state): State<AppState>, request: Request, next: Next) -> Response {
+pub async fn before_handler(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
     let config = &state.config;
     if request.headers().len() > config.max_headers {
         return Error::api(

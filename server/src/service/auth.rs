@@ -97,7 +97,12 @@ pub async fn refresh(
     };
     match state
         .store
-        .rotate_refresh_token(&presented, next.clone(), now, state.config.refresh_reuse_grace())
+        .rotate_refresh_token(
+            &presented,
+            next.clone(),
+            now,
+            state.config.refresh_reuse_grace(),
+        )
         .await?
     {
         RotateOutcome::Rotated { user_id, family_id } => {

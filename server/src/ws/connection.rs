@@ -279,7 +279,7 @@ impl Session {
         }
         match ClientFrame::parse(&text) {
             Ok(frame) => super::commands::dispatch(self, socket, frame).await,
-            Err(refusal) => self.send(socket, &ServerFrame::Error(refusal)).await,
+            Err(refusal) => self.send(socket, &ServerFrame::Error(*refusal)).await,
         }
     }
 

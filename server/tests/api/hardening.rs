@@ -56,7 +56,10 @@ async fn logins_beyond_the_password_workers_and_queue_are_refused_not_queued() {
             other => panic!("unexpected {other}: {}", reply.body),
         }
     }
-    assert!(refused > 0, "24 logins cannot all fit one worker and two queue slots");
+    assert!(
+        refused > 0,
+        "24 logins cannot all fit one worker and two queue slots"
+    );
     // Once the burst has passed, logins work again.
     ts.login(SAM).await;
 }
@@ -94,7 +97,10 @@ async fn one_address_cannot_hold_more_than_its_share_of_connections() {
     drop(held.pop());
     tokio::time::sleep(Duration::from_millis(200)).await;
     let reply = reqwest::get(ts.url("/healthz")).await.expect("health");
-    assert!(reply.status().is_success(), "a freed slot can be used again");
+    assert!(
+        reply.status().is_success(),
+        "a freed slot can be used again"
+    );
 }
 
 #[tokio::test]
@@ -121,7 +127,10 @@ async fn a_body_announced_over_the_limit_is_refused_at_once() {
     })
     .await;
     let text = String::from_utf8_lossy(&answer);
-    assert!(read.is_ok(), "answered without waiting for the body: {text}");
+    assert!(
+        read.is_ok(),
+        "answered without waiting for the body: {text}"
+    );
     assert!(text.starts_with("HTTP/1.1 413"), "{text}");
     assert!(text.contains(r#""code":"payload_too_large""#), "{text}");
 }
@@ -132,7 +141,9 @@ async fn a_tutor_learns_nothing_about_the_buyers_of_a_course_they_do_not_teach()
     let ada = ts.token(ADA).await;
     // Ada does not teach algo-201; Sam bought it, Maya did not.
     for student in ["s-sam", "s-maya"] {
-        let reply = ts.create_chat(&ada, with_student("algo-201", student)).await;
+        let reply = ts
+            .create_chat(&ada, with_student("algo-201", student))
+            .await;
         reply.assert_error(403, "not_course_tutor");
     }
 }
@@ -385,7 +396,9 @@ async fn metrics_are_for_the_operator_only() {
     ts.send(&sam, SAM_ADA_CHAT, "metric-1", "counted")
         .await
         .assert_ok();
-    ts.get(&sam, "/metrics").await.assert_error(403, "forbidden");
+    ts.get(&sam, "/metrics")
+        .await
+        .assert_error(403, "forbidden");
     let as_operator = ts.get(ADMIN_TOKEN, "/metrics").await;
     assert!(as_operator.status.is_success());
     let text = reqwest::get(format!("http://{metrics_addr}/metrics"))

@@ -301,8 +301,7 @@ pub(super) fn rotate_refresh(
     };
     let grace_ms = i64::try_from(grace.as_millis()).unwrap_or(i64::MAX);
     let within_grace = used_at.is_some_and(|used| to_ms(now).saturating_sub(used) <= grace_ms);
-    if within_grace && revoked_at.is_none() && successor_is_live(c, &next.token_hash, &family_id)?
-    {
+    if within_grace && revoked_at.is_none() && successor_is_live(c, &next.token_hash, &family_id)? {
         return Ok(RotateOutcome::Rotated {
             user_id: UserId(user_id),
             family_id,
@@ -339,9 +338,8 @@ fn successor_is_live(c: &Connection, token_hash: &str, family: &str) -> Result<b
 }
 
 pub(super) fn revoked_families_since(c: &Connection, since: DateTime<Utc>) -> Result<Vec<String>> {
-    let mut stmt = c.prepare_cached(
-        "SELECT DISTINCT family_id FROM refresh_tokens WHERE revoked_at >= ?1",
-    )?;
+    let mut stmt =
+        c.prepare_cached("SELECT DISTINCT family_id FROM refresh_tokens WHERE revoked_at >= ?1")?;
     let families = stmt
         .query_map([to_ms(since)], |r| r.get(0))?
         .collect::<rusqlite::Result<Vec<String>>>()?;
