@@ -28,6 +28,9 @@ pub enum ClientError {
     Io(#[from] std::io::Error),
     #[error("background task failed: {0}")]
     Join(#[from] tokio::task::JoinError),
+    /// Another process (or another open [`crate::Client`]) is using this data directory.
+    #[error("another tutorchat process is using {}", .0.display())]
+    DataDirBusy(std::path::PathBuf),
 }
 
 pub type Result<T, E = ClientError> = std::result::Result<T, E>;

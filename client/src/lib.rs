@@ -9,7 +9,9 @@
 //! - [`Client`] (this file): the API for a shell — sign in/out, chats, pages, send/retry/discard,
 //!   read pointers, typing, drafts, contacts, blocks, search — and the event stream.
 //! - [`session`]: tokens and typed REST calls, refreshed without the user noticing.
-//! - [`credentials`]: the refresh token in the OS keyring, or a private file.
+//! - [`credentials`]: the refresh token in the OS keyring, or a private file; the access
+//!   token kept between runs.
+//! - `lock`: one process per data directory.
 //! - [`cache`]: the SQLite cache of one account (chats, messages, outbox, drafts, search).
 //! - [`engine`]: the WebSocket sync engine (connect, catch up, apply, flush the outbox).
 //! - [`live`]: presence and typing with expiry. [`options`]: server address and TLS.
@@ -20,6 +22,7 @@ pub mod credentials;
 mod engine;
 pub mod error;
 mod live;
+mod lock;
 pub mod options;
 mod session;
 
@@ -45,6 +48,7 @@ use crate::cache::{chats, messages, outbox, Cache};
 pub use crate::credentials::CredentialStore;
 use crate::credentials::StoredIn;
 pub use crate::error::{ClientError, Result};
+use crate::lock::DataDirLock;
 pub use crate::options::ClientOptions;
 use crate::options::Endpoints;
 use crate::session::Session;
@@ -69,13 +73,29 @@ struct Inner {
     /// The signed-in account. A tokio mutex: sign-in and sign-out await the network while
     /// holding it, so they cannot interleave.
     account: Mutex<Option<Running>>,
+    /// This process's hold on the data directory, from `open` to `close` (or sign-out). A std
+    /// mutex: swapped in and out, never held across `.await`.
+    dir_lock: std::sync::Mutex<Option<DataDirLock>>,
 }
 
 #[derive(Debug)]
 struct Running {
     account: Arc<Account>,
     shutdown: watch::Sender<bool>,
-    engine: JoinHandle<()>,
+    /// None for a session that had already ended: nothing to sync until the next sign-in.
+    engine: Option<JoinHandle<()>>,
+}
+
+/// Where the stored session stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SessionStatus {
+    /// Nobody has signed in (or they signed out).
+    SignedOut,
+    SignedIn(UserProfile),
+    /// The server refused this user's refresh token (revoked, expired, or spent elsewhere):
+    /// they must sign in again. The account's cache is still open, and messages sent now wait
+    /// in its outbox until they do.
+    Ended(UserProfile),
 }
 
 /// What survives a restart (no secrets: the refresh token is in the credential store).
@@ -90,11 +110,15 @@ struct SessionPointer {
 impl Client {
     /// Opens the client; resumes the last session if one was kept (the engine then connects
     /// in the background, and the cache answers at once even without a network).
+    ///
+    /// Takes the data directory's lock first, waiting up to `options.lock_wait` for another
+    /// process to let go of it; then fails with [`ClientError::DataDirBusy`].
     pub async fn open(options: ClientOptions) -> Result<Client> {
         // Several TLS crypto providers may be compiled in (feature unification): pick one, so
         // rustls never has to guess.
         let _ = rustls::crypto::ring::default_provider().install_default();
         let http = options::http_client(options.extra_ca.as_deref())?;
+        let lock = DataDirLock::acquire(&options.data_dir, options.lock_wait).await?;
         let (events, _) = broadcast::channel(EVENT_BUFFER);
         let client = Client {
             inner: Arc::new(Inner {
@@ -102,10 +126,29 @@ impl Client {
                 http,
                 events,
                 account: Mutex::new(None),
+                dir_lock: std::sync::Mutex::new(Some(lock)),
             }),
         };
         client.resume().await?;
         Ok(client)
+    }
+
+    /// Takes the data directory's lock again if `close` or `logout` let it go.
+    async fn relock(&self) -> Result<()> {
+        if self.lock_slot().is_some() {
+            return Ok(());
+        }
+        let options = &self.inner.options;
+        let lock = DataDirLock::acquire(&options.data_dir, options.lock_wait).await?;
+        self.lock_slot().get_or_insert(lock);
+        Ok(())
+    }
+
+    fn lock_slot(&self) -> std::sync::MutexGuard<'_, Option<DataDirLock>> {
+        self.inner
+            .dir_lock
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
     }
 
     async fn resume(&self) -> Result<()> {
@@ -127,17 +170,14 @@ impl Client {
             pointer.user,
             pointer.account_dir,
             pointer.stored_in,
-            options.credentials,
         )
         .await?;
-        if let Some(session) = session {
-            self.start(session).await?;
-        }
-        Ok(())
+        self.start(session).await
     }
 
     /// Signs in and starts syncing.
     pub async fn login(&self, email: &str, password: &str) -> Result<UserProfile> {
+        self.relock().await?;
         let options = &self.inner.options;
         let endpoints = Endpoints::parse(&options.server)?;
         let accounts = options.data_dir.join("accounts");
@@ -156,10 +196,11 @@ impl Client {
             account_dir: session.account_dir.clone(),
             stored_in,
         };
-        std::fs::create_dir_all(&options.data_dir)?;
         let json =
             serde_json::to_vec_pretty(&pointer).map_err(|e| ClientError::Config(e.to_string()))?;
-        std::fs::write(options.data_dir.join(SESSION_FILE), json)?;
+        // Atomic and durable: a crash mid-write must not leave a pointer that cannot be read.
+        let path = options.data_dir.join(SESSION_FILE);
+        tokio::task::spawn_blocking(move || credentials::write_private(&path, &json)).await??;
         let user = session.user.clone();
         self.stop().await;
         self.start(session).await?;
@@ -184,7 +225,8 @@ impl Client {
             ws_connector,
         });
         let (shutdown, shutdown_rx) = watch::channel(false);
-        let engine = tokio::spawn(engine::run(account.clone(), frames_rx, shutdown_rx));
+        let engine = (!account.session.has_ended())
+            .then(|| tokio::spawn(engine::run(account.clone(), frames_rx, shutdown_rx)));
         *self.inner.account.lock().await = Some(Running {
             account,
             shutdown,
@@ -198,13 +240,17 @@ impl Client {
         let running = self.inner.account.lock().await.take();
         if let Some(running) = running {
             let _ = running.shutdown.send(true);
-            let _ = running.engine.await;
+            if let Some(engine) = running.engine {
+                let _ = engine.await;
+            }
         }
     }
 
-    /// Shuts the engine down cleanly (closing the socket); the session stays for next time.
+    /// Shuts the engine down cleanly (closing the socket) and lets go of the data directory;
+    /// the session stays for next time.
     pub async fn close(&self) {
         self.stop().await;
+        self.lock_slot().take();
     }
 
     /// Signs out on the server, forgets the stored token, and deletes this account's cache.
@@ -227,20 +273,31 @@ impl Client {
         drop(account);
         let _ = std::fs::remove_file(self.inner.options.data_dir.join(SESSION_FILE));
         let _ = std::fs::remove_dir_all(dir);
+        // Nothing of this client is left in the data directory: another process may use it.
+        self.lock_slot().take();
         let _ = self.inner.events.send(AppEvent::SessionEnded {
             reason: SessionEndReason::SignedOut,
         });
         Ok(())
     }
 
-    /// The signed-in user, if any.
+    /// The signed-in user, if any (not once the session has ended).
     pub async fn me(&self) -> Option<UserProfile> {
-        self.inner
-            .account
-            .lock()
-            .await
-            .as_ref()
-            .map(|r| r.account.session.user.clone())
+        match self.session_status().await {
+            SessionStatus::SignedIn(user) => Some(user),
+            SessionStatus::SignedOut | SessionStatus::Ended(_) => None,
+        }
+    }
+
+    /// Signed in, signed out, or ended by the server (sign in again; the cache stays usable).
+    pub async fn session_status(&self) -> SessionStatus {
+        match self.inner.account.lock().await.as_ref() {
+            None => SessionStatus::SignedOut,
+            Some(r) if r.account.session.has_ended() => {
+                SessionStatus::Ended(r.account.session.user.clone())
+            }
+            Some(r) => SessionStatus::SignedIn(r.account.session.user.clone()),
+        }
     }
 
     /// The one event stream. A receiver that lags should re-read the chat list and page.
@@ -605,7 +662,7 @@ async fn fetch_newest(account: &Account, chat: ChatId, limit: u32) -> Result<()>
         .cache
         .transaction(move |tx| {
             let stored: Vec<_> = page.messages.iter().map(|v| v.message.clone()).collect();
-            messages::store(tx, chat, &stored)?;
+            messages::store(tx, chat, &stored, &me)?;
             if let (Some(first), Some(last)) = (stored.first(), stored.last()) {
                 if !page.has_more_after {
                     messages::adopt_newest_page(tx, chat, first.seq, last.seq)?;
@@ -629,11 +686,12 @@ async fn fetch_older(account: &Account, chat: ChatId, from: u64, count: u64) -> 
         .session
         .call(Method::GET, &path, None::<&()>)
         .await?;
+    let me = account.session.user.id.clone();
     account
         .cache
         .transaction(move |tx| {
             let stored: Vec<_> = page.messages.iter().map(|v| v.message.clone()).collect();
-            messages::store(tx, chat, &stored)?;
+            messages::store(tx, chat, &stored, &me)?;
             // The server's page is contiguous and ends right below `from`.
             if let Some(first) = stored.first() {
                 if stored.last().is_some_and(|l| l.seq + 1 == from) {
@@ -661,10 +719,12 @@ impl Client {
     pub async fn wait_online(&self, timeout: std::time::Duration) -> bool {
         let mut events = self.events();
         let deadline = tokio::time::Instant::now() + timeout;
-        if let Ok(account) = self.account().await {
-            if account.online.load(std::sync::atomic::Ordering::Relaxed) {
-                return true;
+        match self.account().await {
+            Ok(account) if account.session.has_ended() => return false,
+            Ok(account) if account.online.load(std::sync::atomic::Ordering::Relaxed) => {
+                return true
             }
+            Ok(_) | Err(_) => {}
         }
         loop {
             match tokio::time::timeout_at(deadline, events.recv()).await {

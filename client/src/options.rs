@@ -8,6 +8,10 @@ use std::sync::Arc;
 use crate::credentials::CredentialStore;
 use crate::error::{ClientError, Result};
 
+/// How long opening waits for the data directory by default: enough for a previous process
+/// to finish, short enough that a second instance says so promptly.
+pub const DEFAULT_LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// How to open a [`crate::Client`].
 #[derive(Debug, Clone)]
 pub struct ClientOptions {
@@ -18,6 +22,8 @@ pub struct ClientOptions {
     /// A PEM file with an extra CA to trust (a self-hosted server's own).
     pub extra_ca: Option<PathBuf>,
     pub credentials: CredentialStore,
+    /// How long [`crate::Client::open`] waits for another process to let go of `data_dir`.
+    pub lock_wait: std::time::Duration,
 }
 
 impl ClientOptions {
@@ -27,6 +33,7 @@ impl ClientOptions {
             data_dir: data_dir.into(),
             extra_ca: None,
             credentials: CredentialStore::Auto,
+            lock_wait: DEFAULT_LOCK_WAIT,
         }
     }
 

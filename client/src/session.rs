@@ -1,10 +1,17 @@
 //! A signed-in session: the token pair, refreshed without the user noticing, and typed REST
 //! calls that retry once after a refresh when the access token has expired.
 //!
-//! A refresh the server refuses ends the session: the stored token is deleted and the caller
-//! is told `SessionExpired` (the UI goes to the login screen).
+//! Refresh tokens are single-use (the server rotates them), so spending one is guarded three
+//! ways: the successor is saved durably before the new access token is used or the refresh is
+//! reported done; the access token is kept between runs and reused while valid, so a start
+//! does not spend the refresh token at all; and one refresh at a time (the token mutex, and
+//! across processes the data directory's lock, see [`crate::lock`]).
+//!
+//! A refresh the server refuses ends the session: the stored tokens are deleted, and every
+//! call after that fails at once with `invalid_refresh_token` (the UI goes to the login screen).
 
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use chrono::{DateTime, Duration, Utc};
 use reqwest::Method;
@@ -14,18 +21,24 @@ use tokio::sync::Mutex;
 use tutorchat_shared::api::{AuthTokens, LoginRequest, RefreshRequest, UserProfile};
 use tutorchat_shared::{ApiError, ErrorCode};
 
-use crate::credentials::{self, CredentialStore, StoredIn};
+use crate::credentials::{self, CredentialStore, SavedAccess, StoredIn};
 use crate::error::{ClientError, Result};
 use crate::options::Endpoints;
 
-/// Refresh this long before the access token runs out.
+/// Refresh this long before the access token runs out (also the least validity a kept access
+/// token must have left to be reused on start).
 const REFRESH_MARGIN_SECS: i64 = 30;
 
 #[derive(Debug)]
 struct Tokens {
     access: String,
     access_expires_at: DateTime<Utc>,
+    /// The access token was kept by an earlier run and the server has not confirmed it yet:
+    /// one it calls invalid (a new signing key) is replaced by a refresh.
+    access_from_disk: bool,
     refresh: String,
+    /// Where the refresh token is kept; a rotated one goes to the same place.
+    stored_in: StoredIn,
 }
 
 #[derive(Debug)]
@@ -36,10 +49,11 @@ pub struct Session {
     /// A tokio mutex, held across the refresh request on purpose: concurrent callers wait for
     /// the one refresh instead of spending the same single-use refresh token twice.
     tokens: Mutex<Tokens>,
-    /// Where the refresh token is kept between runs.
+    /// The server refused the refresh token (or none was left): signed out.
+    ended: AtomicBool,
+    /// Where the tokens are kept between runs.
     pub account_key: String,
     pub account_dir: PathBuf,
-    store: CredentialStore,
 }
 
 impl Session {
@@ -68,6 +82,7 @@ impl Session {
         let account_dir = accounts_dir.join(dir_name(&account_key));
         let stored =
             credentials::save(store, &account_key, &account_dir, &tokens.refresh_token).await?;
+        keep_access(&account_dir, &tokens.access_token, tokens.access_expires_at).await;
         let session = Session {
             user: tokens.user.clone(),
             endpoints,
@@ -75,79 +90,127 @@ impl Session {
             tokens: Mutex::new(Tokens {
                 access: tokens.access_token,
                 access_expires_at: tokens.access_expires_at,
+                access_from_disk: false,
                 refresh: tokens.refresh_token,
+                stored_in: stored,
             }),
+            ended: AtomicBool::new(false),
             account_key,
             account_dir,
-            store,
         };
         Ok((session, stored))
     }
 
-    /// Resumes from a stored refresh token (refreshing at once, which also checks it).
+    /// Resumes from the stored tokens, without asking the server: the kept access token is
+    /// used while it is valid, and the refresh token only when it is not. Without a refresh
+    /// token the session has ended (it was refused earlier): the account's cache is still
+    /// there, but every call says to sign in again.
     pub async fn resume(
         http: reqwest::Client,
         endpoints: Endpoints,
         user: UserProfile,
         account_dir: PathBuf,
         stored: StoredIn,
-        store: CredentialStore,
-    ) -> Result<Option<Session>> {
+    ) -> Result<Session> {
         let account_key = account_key(&endpoints.http, user.id.as_str());
-        let Some(refresh) = credentials::load(stored, &account_key, &account_dir).await? else {
-            return Ok(None);
-        };
-        let session = Session {
+        let refresh = credentials::load(stored, &account_key, &account_dir).await?;
+        let ended = refresh.is_none();
+        let dir = account_dir.clone();
+        let access = tokio::task::spawn_blocking(move || credentials::load_access(&dir))
+            .await?
+            .filter(|_| !ended)
+            .unwrap_or(SavedAccess {
+                token: String::new(),
+                expires_at: DateTime::<Utc>::UNIX_EPOCH,
+            });
+        Ok(Session {
             user,
             endpoints,
             http,
             tokens: Mutex::new(Tokens {
-                access: String::new(),
-                access_expires_at: DateTime::<Utc>::UNIX_EPOCH,
-                refresh,
+                access: access.token,
+                access_expires_at: access.expires_at,
+                access_from_disk: true,
+                refresh: refresh.unwrap_or_default(),
+                stored_in: stored,
             }),
+            ended: AtomicBool::new(ended),
             account_key,
             account_dir,
-            store,
-        };
-        Ok(Some(session))
+        })
+    }
+
+    /// The server refused the refresh token: sign in again.
+    pub fn has_ended(&self) -> bool {
+        self.ended.load(Ordering::Relaxed)
     }
 
     /// A valid access token, refreshed first if it is about to expire.
     pub async fn access_token(&self) -> Result<String> {
+        Ok(self.access().await?.0)
+    }
+
+    /// The access token, and whether it is one kept by an earlier run and not yet confirmed.
+    async fn access(&self) -> Result<(String, bool)> {
         let mut tokens = self.tokens.lock().await;
+        if self.has_ended() {
+            return Err(session_expired());
+        }
         if tokens.access_expires_at <= Utc::now() + Duration::seconds(REFRESH_MARGIN_SECS) {
             self.refresh_locked(&mut tokens).await?;
         }
-        Ok(tokens.access.clone())
+        Ok((tokens.access.clone(), tokens.access_from_disk))
     }
 
-    /// Refreshes now (after the server said `token_expired`).
-    pub async fn force_refresh(&self) -> Result<()> {
+    /// Refreshes after the server refused `refused`, unless a concurrent caller already
+    /// replaced it (then the refresh token is not spent again).
+    pub async fn refresh_after(&self, refused: &str) -> Result<()> {
         let mut tokens = self.tokens.lock().await;
+        if tokens.access != refused {
+            return if self.has_ended() {
+                Err(session_expired())
+            } else {
+                Ok(())
+            };
+        }
         self.refresh_locked(&mut tokens).await
     }
 
     async fn refresh_locked(&self, tokens: &mut Tokens) -> Result<()> {
+        if self.has_ended() {
+            return Err(session_expired());
+        }
         let body = RefreshRequest {
             refresh_token: tokens.refresh.clone(),
         };
         let url = format!("{}/api/auth/refresh", self.endpoints.http);
         match send::<AuthTokens, _>(&self.http, Method::POST, &url, None, Some(&body)).await {
             Ok(fresh) => {
-                tokens.access = fresh.access_token;
-                tokens.access_expires_at = fresh.access_expires_at;
+                // The old refresh token is spent now: keep the new one even if it cannot be
+                // saved, and save it before anything uses the new access token. If saving
+                // fails the access token stays stale, so the next call refreshes (with the
+                // new token) and tries to save again.
                 tokens.refresh = fresh.refresh_token;
-                credentials::save(
-                    self.store,
+                tokens.stored_in = credentials::save(
+                    credentials::for_rotation(tokens.stored_in),
                     &self.account_key,
                     &self.account_dir,
                     &tokens.refresh,
                 )
                 .await?;
+                keep_access(
+                    &self.account_dir,
+                    &fresh.access_token,
+                    fresh.access_expires_at,
+                )
+                .await;
+                tokens.access = fresh.access_token;
+                tokens.access_expires_at = fresh.access_expires_at;
+                tokens.access_from_disk = false;
                 Ok(())
             }
             Err(ClientError::Server(e)) if e.code == ErrorCode::InvalidRefreshToken => {
+                self.ended.store(true, Ordering::Relaxed);
                 credentials::delete(&self.account_key, &self.account_dir).await;
                 Err(session_expired())
             }
@@ -158,6 +221,10 @@ impl Session {
     /// Signs out on the server (best effort) and forgets the stored token.
     pub async fn logout(&self) {
         let refresh = self.tokens.lock().await.refresh.clone();
+        if self.has_ended() {
+            credentials::delete(&self.account_key, &self.account_dir).await;
+            return;
+        }
         let url = format!("{}/api/auth/logout", self.endpoints.http);
         let body = RefreshRequest {
             refresh_token: refresh,
@@ -178,16 +245,31 @@ impl Session {
         body: Option<&B>,
     ) -> Result<T> {
         let url = format!("{}{path}", self.endpoints.http);
-        let token = self.access_token().await?;
+        let (token, from_disk) = self.access().await?;
         match send(&self.http, method.clone(), &url, Some(&token), body).await {
-            Err(ClientError::Server(e)) if e.code == ErrorCode::TokenExpired => {
-                self.force_refresh().await?;
+            Err(ClientError::Server(e))
+                if e.code == ErrorCode::TokenExpired
+                    || (from_disk && e.code == ErrorCode::InvalidToken) =>
+            {
+                self.refresh_after(&token).await?;
                 let token = self.access_token().await?;
                 send(&self.http, method, &url, Some(&token), body).await
             }
             other => other,
         }
     }
+}
+
+/// Keeps the access token for the next start (off the async threads; best effort).
+async fn keep_access(dir: &std::path::Path, token: &str, expires_at: DateTime<Utc>) {
+    let (dir, access) = (
+        dir.to_path_buf(),
+        SavedAccess {
+            token: token.to_owned(),
+            expires_at,
+        },
+    );
+    let _ = tokio::task::spawn_blocking(move || credentials::save_access(&dir, &access)).await;
 }
 
 /// The error that means "sign in again".

@@ -1,6 +1,11 @@
 //! `tutorchat`: the command-line client over the same core as the desktop app. Useful for
 //! scripts and bots, and for testing: every command works offline from the cache, and
 //! `send` queues in the durable outbox when the server is away.
+//!
+//! One process per data directory: a second one waits `--lock-wait` seconds for the first to
+//! finish, then gives up. Exit codes: 0 done; 1 error; 2 `sync` did not get there in time;
+//! 3 the message was refused for good; 4 another process is using the data directory;
+//! 5 signed out (the server ended the session): sign in again (`send` still queued it).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -8,9 +13,16 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use tutorchat_client::{Client, ClientOptions, CredentialStore};
-use tutorchat_shared::app::{AppEvent, DeliveryState, LocalMessage};
-use tutorchat_shared::{ChatId, ClientId, CourseId, MessageKind, UserId};
+use tutorchat_client::{Client, ClientError, ClientOptions, CredentialStore, SessionStatus};
+use tutorchat_shared::app::{AppEvent, DeliveryState, LocalMessage, SessionEndReason};
+use tutorchat_shared::{ChatId, ClientId, CourseId, ErrorCode, MessageKind, UserId};
+
+/// Exit codes other than 0 (done) and 1 (error); see the module doc.
+const NOT_SYNCED: u8 = 2;
+const SEND_FAILED: u8 = 3;
+const DATA_DIR_BUSY: u8 = 4;
+const SIGNED_OUT: u8 = 5;
+const SIGN_IN_AGAIN: &str = "signed out — sign in again: tutorchat login --email …";
 
 #[derive(Debug, Parser)]
 #[command(name = "tutorchat", version, about = "Tutorchat from the command line")]
@@ -37,6 +49,9 @@ struct Cli {
     /// An extra CA (PEM) to trust, for a self-hosted server.
     #[arg(long, global = true, env = "TUTORCHAT_CA")]
     ca: Option<PathBuf>,
+    /// Seconds to wait for another tutorchat process to finish with the data directory.
+    #[arg(long, global = true, env = "TUTORCHAT_LOCK_WAIT", default_value_t = 10)]
+    lock_wait: u64,
     /// Print JSON instead of text.
     #[arg(long, global = true)]
     json: bool,
@@ -138,10 +153,20 @@ fn main() -> ExitCode {
     };
     match runtime.block_on(run(cli)) {
         Ok(code) => code,
-        Err(e) => {
-            eprintln!("error: {e:#}");
-            ExitCode::FAILURE
-        }
+        Err(e) => match e.downcast_ref::<ClientError>() {
+            Some(busy @ ClientError::DataDirBusy(_)) => {
+                eprintln!("error: {busy}; try again when it has finished");
+                ExitCode::from(DATA_DIR_BUSY)
+            }
+            Some(refused) if refused.code() == ErrorCode::InvalidRefreshToken => {
+                eprintln!("{SIGN_IN_AGAIN}");
+                ExitCode::from(SIGNED_OUT)
+            }
+            _ => {
+                eprintln!("error: {e:#}");
+                ExitCode::FAILURE
+            }
+        },
     }
 }
 
@@ -154,6 +179,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     );
     options.credentials = cli.credentials;
     options.extra_ca = cli.ca.clone();
+    options.lock_wait = Duration::from_secs(cli.lock_wait);
     let client = Client::open(options).await?;
     let json = cli.json;
     let code = command(&client, cli.command, json).await;
@@ -162,8 +188,27 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 }
 
 async fn command(client: &Client, command: Command, json: bool) -> anyhow::Result<ExitCode> {
-    if !matches!(command, Command::Login { .. }) && client.me().await.is_none() {
-        anyhow::bail!("not signed in: run `tutorchat login --email …` first");
+    match (client.session_status().await, &command) {
+        (_, Command::Login { .. }) | (SessionStatus::SignedIn(_), _) => {}
+        (SessionStatus::SignedOut, _) => {
+            anyhow::bail!("not signed in: run `tutorchat login --email …` first")
+        }
+        // Signed out by the server: the cache still answers and the outbox still takes
+        // messages (delivered after the next sign-in); anything that needs the server stops.
+        (SessionStatus::Ended(_), Command::Logout { .. } | Command::Send { .. }) => {}
+        (
+            SessionStatus::Ended(_),
+            Command::Chats
+            | Command::History { .. }
+            | Command::Search { .. }
+            | Command::Outbox {
+                action: None | Some(OutboxAction::List | OutboxAction::Discard { .. }),
+            },
+        ) => eprintln!("{SIGN_IN_AGAIN} (showing what this device has)"),
+        (SessionStatus::Ended(_), _) => {
+            eprintln!("{SIGN_IN_AGAIN}");
+            return Ok(ExitCode::from(SIGNED_OUT));
+        }
     }
     match command {
         Command::Login { email, password } => {
@@ -231,26 +276,40 @@ async fn command(client: &Client, command: Command, json: bool) -> anyhow::Resul
         Command::Send { chat, text, wait } => {
             let mut events = client.events();
             let local = client.send(ChatId(chat), MessageKind::Text, &text).await?;
-            let outcome = wait_for(&mut events, &local.client_id, Duration::from_secs(wait)).await;
+            let outcome = if client.me().await.is_some() {
+                wait_for(&mut events, &local.client_id, Duration::from_secs(wait)).await
+            } else {
+                Outcome::SignedOut
+            };
             match outcome {
-                Some(m) => {
+                Outcome::Answered(m) => {
                     if json {
                         println!("{}", serde_json::to_string(&m)?);
                     } else {
                         print_message(&m);
                     }
                     if m.state == DeliveryState::Failed {
-                        return Ok(ExitCode::from(3));
+                        return Ok(ExitCode::from(SEND_FAILED));
                     }
                 }
-                None => {
+                Outcome::Pending | Outcome::SignedOut => {
+                    let signed_out = outcome == Outcome::SignedOut || client.me().await.is_none();
                     if json {
                         println!("{}", serde_json::to_string(&local)?);
+                    } else if signed_out {
+                        println!(
+                            "queued: {} (pending; it waits in the outbox until you sign in again)",
+                            local.client_id
+                        );
                     } else {
                         println!(
                             "queued: {} (pending; delivered when the server is reachable)",
                             local.client_id
                         );
+                    }
+                    if signed_out {
+                        eprintln!("{SIGN_IN_AGAIN}");
+                        return Ok(ExitCode::from(SIGNED_OUT));
                     }
                 }
             }
@@ -329,6 +388,10 @@ async fn command(client: &Client, command: Command, json: bool) -> anyhow::Resul
                 if online && pending == 0 {
                     break;
                 }
+                if client.me().await.is_none() {
+                    eprintln!("not synced: {SIGN_IN_AGAIN}");
+                    return Ok(ExitCode::from(SIGNED_OUT));
+                }
                 if tokio::time::Instant::now() >= deadline {
                     eprintln!(
                         "not synced: {} ({pending} pending)",
@@ -338,7 +401,7 @@ async fn command(client: &Client, command: Command, json: bool) -> anyhow::Resul
                             "server unreachable"
                         }
                     );
-                    return Ok(ExitCode::from(2));
+                    return Ok(ExitCode::from(NOT_SYNCED));
                 }
                 tokio::time::sleep(Duration::from_millis(50)).await;
             }
@@ -364,6 +427,15 @@ async fn command(client: &Client, command: Command, json: bool) -> anyhow::Resul
                     },
                 };
                 match next {
+                    Ok(
+                        event @ AppEvent::SessionEnded {
+                            reason: SessionEndReason::Expired,
+                        },
+                    ) => {
+                        println!("{}", serde_json::to_string(&event)?);
+                        eprintln!("{SIGN_IN_AGAIN}");
+                        return Ok(ExitCode::from(SIGNED_OUT));
+                    }
                     Ok(event) => println!("{}", serde_json::to_string(&event)?),
                     Err(tokio::sync::broadcast::error::RecvError::Lagged(n)) => {
                         eprintln!("(missed {n} events)")
@@ -414,22 +486,34 @@ async fn command(client: &Client, command: Command, json: bool) -> anyhow::Resul
     Ok(ExitCode::SUCCESS)
 }
 
+/// How waiting for a sent message ended.
+#[derive(Debug, PartialEq)]
+enum Outcome {
+    /// Acknowledged (or refused for good).
+    Answered(LocalMessage),
+    /// Still in the outbox when the wait ran out.
+    Pending,
+    /// Still in the outbox, and the session ended: it waits for the next sign-in.
+    SignedOut,
+}
+
 /// Waits for the message's acknowledgement (or failure) on the event stream.
 async fn wait_for(
     events: &mut tokio::sync::broadcast::Receiver<AppEvent>,
     client_id: &ClientId,
     wait: Duration,
-) -> Option<LocalMessage> {
+) -> Outcome {
     let deadline = tokio::time::Instant::now() + wait;
     loop {
         match tokio::time::timeout_at(deadline, events.recv()).await {
             Ok(Ok(AppEvent::MessageUpserted { message }))
                 if &message.client_id == client_id && message.state != DeliveryState::Pending =>
             {
-                return Some(message)
+                return Outcome::Answered(message)
             }
+            Ok(Ok(AppEvent::SessionEnded { .. })) => return Outcome::SignedOut,
             Ok(Ok(_)) | Ok(Err(tokio::sync::broadcast::error::RecvError::Lagged(_))) => {}
-            _ => return None,
+            _ => return Outcome::Pending,
         }
     }
 }

@@ -1,5 +1,10 @@
 //! Stored messages: inserting what the server sent, pages for the UI, the sync cursor that
 //! only moves over contiguous stored data, and offline search.
+//!
+//! [`store`] is the one door by which a server message enters the cache — an ack, a sync
+//! batch, a live frame (an echo from another device of ours), a history page — and so the one
+//! place of the rule that keeps a message from showing twice: storing a message of ours
+//! settles its outbox row in the same transaction.
 
 use rusqlite::{params, Connection, Row};
 use tutorchat_shared::app::LocalMessage;
@@ -35,10 +40,22 @@ pub fn message_from_row(
     })
 }
 
-/// Stores messages from the server (idempotent by id), raises the chat's `last_seq`, and
-/// advances its cursor over whatever is now contiguous. Returns the messages that were new.
-pub fn store(c: &Connection, chat: ChatId, messages: &[Message]) -> Result<Vec<Message>> {
+/// What [`store`] did.
+#[derive(Debug, Default)]
+pub struct Stored {
+    /// Messages that were not in the cache before.
+    pub fresh: Vec<Message>,
+    /// Messages of ours whose outbox row this removed: the server had them, whether or not
+    /// their ack ever arrived (the process ended first, or another process sent them).
+    pub settled: Vec<Message>,
+}
+
+/// Stores messages from the server (idempotent by id), settles the outbox rows of the ones
+/// `me` sent, raises the chat's `last_seq`, and advances its cursor over whatever is now
+/// contiguous. Call it inside a transaction, so the message and its outbox row change together.
+pub fn store(c: &Connection, chat: ChatId, messages: &[Message], me: &UserId) -> Result<Stored> {
     let mut fresh = Vec::new();
+    let mut settled = Vec::new();
     {
         let mut insert = c.prepare_cached(
             "INSERT OR IGNORE INTO messages (id, chat_id, seq, sender_id, client_id, kind, content, created_at)
@@ -58,6 +75,9 @@ pub fn store(c: &Connection, chat: ChatId, messages: &[Message]) -> Result<Vec<M
             if added > 0 {
                 fresh.push(m.clone());
             }
+            if &m.sender_id == me && outbox::settle(c, m.chat_id, &m.client_id)? {
+                settled.push(m.clone());
+            }
         }
     }
     if let Some(newest) = messages
@@ -68,7 +88,7 @@ pub fn store(c: &Connection, chat: ChatId, messages: &[Message]) -> Result<Vec<M
         super::chats::saw_seq(c, chat, newest.seq, to_ms(newest.created_at))?;
     }
     advance_cursor(c, chat)?;
-    Ok(fresh)
+    Ok(Stored { fresh, settled })
 }
 
 /// Moves `synced_seq` to the end of the contiguous run that starts right after it.
@@ -213,4 +233,96 @@ pub fn search(c: &Connection, query: &str, limit: u32, me: &UserId) -> Result<Ve
         }
     }
     Ok(found)
+}
+
+#[cfg(test)]
+mod tests {
+    use tutorchat_shared::app::DeliveryState;
+    use tutorchat_shared::{ChatId, ClientId, MessageKind};
+
+    use super::*;
+    use crate::cache::testing::{chat, me, message, peer, temp_cache};
+    use crate::cache::{chats, outbox};
+
+    /// A chat with one message of ours waiting in the outbox.
+    fn with_pending(c: &Connection, client_id: &ClientId) {
+        chats::upsert_summary(c, &chat(1)).expect("chat");
+        outbox::enqueue(
+            c,
+            ChatId(1),
+            client_id,
+            MessageKind::Text,
+            "message 1",
+            chrono::Utc::now(),
+            &me(),
+        )
+        .expect("queued");
+    }
+
+    #[tokio::test]
+    async fn a_message_of_ours_from_a_sync_batch_settles_its_outbox_row() {
+        let (_dir, cache) = temp_cache();
+        let cid = ClientId::new("sent-but-never-acked");
+        let stored = cache
+            .transaction(move |tx| {
+                with_pending(tx, &cid);
+                // The sync batch brings the message the server stored; no ack ever came.
+                let batch = [
+                    message(1, 1, &me(), &cid),
+                    message(1, 2, &peer(), &"p".into()),
+                ];
+                store(tx, ChatId(1), &batch, &me())
+            })
+            .await
+            .expect("stored");
+        assert_eq!(stored.fresh.len(), 2);
+        assert_eq!(stored.settled.len(), 1);
+        let (outbox, page) = cache
+            .call(|c| Ok((outbox::all(c, &me())?, page(c, ChatId(1), None, 10, &me())?)))
+            .await
+            .expect("read");
+        assert!(outbox.is_empty(), "the outbox row is settled: {outbox:?}");
+        let ours: Vec<_> = page
+            .iter()
+            .filter(|m| m.client_id.as_str() == "sent-but-never-acked")
+            .collect();
+        assert_eq!(ours.len(), 1, "listed once: {page:?}");
+        assert_eq!(ours[0].seq, Some(1));
+        assert_eq!(ours[0].state, DeliveryState::Sent);
+    }
+
+    #[tokio::test]
+    async fn a_message_already_stored_still_settles_a_leftover_outbox_row() {
+        let (_dir, cache) = temp_cache();
+        let cid = ClientId::new("stored-earlier");
+        let settled = cache
+            .transaction(move |tx| {
+                chats::upsert_summary(tx, &chat(1))?;
+                store(tx, ChatId(1), &[message(1, 1, &me(), &cid)], &me())?;
+                with_pending(tx, &cid);
+                // The live echo of the same message, from another device of ours.
+                Ok(store(tx, ChatId(1), &[message(1, 1, &me(), &cid)], &me())?.settled)
+            })
+            .await
+            .expect("stored");
+        assert_eq!(settled.len(), 1);
+        let outbox = cache.call(|c| outbox::all(c, &me())).await.expect("outbox");
+        assert!(outbox.is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_peer_message_with_the_same_client_id_does_not_settle_ours() {
+        let (_dir, cache) = temp_cache();
+        let cid = ClientId::new("same-id-other-sender");
+        let settled = cache
+            .transaction(move |tx| {
+                with_pending(tx, &cid);
+                Ok(store(tx, ChatId(1), &[message(1, 1, &peer(), &cid)], &me())?.settled)
+            })
+            .await
+            .expect("stored");
+        assert!(settled.is_empty());
+        let outbox = cache.call(|c| outbox::all(c, &me())).await.expect("outbox");
+        assert_eq!(outbox.len(), 1, "still ours to send");
+    }
 }

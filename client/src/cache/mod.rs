@@ -2,8 +2,14 @@
 //! time) that history opens from instantly and that keeps the outbox durable. Calls run on
 //! the blocking pool and never wait for the network.
 //!
+//! Another connection may write the same file (a second process before the data directory
+//! lock existed, a tool, a backup): transactions are `IMMEDIATE` (they take the write lock
+//! when they begin, so one can never fail half-way because another wrote since it read) and
+//! every statement waits up to [`BUSY_TIMEOUT`] for the lock.
+//!
 //! - [`chats`]: chat rows, read pointers, sync cursors, the chat list.
-//! - [`messages`]: stored messages, pages, cursor advancement over contiguous data, search.
+//! - [`messages`]: stored messages (the one door a server message comes in by, which also
+//!   settles its outbox row), pages, cursor advancement over contiguous data, search.
 //! - [`outbox`]: messages written here and not yet acknowledged.
 //! - [`drafts`]: unsent text per chat.
 
@@ -11,14 +17,19 @@ pub mod chats;
 pub mod drafts;
 pub mod messages;
 pub mod outbox;
+#[cfg(test)]
+pub(crate) mod testing;
 
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, TimeZone, Utc};
-use rusqlite::Connection;
+use rusqlite::{Connection, TransactionBehavior};
 
 use crate::error::Result;
+
+/// How long a statement waits for another connection's write lock before failing.
+pub const BUSY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
 
 const MIGRATIONS: &[(u32, &str)] = &[(1, include_str!("../../migrations/0001_cache.sql"))];
 
@@ -40,7 +51,7 @@ impl Cache {
         // next sync fetches again. Outbox writes switch to FULL (see `Client::send`).
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
-        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        conn.busy_timeout(BUSY_TIMEOUT)?;
         migrate(&conn)?;
         Ok(Cache {
             conn: Arc::new(Mutex::new(conn)),
@@ -61,14 +72,15 @@ impl Cache {
         .await?
     }
 
-    /// Runs `f` inside one transaction.
+    /// Runs `f` inside one `IMMEDIATE` transaction: the write lock is taken (waiting up to
+    /// [`BUSY_TIMEOUT`]) before `f` reads anything, so its writes cannot be refused later.
     pub async fn transaction<T, F>(&self, f: F) -> Result<T>
     where
         T: Send + 'static,
         F: FnOnce(&rusqlite::Transaction<'_>) -> Result<T> + Send + 'static,
     {
         self.call(move |conn| {
-            let tx = conn.transaction()?;
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let value = f(&tx)?;
             tx.commit()?;
             Ok(value)
@@ -101,4 +113,53 @@ pub(crate) fn to_u64(v: i64) -> u64 {
 
 pub(crate) fn to_i64(v: u64) -> i64 {
     i64::try_from(v).unwrap_or(i64::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::testing::temp_cache;
+
+    #[tokio::test]
+    async fn a_transaction_is_not_refused_because_another_connection_wrote_after_it_read() {
+        let (dir, cache) = temp_cache();
+        let path = dir.path().join("cache.db");
+        let other = std::thread::spawn(move || {
+            let conn = rusqlite::Connection::open(path).expect("second connection");
+            conn.busy_timeout(super::BUSY_TIMEOUT)
+                .expect("busy timeout");
+            conn
+        })
+        .join()
+        .expect("opened");
+        let writer = cache
+            .transaction(move |tx| {
+                // Read first (a deferred transaction would take its snapshot here) ...
+                let _: i64 = tx.query_row("SELECT count(*) FROM drafts", [], |r| r.get(0))?;
+                // ... then another connection writes ...
+                let writer = std::thread::spawn(move || {
+                    other.execute(
+                        "INSERT INTO drafts (chat_id, text, updated_at) VALUES (2, 'theirs', 0)",
+                        [],
+                    )
+                });
+                std::thread::sleep(std::time::Duration::from_millis(300));
+                // ... and this write must still go through.
+                tx.execute(
+                    "INSERT INTO drafts (chat_id, text, updated_at) VALUES (1, 'mine', 0)",
+                    [],
+                )?;
+                Ok(writer)
+            })
+            .await
+            .expect("the transaction commits");
+        assert_eq!(
+            writer.join().expect("thread").expect("their write waits"),
+            1
+        );
+        let count: i64 = cache
+            .call(|c| Ok(c.query_row("SELECT count(*) FROM drafts", [], |r| r.get(0))?))
+            .await
+            .expect("count");
+        assert_eq!(count, 2, "both writes are kept");
+    }
 }

@@ -1,7 +1,9 @@
 //! The outbox: messages written on this device that the server has not acknowledged yet.
 //!
 //! A row is written (durably) before anything is sent, and removed in the same transaction
-//! that stores the acknowledged message — so a message is never lost and never shown twice.
+//! that stores the server's copy of the message — whether that copy came with the ack, in a
+//! sync batch, or live from another device ([`super::messages::store`] calls [`settle`]) — so
+//! a message is never lost and never shown twice.
 //! A permanent refusal marks the row failed with its reason; it stays until retried or
 //! discarded and does not hold back the rows behind it.
 
@@ -123,7 +125,17 @@ pub fn get(c: &Connection, client_id: &ClientId, me: &UserId) -> Result<Option<L
         .optional()?)
 }
 
-/// Removes an entry (acknowledged, or discarded). Returns whether it was there.
+/// The server has this message of ours: its outbox entry, if any, is done. Only
+/// [`super::messages::store`] calls this, in the transaction that stores the message.
+pub(super) fn settle(c: &Connection, chat: ChatId, client_id: &ClientId) -> Result<bool> {
+    Ok(
+        c.prepare_cached("DELETE FROM outbox WHERE client_id = ?1 AND chat_id = ?2")?
+            .execute(params![client_id.as_str(), chat.0])?
+            > 0,
+    )
+}
+
+/// Removes an entry the user discarded. Returns whether it was there.
 pub fn remove(c: &Connection, client_id: &ClientId) -> Result<bool> {
     Ok(c.prepare_cached("DELETE FROM outbox WHERE client_id = ?1")?
         .execute([client_id.as_str()])?

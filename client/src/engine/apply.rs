@@ -6,7 +6,7 @@ use std::time::Duration;
 use reqwest::Method;
 use tutorchat_shared::app::{AppEvent, ConnectionState};
 use tutorchat_shared::ws::{ServerFrame, SyncCursor};
-use tutorchat_shared::{ApiError, ChatId, ChatSummary, ClientId, ErrorCode, Message, ReadPointer};
+use tutorchat_shared::{ApiError, ChatId, ChatSummary, ErrorCode, Message, ReadPointer};
 
 use super::flush::Outbox;
 use crate::account::Account;
@@ -23,20 +23,21 @@ pub(super) enum Applied {
     TokenExpired,
 }
 
+/// Applies one frame. An error means it could not be applied (the cache refused, or a lookup
+/// it needed failed): the caller must not go on past it, but reconnect and sync again from the
+/// cursors, which only ever moved over stored messages.
 pub(super) async fn frame(
     account: &Arc<Account>,
-    text: &str,
+    frame: ServerFrame,
     outbox: &mut Outbox,
 ) -> Result<Applied> {
-    let frame: ServerFrame = serde_json::from_str(text)
-        .map_err(|e| ClientError::Network(format!("unreadable frame from the server: {e}")))?;
     let me = account.session.user.id.clone();
     match frame {
         ServerFrame::Ready { .. } => {}
         ServerFrame::Pong => return Ok(Applied::Pong),
         ServerFrame::MessageAck { client_id, message } => {
             outbox.answered(message.chat_id, &client_id);
-            acked(account, client_id, message).await?;
+            acked(account, message).await?;
         }
         ServerFrame::MessageReceived { message } => return received(account, message).await,
         ServerFrame::ChatCreated { chat } => {
@@ -57,21 +58,39 @@ pub(super) async fn frame(
                 return Ok(Applied::Done);
             }
             let me2 = me.clone();
-            let (fresh, recent, peer) = account
+            let (fresh, settled, recent, peer) = account
                 .cache
                 .transaction(move |tx| {
-                    let fresh = messages::store(tx, chat_id, &messages)?;
+                    let stored = messages::store(tx, chat_id, &messages, &me2)?;
                     apply_pointers(tx, chat_id, &read_pointers, &me2)?;
                     let my_read = chats::pointers(tx, chat_id)?.map_or(0, |(_, mine, _)| mine);
-                    let recent = recent_unread(&fresh, &me2, my_read)
+                    let recent = recent_unread(&stored.fresh, &me2, my_read)
                         .into_iter()
                         .map(|m| messages::local_view(tx, &m, &me2))
                         .collect::<Result<Vec<_>>>()?;
-                    Ok((fresh.len(), recent, chats::peer(tx, chat_id)?))
+                    // Ours that reached the server without their ack being applied: the
+                    // pending echo becomes the stored message.
+                    let settled = stored
+                        .settled
+                        .iter()
+                        .map(|m| messages::local_view(tx, m, &me2))
+                        .collect::<Result<Vec<_>>>()?;
+                    Ok((
+                        stored.fresh.len(),
+                        settled,
+                        recent,
+                        chats::peer(tx, chat_id)?,
+                    ))
                 })
                 .await?;
             if fresh > 0 {
                 account.emit(AppEvent::HistoryChanged { chat_id });
+            }
+            if !settled.is_empty() {
+                for message in settled {
+                    account.emit(AppEvent::MessageUpserted { message });
+                }
+                account.emit(AppEvent::ChatsChanged);
             }
             // Messages that arrived while the device was away and are still news: notify.
             let (sender_name, course_title) = peer
@@ -175,8 +194,9 @@ fn presence(account: &Account, user_id: tutorchat_shared::UserId, online: bool) 
     account.emit(AppEvent::Presence { user_id, online });
 }
 
-/// The server stored our message: store it and drop the outbox row, in one transaction.
-async fn acked(account: &Account, client_id: ClientId, message: Message) -> Result<()> {
+/// The server stored our message: store it, which settles its outbox row in the same
+/// transaction.
+async fn acked(account: &Account, message: Message) -> Result<()> {
     let me = account.session.user.id.clone();
     let chat_id = message.chat_id;
     if !ensure_chat(account, chat_id).await? {
@@ -185,8 +205,7 @@ async fn acked(account: &Account, client_id: ClientId, message: Message) -> Resu
     let local = account
         .cache
         .transaction(move |tx| {
-            messages::store(tx, chat_id, std::slice::from_ref(&message))?;
-            outbox::remove(tx, &client_id)?;
+            messages::store(tx, chat_id, std::slice::from_ref(&message), &me)?;
             // The server moved our read pointer to our own message (sending means reading).
             chats::set_read(tx, chat_id, true, message.seq)?;
             messages::local_view(tx, &message, &me)
@@ -206,10 +225,11 @@ async fn received(account: &Account, message: Message) -> Result<Applied> {
     }
     let seq = message.seq;
     let me2 = me.clone();
-    let (fresh, cursor, local, peer) = account
+    let (fresh, settled, cursor, local, peer) = account
         .cache
         .transaction(move |tx| {
-            let fresh = !messages::store(tx, chat_id, std::slice::from_ref(&message))?.is_empty();
+            let stored = messages::store(tx, chat_id, std::slice::from_ref(&message), &me2)?;
+            let (fresh, settled) = (!stored.fresh.is_empty(), !stored.settled.is_empty());
             if message.sender_id == me2 {
                 // Sent from another of our devices: the server moved our read pointer to it.
                 chats::set_read(tx, chat_id, true, message.seq)?;
@@ -217,10 +237,10 @@ async fn received(account: &Account, message: Message) -> Result<Applied> {
             let (cursor, _) = messages::run_bounds(tx, chat_id)?;
             let local = messages::local_view(tx, &message, &me2)?;
             let peer = chats::peer(tx, chat_id)?;
-            Ok((fresh, cursor, local, peer))
+            Ok((fresh, settled, cursor, local, peer))
         })
         .await?;
-    if fresh {
+    if fresh || settled {
         let from_peer = local.sender_id != me;
         account.emit(AppEvent::MessageUpserted {
             message: local.clone(),

@@ -3,6 +3,11 @@
 //! list, sends its per-chat cursors, applies the catch-up, then live frames, each in a cache
 //! transaction; and it flushes the outbox in order per chat.
 //!
+//! A frame is never skipped: one that cannot be applied (the cache stayed locked past its busy
+//! timeout, a lookup failed) ends the connection, and the next one syncs again from the
+//! cursors, which only move over stored messages. Only a frame this client cannot read (a
+//! newer server's) is logged and passed over, since no retry could apply it.
+//!
 //! - this file: the connect/serve/backoff loop.
 //! - [`apply`]: one server frame → one cache transaction → events.
 //! - [`flush`]: the outbox: one message in flight per chat (order), many chats at once.
@@ -23,7 +28,7 @@ use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::Message as WsMessage;
 use tutorchat_shared::api::ChatList;
 use tutorchat_shared::app::{AppEvent, ConnectionState, SessionEndReason};
-use tutorchat_shared::ws::{ClientFrame, SyncCursor};
+use tutorchat_shared::ws::{ClientFrame, ServerFrame, SyncCursor};
 use tutorchat_shared::{ApiError, ErrorCode};
 
 use self::apply::Applied;
@@ -51,6 +56,9 @@ enum Ended {
     Refreshed,
     /// The network or the server went away: back off and retry.
     Lost,
+    /// A frame could not be applied: reconnect and sync again, backing off further each time
+    /// it happens in a row (a cache that stays unwritable must not spin).
+    ApplyFailed,
 }
 
 /// Runs until shut down or the session ends.
@@ -60,15 +68,16 @@ pub(crate) async fn run(
     mut shutdown: watch::Receiver<bool>,
 ) {
     let mut attempt: u32 = 0;
+    let mut apply_failures: u32 = 0;
     loop {
         account.emit(AppEvent::Connection {
             state: ConnectionState::Connecting,
         });
         let ended = match connect(&account).await {
-            Ok(socket) => {
+            Ok((socket, token)) => {
                 attempt = 0;
                 account.connected.store(true, Ordering::Relaxed);
-                let ended = serve(&account, socket, &mut frames, &mut shutdown).await;
+                let ended = serve(&account, socket, &token, &mut frames, &mut shutdown).await;
                 account.connected.store(false, Ordering::Relaxed);
                 account.online.store(false, Ordering::Relaxed);
                 account.live.clear();
@@ -88,8 +97,15 @@ pub(crate) async fn run(
                 });
                 break;
             }
-            Ended::Refreshed => continue,
-            Ended::Lost => {}
+            Ended::Refreshed => {
+                apply_failures = 0;
+                continue;
+            }
+            Ended::Lost => apply_failures = 0,
+            Ended::ApplyFailed => {
+                apply_failures = apply_failures.saturating_add(1);
+                attempt = attempt.max(apply_failures.saturating_sub(1));
+            }
         }
         attempt = attempt.saturating_add(1);
         let delay = backoff(attempt);
@@ -119,8 +135,9 @@ pub(crate) fn backoff(attempt: u32) -> Duration {
     capped.mul_f64(rand::thread_rng().gen_range(0.5..=1.0))
 }
 
-/// Opens the socket (authenticated by header) and waits for `ready`.
-async fn connect(account: &Account) -> Result<Socket> {
+/// Opens the socket (authenticated by header) and waits for `ready`. Returns the access token
+/// it used, so a refresh when the server ends it spends the refresh token only once.
+async fn connect(account: &Account) -> Result<(Socket, String)> {
     let token = account.session.access_token().await?;
     refresh_chat_list(account).await?;
     let mut request = account
@@ -150,7 +167,7 @@ async fn connect(account: &Account) -> Result<Socket> {
                 .and_then(|b| serde_json::from_slice::<ApiError>(b).ok());
             if let Some(api) = &api {
                 if matches!(api.code, ErrorCode::TokenExpired | ErrorCode::InvalidToken) {
-                    account.session.force_refresh().await?;
+                    account.session.refresh_after(&token).await?;
                 }
             }
             return Err(api.map_or_else(
@@ -161,7 +178,7 @@ async fn connect(account: &Account) -> Result<Socket> {
         Err(e) => return Err(ClientError::Network(e.to_string())),
     };
     match tokio::time::timeout(Duration::from_secs(10), socket.next()).await {
-        Ok(Some(Ok(WsMessage::Text(text)))) if text.contains("\"ready\"") => Ok(socket),
+        Ok(Some(Ok(WsMessage::Text(text)))) if text.contains("\"ready\"") => Ok((socket, token)),
         _ => Err(ClientError::Network("the server did not say ready".into())),
     }
 }
@@ -191,6 +208,7 @@ async fn refresh_chat_list(account: &Account) -> Result<()> {
 async fn serve(
     account: &Arc<Account>,
     socket: Socket,
+    token: &str,
     frames: &mut mpsc::Receiver<ClientFrame>,
     shutdown: &mut watch::Receiver<bool>,
 ) -> Ended {
@@ -227,12 +245,19 @@ async fn serve(
                     Some(Ok(WsMessage::Text(text))) => text,
                     Some(Ok(WsMessage::Close(frame))) => {
                         let expired = frame.is_some_and(|f| f.code == CloseCode::Library(4001));
-                        return if expired { refreshed(account).await } else { Ended::Lost };
+                        return if expired { refreshed(account, token).await } else { Ended::Lost };
                     }
                     Some(Ok(_)) => continue,
                     Some(Err(_)) | None => return Ended::Lost,
                 };
-                match apply::frame(account, &text, &mut outbox).await {
+                let frame = match serde_json::from_str::<ServerFrame>(&text) {
+                    Ok(frame) => frame,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "skipping a frame this client cannot read");
+                        continue;
+                    }
+                };
+                match apply::frame(account, frame, &mut outbox).await {
                     Ok(Applied::Done) => {}
                     Ok(Applied::Pong) => pong_due = None,
                     Ok(Applied::Resync(cursor)) => {
@@ -240,8 +265,13 @@ async fn serve(
                             return Ended::Lost;
                         }
                     }
-                    Ok(Applied::TokenExpired) => return refreshed(account).await,
-                    Err(e) => tracing::warn!(error = %e, "could not apply a frame"),
+                    Ok(Applied::TokenExpired) => return refreshed(account, token).await,
+                    Err(e) if is_session_expired(&e) => return Ended::SessionExpired,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "could not apply a frame; reconnecting to sync it again");
+                        let _ = sink.close().await;
+                        return Ended::ApplyFailed;
+                    }
                 }
                 if outbox.flush(account, &mut sink).await.is_err() {
                     return Ended::Lost;
@@ -291,8 +321,8 @@ async fn sleep_until(at: Option<tokio::time::Instant>) {
     }
 }
 
-async fn refreshed(account: &Account) -> Ended {
-    match account.session.force_refresh().await {
+async fn refreshed(account: &Account, token: &str) -> Ended {
+    match account.session.refresh_after(token).await {
         Ok(()) => Ended::Refreshed,
         Err(e) if is_session_expired(&e) => Ended::SessionExpired,
         Err(_) => Ended::Lost,

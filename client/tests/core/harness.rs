@@ -47,6 +47,11 @@ impl TestServer {
         server
     }
 
+    /// Replaces the extra arguments for the next `start` (a server restarted with new settings).
+    pub fn set_extra(&mut self, extra: &[&str]) {
+        self.extra = extra.iter().map(|s| (*s).to_owned()).collect();
+    }
+
     pub fn url(&self) -> String {
         format!("http://{}", self.addr)
     }
@@ -202,4 +207,56 @@ where
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     panic!("{what} did not happen within {WAIT:?}");
+}
+
+/// The `tutorchat` binary on `dir` with the file credential store, ready to run or spawn.
+pub fn cli_command(server_url: &str, dir: &Path, args: &[&str]) -> std::process::Command {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_tutorchat"));
+    command
+        .args([
+            "--server",
+            server_url,
+            "--credentials",
+            "file",
+            "--data-dir",
+        ])
+        .arg(dir)
+        .args(args)
+        .env("TUTORCHAT_LOG", "error");
+    command
+}
+
+/// Runs the `tutorchat` binary to completion.
+pub fn cli(server_url: &str, dir: &Path, args: &[&str]) -> std::process::Output {
+    cli_command(server_url, dir, args)
+        .output()
+        .expect("the CLI runs")
+}
+
+/// Stdout and stderr of a CLI run, for assertion messages.
+pub fn said(output: &std::process::Output) -> String {
+    format!(
+        "exit {:?}\nstdout: {}\nstderr: {}",
+        output.status.code(),
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
+
+/// The one account directory under a data directory.
+pub fn account_dir(dir: &Path) -> std::path::PathBuf {
+    std::fs::read_dir(dir.join("accounts"))
+        .expect("accounts")
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .find(|p| p.is_dir())
+        .expect("an account directory")
+}
+
+/// The refresh token the file credential store holds for the one account in `dir`.
+pub fn stored_refresh_token(dir: &Path) -> String {
+    std::fs::read_to_string(account_dir(dir).join("refresh-token"))
+        .expect("the file store holds the token")
+        .trim()
+        .to_owned()
 }

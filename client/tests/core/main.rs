@@ -5,10 +5,13 @@
 //! - `harness`: the server, clients, and waiting for events.
 //! - `offline`: the outbox across server outages and client restarts; order, no loss, no doubles.
 //! - `sync`: catching up after an absence; read state across devices; history and search offline.
-//! - `session`: token refresh across an expiry; the session ending on a revoked refresh token.
+//! - `session`: token refresh across an expiry; the session ending on a revoked refresh token;
+//!   restarts (and SIGKILLs) that do not spend the refresh token.
+//! - `processes`: one process per data directory.
 
 mod harness;
 
 mod offline;
+mod processes;
 mod session;
 mod sync;

@@ -247,3 +247,56 @@ async fn bad_input_is_refused_before_the_outbox() {
     );
     sam.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_message_that_reached_the_server_without_its_ack_is_listed_once_after_the_next_sync() {
+    let mut server = TestServer::started(&[]).await;
+    let dir = tempfile::tempdir().expect("dir");
+    let sam = signed_in(&server.url(), dir.path(), SAM).await;
+    assert!(sam.wait_online(Duration::from_secs(10)).await);
+    server.stop().await;
+    let text = "reached the server, its ack did not";
+    let local = sam
+        .send(SAM_ADA, MessageKind::Text, text)
+        .await
+        .expect("queued");
+    sam.close().await;
+    drop(sam);
+
+    // The process sent it and ended before the ack was applied: the server has it.
+    server.start().await;
+    let token = server.token(SAM).await;
+    let stored = server
+        .rest(
+            reqwest::Method::POST,
+            "/api/chats/1/messages",
+            &token,
+            Some(serde_json::json!({"client_id": local.client_id, "content": text})),
+        )
+        .await;
+    assert_eq!(stored["message"]["seq"], 123, "{stored}");
+    // And the school lowered its limit since: the resend from the outbox is refused for good,
+    // so only the catch-up can tell this device the message was delivered.
+    server.stop().await;
+    server.set_extra(&["--max-message-chars", "20"]);
+    server.start().await;
+
+    let sam = device(&server.url(), dir.path()).await;
+    assert!(sam.wait_online(Duration::from_secs(10)).await);
+    eventually("the catch-up to settle the outbox", || async {
+        sam.outbox().await.expect("outbox").is_empty()
+    })
+    .await;
+    // Let the refused resend come back too: it must not bring the row back.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(sam.outbox().await.expect("outbox").is_empty());
+    let page = sam.messages(SAM_ADA, None, 10).await.expect("page");
+    let listed: Vec<_> = page
+        .messages
+        .iter()
+        .filter(|m| m.client_id == local.client_id)
+        .map(|m| (m.seq, m.state))
+        .collect();
+    assert_eq!(listed, [(Some(123), DeliveryState::Sent)], "{page:?}");
+    sam.close().await;
+}

@@ -200,3 +200,48 @@ async fn history_and_search_answer_from_the_cache_with_the_server_down() {
     assert_eq!(sam.chats().await.expect("chats").len(), 1);
     sam.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_frame_that_meets_a_locked_cache_is_synced_again_not_dropped() {
+    let server = TestServer::started(&[]).await;
+    let dir = tempfile::tempdir().expect("dir");
+    let sam = signed_in(&server.url(), dir.path(), SAM).await;
+    assert!(sam.wait_online(Duration::from_secs(10)).await);
+
+    // Another process holds the cache's write lock longer than the busy timeout.
+    let cache = crate::harness::account_dir(dir.path()).join("cache.db");
+    let (locked_tx, locked_rx) = std::sync::mpsc::channel();
+    let holder = std::thread::spawn(move || {
+        let conn = rusqlite::Connection::open(cache).expect("open the cache");
+        conn.execute_batch("BEGIN IMMEDIATE").expect("write lock");
+        locked_tx.send(()).expect("told");
+        std::thread::sleep(Duration::from_secs(7));
+        conn.execute_batch("COMMIT").expect("released");
+    });
+    locked_rx.recv().expect("locked");
+
+    let ada = server.token(ADA).await;
+    let reply = server
+        .rest(
+            Method::POST,
+            "/api/chats/1/messages",
+            &ada,
+            Some(
+                json!({"client_id": "while-locked", "content": "sent while the cache was locked"}),
+            ),
+        )
+        .await;
+    assert_eq!(reply["message"]["seq"], 123);
+    tokio::task::spawn_blocking(move || holder.join().expect("holder"))
+        .await
+        .expect("joined");
+
+    eventually("the message to be stored after all", || async {
+        let page = sam.messages(SAM_ADA, None, 5).await.expect("page");
+        page.messages
+            .iter()
+            .any(|m| m.seq == Some(123) && m.content == "sent while the cache was locked")
+    })
+    .await;
+    sam.close().await;
+}
