@@ -44,7 +44,10 @@ pub async fn run(target: &Target, args: LoginArgs) -> anyhow::Result<()> {
         .send()
         .await?;
     if !resp.status().is_success() {
-        bail!("provisioning failed: {}", resp.text().await.unwrap_or_default());
+        bail!(
+            "provisioning failed: {}",
+            resp.text().await.unwrap_or_default()
+        );
     }
 
     let mut known = Vec::with_capacity(args.rounds);
@@ -112,7 +115,10 @@ pub async fn run(target: &Target, args: LoginArgs) -> anyhow::Result<()> {
         mib(after)
     );
     if ratio > args.max_ratio {
-        bail!("login timing differs by {ratio:.2}× (more than {})", args.max_ratio);
+        bail!(
+            "login timing differs by {ratio:.2}× (more than {})",
+            args.max_ratio
+        );
     }
     Ok(())
 }
