@@ -8,7 +8,7 @@
 # Environment (all optional):
 #   TUTORCHAT_SERVER_BIN     the server binary (default: $CARGO_TARGET_DIR/debug/tutorchat-server,
 #                            built with cargo when missing)
-#   SCHEMATHESIS_MAX_EXAMPLES  generated cases per operation and phase (default 25)
+#   SCHEMATHESIS_MAX_EXAMPLES  generated cases per operation and phase (default 50)
 #   SCHEMATHESIS_SEED        a seed to replay a run (default: random, printed)
 #   SCHEMATHESIS_VENV        where schemathesis is installed (default ~/.cache/tutorchat/…)
 # See docs/testing.md for what runs, as whom, and how to reproduce a failure.
@@ -17,7 +17,7 @@ cd "$(dirname "$0")/.."
 
 SCHEMATHESIS_VERSION=4.32.5
 venv="${SCHEMATHESIS_VENV:-$HOME/.cache/tutorchat/schemathesis-$SCHEMATHESIS_VERSION}"
-max_examples="${SCHEMATHESIS_MAX_EXAMPLES:-25}"
+max_examples="${SCHEMATHESIS_MAX_EXAMPLES:-50}"
 seed="${SCHEMATHESIS_SEED:-$((RANDOM * 32768 + RANDOM))}"
 
 # --- Python and schemathesis, installed once ------------------------------------------------
