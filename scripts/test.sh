@@ -10,4 +10,5 @@ cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
 # The end-to-end tests run these binaries as separate processes.
 cargo build --locked -p tutorchat-server -p tutorchat-app
-cargo test --workspace --locked
+# setup-app.sh installed GNOME Keyring: the Secret Service test must run, not skip.
+TUTORCHAT_REQUIRE_SECRET_SERVICE=1 cargo test --workspace --locked
