@@ -16,6 +16,8 @@ cd "$(dirname "$0")/.."
 target=aarch64-linux-android
 rustup target list --installed | grep -q "^$target\$" || rustup target add "$target"
 
+# The shell embeds the UI at compile time, so it must be built first.
+[ -f ui/dist/index.html ] || (cd ui && trunk build --release)
 if [ "${1:-}" = "--plain" ]; then
   exec cargo check --locked --keep-going --target "$target" -p tutorchat-app
 fi
