@@ -36,7 +36,8 @@ async fn the_installed_app_signs_in_and_shows_the_chat_list() {
     // Sam's chat with Ada (the demo school's chat 1) is in the list once signed in.
     app.login(&server.url(), "sam@tutorchat.test").await;
     app.click("#nav-chats").await;
-    app.wait_for("li.chat-item .chat-name", "the chat list").await;
+    app.wait_for("li.chat-item .chat-name", "the chat list")
+        .await;
     assert_eq!(app.text("li.chat-item .chat-name").await, "Ada Lovelace");
 
     if let Some(dir) = crate::app::screenshot_dir() {

@@ -31,7 +31,11 @@ async fn the_refresh_token_is_kept_in_the_secret_service_and_in_no_file() {
     let data = keyring.root.path().join("data");
 
     // Signing in with the default store puts the token in the keyring, not in a file.
-    let login = keyring.cli(&url, &data, &["login", "--email", SAM, "--password", PASSWORD]);
+    let login = keyring.cli(
+        &url,
+        &data,
+        &["login", "--email", SAM, "--password", PASSWORD],
+    );
     assert!(login.status.success(), "{}", said(&login));
     let account = account_dir(&data);
     assert!(
@@ -48,13 +52,21 @@ async fn the_refresh_token_is_kept_in_the_secret_service_and_in_no_file() {
     // rotated token goes back to the keyring — still no file.
     tokio::time::sleep(Duration::from_millis(2500)).await;
     let sync = keyring.cli(&url, &data, &["sync", "--timeout", "15"]);
-    assert!(sync.status.success(), "signed in from the keyring: {}", said(&sync));
+    assert!(
+        sync.status.success(),
+        "signed in from the keyring: {}",
+        said(&sync)
+    );
     assert!(
         !account.join("refresh-token").exists(),
         "the rotated token fell back to the file store"
     );
     let rotated = keyring.stored_secrets();
-    assert_eq!(rotated.len(), 1, "still one refresh token in the Secret Service");
+    assert_eq!(
+        rotated.len(),
+        1,
+        "still one refresh token in the Secret Service"
+    );
     assert_ne!(rotated, first, "the token rotated in the keyring");
     keyring.assert_in_no_file(&rotated[0]);
 
@@ -231,15 +243,15 @@ impl SecretService {
         while let Some(dir) = stack.pop() {
             for entry in std::fs::read_dir(&dir).expect("readable").flatten() {
                 let path = entry.path();
-                let Ok(kind) = entry.file_type() else { continue };
+                let Ok(kind) = entry.file_type() else {
+                    continue;
+                };
                 if kind.is_dir() {
                     stack.push(path);
                 } else if kind.is_file() {
                     let bytes = std::fs::read(&path).unwrap_or_default();
                     assert!(
-                        !bytes
-                            .windows(secret.len())
-                            .any(|w| w == secret.as_bytes()),
+                        !bytes.windows(secret.len()).any(|w| w == secret.as_bytes()),
                         "the refresh token is in a file: {}",
                         path.display()
                     );
