@@ -35,9 +35,15 @@ fi
 
 target_dir="${CARGO_TARGET_DIR:-$PWD/target}"
 started=$(date +%s)
-(cd src-tauri && cargo tauri build --bundles deb)
+# Build, strip, then bundle: the release profile keeps line tables for backtraces (180 MB of
+# debug info here), which a package should not ship; stripping only the packaged binary keeps
+# the profile — and everyone's build cache — as it is.
+(cd src-tauri && cargo tauri build --no-bundle)
+strip --strip-debug "$target_dir/release/tutorchat-app"
+(cd src-tauri && cargo tauri bundle --bundles deb)
 version=$(sed -n 's/^  "version": "\(.*\)",$/\1/p' src-tauri/tauri.conf.json)
-deb=$(ls -t "$target_dir"/release/bundle/deb/*_"$version"_*.deb | head -n 1)
+debs=("$target_dir"/release/bundle/deb/Tutorchat_"$version"_*.deb)
+deb="${debs[0]}"
 echo "package: built $deb ($(du -h "$deb" | cut -f1)) in $(($(date +%s) - started)) s"
 
 ((run_test)) || exit 0
@@ -49,7 +55,8 @@ if ! "${sudo_cmd[@]}" dpkg -i "$deb"; then
   # dpkg leaves the package unconfigured when a dependency is missing; apt brings them in.
   DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get -f install -y -qq
 fi
-installed=$(dpkg -L "$(dpkg-deb -f "$deb" Package)" | grep -m1 '^/usr/bin/')
+mapfile -t binaries < <(dpkg -L "$(dpkg-deb -f "$deb" Package)" | grep '^/usr/bin/')
+installed="${binaries[0]}"
 echo "package: installed $installed" >&2
 
 # The test drives the installed binary against a debug server built from this checkout.
