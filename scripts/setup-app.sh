@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what building and testing the desktop app needs (Tauri 2 + Yew): WebKitGTK and
-# friends from apt, the wasm target, and trunk, wasm-bindgen-cli and tauri-driver from
+# friends from apt (with GNOME Keyring and secret-tool for the Secret Service test in
+# client/tests), the wasm target, and trunk, wasm-bindgen-cli and tauri-driver from
 # crates.io. Skips whatever is already there at the right version. Sourced by run.sh/test.sh.
 set -euo pipefail
 
@@ -11,7 +12,8 @@ sudo_cmd=()
 [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
 need_apt=()
 for pkg in build-essential pkg-config file libwebkit2gtk-4.1-dev libayatana-appindicator3-dev \
-           libsoup-3.0-dev xvfb xauth webkit2gtk-driver dbus dunst keyutils libxdo3 xdotool; do
+           libsoup-3.0-dev xvfb xauth webkit2gtk-driver dbus dunst keyutils libxdo3 xdotool \
+           gnome-keyring libsecret-tools; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need_apt+=("$pkg")
 done
 if ((${#need_apt[@]})); then

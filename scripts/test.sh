@@ -13,7 +13,8 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 cargo build --locked -p tutorchat-server -p tutorchat-app
 # The REST API against its OpenAPI document, on that server binary (docs/testing.md).
 bash scripts/schemathesis.sh
-cargo test --workspace --locked
+# setup-app.sh installed GNOME Keyring: the Secret Service test must run, not skip.
+TUTORCHAT_REQUIRE_SECRET_SERVICE=1 cargo test --workspace --locked
 # The fuzz crate is its own workspace: lint it and replay its seeds and regression inputs on
 # stable (fuzzing itself is scripts/fuzz.sh; docs/fuzzing.md).
 (cd fuzz && cargo fmt -- --check && cargo clippy --locked --all-targets -- -D warnings &&

@@ -46,6 +46,7 @@ pub enum StoredIn {
     File,
 }
 
+#[cfg(any(target_os = "linux", target_os = "macos", target_os = "windows"))]
 const SERVICE: &str = "tutorchat";
 const TOKEN_FILE: &str = "refresh-token";
 const ACCESS_FILE: &str = "access-token.json";

@@ -1,6 +1,6 @@
 //! The client core's events, forwarded to the webview as one typed stream — plus what the
 //! shell itself does with them: native notifications, the unread badge in the window title,
-//! the tray and the platform badge.
+//! and on desktop the tray and the platform badge.
 
 use tauri::{AppHandle, Emitter, Manager};
 use tauri_plugin_notification::NotificationExt;
@@ -65,7 +65,10 @@ fn main_window_focused(app: &AppHandle) -> bool {
 async fn refresh_badge(app: &AppHandle, client: &Client) {
     let total = client.unread_total().await.unwrap_or(0);
     set_badge(app, total);
+    #[cfg(desktop)]
     crate::tray::refresh(app, client).await;
+    #[cfg(mobile)]
+    let _ = client;
 }
 
 /// The unread total in the window title, on the tray, and on the platform badge.
@@ -79,7 +82,28 @@ fn set_badge(app: &AppHandle, total: u64) {
             let _ = window.set_badge_count(count);
         }
     }
+    #[cfg(desktop)]
     if let Some(tray) = app.tray_by_id(crate::tray::ID) {
         let _ = tray.set_tooltip(Some(&title));
     }
+}
+
+/// Asks once for permission to notify (Android 13+ and iOS want the user's consent; until it
+/// is given, `show` delivers nothing). Off the setup thread: the prompt waits for the user.
+#[cfg(mobile)]
+pub fn ask_notification_permission(app: &AppHandle) {
+    use tauri::plugin::PermissionState;
+    let app = app.clone();
+    tauri::async_runtime::spawn_blocking(move || {
+        let notification = app.notification();
+        match notification.permission_state() {
+            Ok(PermissionState::Prompt | PermissionState::PromptWithRationale) => {
+                if let Err(e) = notification.request_permission() {
+                    tracing::warn!(error = %e, "could not ask for notification permission");
+                }
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "no notification permission state"),
+        }
+    });
 }

@@ -5,7 +5,14 @@
 //! - [`commands`]: what the webview invokes (argument types from `tutorchat_shared`).
 //! - [`events`]: the core's event stream → the webview, notifications, badge, tray.
 //! - [`notify`], [`deep_link`]: pure rules (when to notify; parsing `tutorchat://` links).
-//! - [`tray`], [`state`], [`config`], [`error`]: shell plumbing.
+//! - [`tray`] (desktop only), [`state`], [`config`], [`error`]: shell plumbing.
+//!
+//! One source for desktop and mobile: what only a desktop has — the tray and its menu, the
+//! platform badge, one instance per user, hiding on close, registering the `tutorchat://`
+//! scheme at run time — is behind `#[cfg(desktop)]` (set by `tauri-build` from the target), so
+//! `cargo check --target aarch64-linux-android` sees the mobile shell. On a phone the OS owns
+//! the app's lifetime and single instance, the scheme comes from the app's manifest, and
+//! notifications go through the same plugin after asking for permission.
 
 mod commands;
 mod config;
@@ -14,6 +21,7 @@ mod error;
 mod events;
 mod notify;
 mod state;
+#[cfg(desktop)]
 mod tray;
 
 use tauri::{AppHandle, Emitter, Manager};
@@ -31,15 +39,18 @@ pub fn run() {
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
         )
         .try_init();
-    let mut builder = tauri::Builder::default();
+    let builder = tauri::Builder::default();
+    // One instance per user on desktop (a phone's OS keeps one by itself).
     #[cfg(desktop)]
-    if config::profile().is_none() {
-        builder = builder.plugin(tauri_plugin_single_instance::init(|app, _argv, _cwd| {
+    let builder = if config::profile().is_none() {
+        builder.plugin(tauri_plugin_single_instance::init(|app, _argv, _cwd| {
             // A second launch (or a deep link on Linux/Windows) brings the running app forward.
             tray::show_main(app);
-        }));
-    }
-    let app = builder
+        }))
+    } else {
+        builder
+    };
+    let builder = builder
         .plugin(tauri_plugin_notification::init())
         .plugin(tauri_plugin_deep_link::init())
         .invoke_handler(tauri::generate_handler![
@@ -67,6 +78,8 @@ pub fn run() {
             app.manage(Shell::new(ShellConfig::new(data_dir)));
             #[cfg(desktop)]
             tray::create(app.handle())?;
+            #[cfg(mobile)]
+            events::ask_notification_permission(app.handle());
             let handle = app.handle().clone();
             tauri::async_runtime::block_on(async {
                 let shell = handle.state::<Shell>();
@@ -77,19 +90,18 @@ pub fn run() {
             });
             setup_deep_links(app.handle());
             Ok(())
-        })
-        .on_window_event(|window, event| {
-            // Closing hides: the app stays in the tray and keeps notifying.
-            #[cfg(desktop)]
-            if let tauri::WindowEvent::CloseRequested { api, .. } = event {
-                if window.app_handle().tray_by_id(tray::ID).is_some() {
-                    let _ = window.hide();
-                    api.prevent_close();
-                }
+        });
+    // Closing hides: the app stays in the tray and keeps notifying. (A phone has no close.)
+    #[cfg(desktop)]
+    let builder = builder.on_window_event(|window, event| {
+        if let tauri::WindowEvent::CloseRequested { api, .. } = event {
+            if window.app_handle().tray_by_id(tray::ID).is_some() {
+                let _ = window.hide();
+                api.prevent_close();
             }
-        })
-        .build(tauri::generate_context!());
-    match app {
+        }
+    });
+    match builder.build(tauri::generate_context!()) {
         Ok(app) => app.run(|_, _| {}),
         Err(e) => {
             eprintln!("Tutorchat could not start: {e}");
@@ -124,6 +136,8 @@ async fn open_link(app: &AppHandle, url: &str) {
     let Ok(client) = shell.client().await else {
         return;
     };
+    // On a phone the OS has already brought the app forward to open the link.
+    #[cfg(desktop)]
     tray::show_main(app);
     match client.create_chat(&link.course, &link.with).await {
         Ok(chat) => {

@@ -26,7 +26,13 @@ pub struct App {
 }
 
 impl App {
+    /// The workspace's build of the app.
     pub async fn launch(display: &Display) -> App {
+        App::launch_binary(display, &binary("tutorchat-app")).await
+    }
+
+    /// Any build of the app, e.g. the one a package installed.
+    pub async fn launch_binary(display: &Display, application: &std::path::Path) -> App {
         // More than one rustls crypto provider is compiled into the workspace: choose one.
         let _ = rustls::crypto::ring::default_provider().install_default();
         let dir = tempfile::tempdir().expect("app dir");
@@ -37,7 +43,7 @@ impl App {
         let mut caps = serde_json::Map::new();
         caps.insert(
             "tauri:options".into(),
-            json!({"application": binary("tutorchat-app").display().to_string()}),
+            json!({"application": application.display().to_string()}),
         );
         let web = ClientBuilder::rustls()
             .expect("tls")

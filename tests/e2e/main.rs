@@ -6,8 +6,11 @@
 //! - `app`: a WebDriver session on one app instance, with waiting helpers.
 //! - `chat`: a student and a tutor chat: tutor list, messages both ways, typing, ticks,
 //!   badges and title, notifications, and a server outage without losing a message.
+//! - `installed`: the binary the `.deb` installed signs in and shows the chat list (ignored;
+//!   `scripts/package.sh --test` runs it).
 
 mod app;
 mod harness;
 
 mod chat;
+mod installed;

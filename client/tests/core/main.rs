@@ -8,9 +8,11 @@
 //! - `session`: token refresh across an expiry; the session ending on a revoked refresh token;
 //!   restarts (and SIGKILLs) that do not spend the refresh token.
 //! - `processes`: one process per data directory.
+//! - `keyring`: the refresh token in a real Secret Service (GNOME Keyring), in no file.
 
 mod harness;
 
+mod keyring;
 mod offline;
 mod processes;
 mod session;
