@@ -16,7 +16,7 @@ use tutorchat_shared::ws::ServerFrame;
 
 use crate::conn::{Connector, Socket};
 use crate::setup::{self, Server};
-use crate::stats::{mib, Latency};
+use crate::stats::{cpu_time, mib, Latency};
 use crate::Target;
 
 #[derive(Debug, Clone, Args)]
@@ -36,6 +36,64 @@ pub struct ChatArgs {
     /// Seconds of load before measuring.
     #[arg(long, default_value_t = 3)]
     pub warmup: u64,
+    /// Run once per rate of this comma-separated list (e.g. 2000,4000,8000,16000,32000), a
+    /// fresh server each time, and end with one table; `--rate` is then ignored.
+    #[arg(long, value_delimiter = ',')]
+    pub sweep: Vec<u32>,
+}
+
+/// One run's figures, for the sweep table.
+#[derive(Debug, Clone)]
+struct Report {
+    rate: u32,
+    sent_per_sec: f64,
+    acked_ratio: f64,
+    delivered_ratio: f64,
+    ack: Latency,
+    delivery: Latency,
+    server_cpu_us_per_msg: f64,
+    server_cpu_share: f64,
+    generator_cpu_share: f64,
+}
+
+pub async fn run(target: &Target, args: ChatArgs) -> anyhow::Result<()> {
+    let rates = if args.sweep.is_empty() {
+        vec![args.rate]
+    } else {
+        args.sweep.clone()
+    };
+    let mut reports = Vec::with_capacity(rates.len());
+    for rate in rates {
+        reports.push(run_once(target, &args, rate).await?);
+    }
+    if reports.len() > 1 {
+        print_table(&reports);
+    }
+    Ok(())
+}
+
+fn print_table(reports: &[Report]) {
+    println!();
+    println!("| target msg/s | sent msg/s | acked/sent | delivered/expected | ack p50 / p99 / max ms | delivery p50 / p99 / max ms | server CPU µs/msg | server CPU | generator CPU |");
+    println!("|---|---|---|---|---|---|---|---|---|");
+    for r in reports {
+        println!(
+            "| {} | {:.0} | {:.3} | {:.3} | {:.1} / {:.1} / {:.0} | {:.1} / {:.1} / {:.0} | {:.0} | {:.0}% | {:.0}% |",
+            r.rate,
+            r.sent_per_sec,
+            r.acked_ratio,
+            r.delivered_ratio,
+            r.ack.ms_at(0.5),
+            r.ack.ms_at(0.99),
+            r.ack.max_ms(),
+            r.delivery.ms_at(0.5),
+            r.delivery.ms_at(0.99),
+            r.delivery.max_ms(),
+            r.server_cpu_us_per_msg,
+            r.server_cpu_share * 100.0,
+            r.generator_cpu_share * 100.0,
+        );
+    }
 }
 
 /// The measured window, in microseconds since the run's epoch: messages sent inside it count.
@@ -61,7 +119,7 @@ struct Seen {
     ack: Latency,
 }
 
-pub async fn run(target: &Target, args: ChatArgs) -> anyhow::Result<()> {
+async fn run_once(target: &Target, args: &ChatArgs, rate: u32) -> anyhow::Result<Report> {
     let server = Server::start(target, &[]).await?;
     println!("server {} (pid {})", server.base, server.pid);
     let chats = setup::provision(&server.base, args.chats, 0).await?;
@@ -121,7 +179,7 @@ pub async fn run(target: &Target, args: ChatArgs) -> anyhow::Result<()> {
     tokio::time::sleep(Duration::from_secs(1)).await;
     let rss_connected = setup::rss_bytes(server.pid).unwrap_or(0);
 
-    let period = Duration::from_secs_f64(chats.len() as f64 / f64::from(args.rate.max(1)));
+    let period = Duration::from_secs_f64(chats.len() as f64 / f64::from(rate.max(1)));
     let sent = Arc::new(AtomicU64::new(0));
     for (chat, sinks) in chats.iter().zip(senders) {
         let [Some(student), Some(tutor)] = sinks else {
@@ -138,11 +196,14 @@ pub async fn run(target: &Target, args: ChatArgs) -> anyhow::Result<()> {
         )));
     }
     tokio::time::sleep(Duration::from_secs(args.warmup)).await;
+    let me = std::process::id();
+    let cpu_from = (cpu_time(server.pid), cpu_time(me));
     let window_from = epoch.elapsed().as_micros() as u64;
     window.from.store(window_from, Ordering::Relaxed);
     tokio::time::sleep(Duration::from_secs(args.seconds)).await;
     let window_to = epoch.elapsed().as_micros() as u64;
     window.to.store(window_to, Ordering::Relaxed);
+    let cpu_to = (cpu_time(server.pid), cpu_time(me));
     let rss_loaded = setup::rss_bytes(server.pid).unwrap_or(0);
     // Stop sending; readers drain for two more seconds, then report.
     let _ = stop_tx.send(true);
@@ -174,7 +235,7 @@ pub async fn run(target: &Target, args: ChatArgs) -> anyhow::Result<()> {
         "--- chat workload: {} chats × 2 users × {} devices, target {} msg/s ---",
         chats.len(),
         args.devices,
-        args.rate
+        rate
     );
     println!(
         "sent       {:>9.0} msg/s  ({sent} in {secs:.1} s)",
@@ -204,7 +265,31 @@ pub async fn run(target: &Target, args: ChatArgs) -> anyhow::Result<()> {
         per_conn,
         mib(rss_loaded)
     );
-    Ok(())
+    let used = |from: Option<Duration>, to: Option<Duration>| match (from, to) {
+        (Some(from), Some(to)) => to.saturating_sub(from).as_secs_f64(),
+        _ => 0.0,
+    };
+    let server_cpu = used(cpu_from.0, cpu_to.0);
+    let generator_cpu = used(cpu_from.1, cpu_to.1);
+    let per_msg = server_cpu * 1e6 / (sent.max(1) as f64);
+    println!(
+        "CPU               server {:.1} s ({per_msg:.0} µs per message, {:.0}% of a core) · generator {:.1} s ({:.0}% of a core)",
+        server_cpu,
+        server_cpu / secs * 100.0,
+        generator_cpu,
+        generator_cpu / secs * 100.0
+    );
+    Ok(Report {
+        rate,
+        sent_per_sec: sent as f64 / secs,
+        acked_ratio: total.acked as f64 / sent.max(1) as f64,
+        delivered_ratio: total.delivered as f64 / (sent * expected_per_message).max(1) as f64,
+        ack: total.ack,
+        delivery: total.delivery,
+        server_cpu_us_per_msg: per_msg,
+        server_cpu_share: server_cpu / secs,
+        generator_cpu_share: generator_cpu / secs,
+    })
 }
 
 /// Sends one chat's messages at `period`, alternating student and tutor.

@@ -51,6 +51,10 @@ pub struct Target {
     /// 10,000 sockets per address; X changes every run).
     #[arg(long, global = true, default_value_t = 0)]
     pub sources: u8,
+    /// Pin the started server to CPU 0 and this load generator to CPU 1 (`taskset`), so the
+    /// server's figures are one core's and the generator cannot steal from it.
+    #[arg(long, global = true)]
+    pub pin: bool,
     /// Handshakes in flight while connecting.
     #[arg(long, global = true, default_value_t = 256)]
     pub connect_concurrency: usize,
@@ -72,6 +76,9 @@ enum Mode {
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     raise_fd_limit();
+    if cli.target.pin {
+        pin_self(1)?;
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
@@ -83,6 +90,22 @@ fn main() -> anyhow::Result<()> {
             Mode::Login(args) => login::run(&cli.target, args).await,
         }
     })
+}
+
+/// Keeps this process (and the threads it starts from now on) on one CPU.
+fn pin_self(cpu: usize) -> anyhow::Result<()> {
+    let status = std::process::Command::new("taskset")
+        .args([
+            "-a",
+            "-p",
+            "-c",
+            &cpu.to_string(),
+            &std::process::id().to_string(),
+        ])
+        .stdout(std::process::Stdio::null())
+        .status()?;
+    anyhow::ensure!(status.success(), "taskset could not pin the load generator");
+    Ok(())
 }
 
 /// Sockets are files: raise this process's limit (and so the started server's) as far as

@@ -39,7 +39,14 @@ impl Server {
         };
         let data = tempfile::tempdir()?;
         let unlimited = "1000000";
-        let mut child = Command::new(&bin)
+        let mut command = if target.pin {
+            let mut taskset = Command::new("taskset");
+            taskset.args(["-c", "0"]).arg(&bin);
+            taskset
+        } else {
+            Command::new(&bin)
+        };
+        let mut child = command
             .args([
                 "--listen",
                 &format!("127.0.0.1:{}", target.port),

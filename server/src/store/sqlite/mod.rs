@@ -1,5 +1,6 @@
 //! The embedded SQLite backend: one file in the data directory, WAL, one writer thread that
-//! commits in groups ([`writer`]), and a small pool of read connections used from
+//! commits in groups ([`writer`]), WAL checkpoints on a thread of their own ([`checkpoint`]),
+//! and a small pool of read connections used from
 //! `spawn_blocking`, so no SQLite call ever runs on an async worker thread.
 //!
 //! Queries live in [`accounts`] (users, courses, enrollments, blocks, tokens, audit) and
@@ -8,6 +9,7 @@
 
 mod accounts;
 mod chats;
+mod checkpoint;
 mod migrations;
 mod writer;
 
@@ -22,6 +24,7 @@ use tokio::sync::Semaphore;
 use tutorchat_shared::api::{AuditAction, AuditEntry};
 use tutorchat_shared::{ChatId, ClientId, CourseId, CourseRef, Message, ReadPointer, UserId};
 
+use self::checkpoint::Checkpointer;
 pub use self::writer::CommitObserver;
 use self::writer::Writer;
 use super::{
@@ -45,6 +48,7 @@ pub struct SqliteStore {
 struct Inner {
     path: PathBuf,
     writer: Writer,
+    _checkpointer: Checkpointer,
     /// Idle read connections. A std mutex: it is held only to push or pop, never across I/O.
     readers: Mutex<Vec<Connection>>,
     /// One permit per read connection, so a reader is always there after acquiring.
@@ -66,7 +70,10 @@ impl SqliteStore {
         configure(&conn)?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         migrations::run(&conn)?;
+        // Checkpoints run on their own thread (see `checkpoint`), not inside a commit.
+        conn.pragma_update(None, "wal_autocheckpoint", 0)?;
         let writer = Writer::spawn(conn)?;
+        let checkpointer = Checkpointer::spawn(&path)?;
         let mut readers = Vec::with_capacity(READERS);
         for _ in 0..READERS {
             let reader = Connection::open_with_flags(
@@ -80,6 +87,7 @@ impl SqliteStore {
             inner: Arc::new(Inner {
                 path,
                 writer,
+                _checkpointer: checkpointer,
                 readers: Mutex::new(readers),
                 reader_permits: Semaphore::new(READERS),
             }),
