@@ -7,8 +7,8 @@ use tutorchat_shared::api::{
     ProvisioningBatch, RefreshRequest, SendMessageRequest, StudentsQuery, UpsertCourse, UpsertUser,
 };
 use tutorchat_shared::validation::{
-    validate_client_id, validate_course_id, validate_email, validate_message, validate_name,
-    validate_password, validate_user_id, Limits, ValidationError,
+    validate_batch, validate_client_id, validate_course_id, validate_email, validate_message,
+    validate_name, Limits, ValidationError,
 };
 
 use crate::json_round_trip;
@@ -75,28 +75,7 @@ pub fn check_body(data: &[u8]) -> bool {
 /// batch that passes is stored with its email and name trimmed, and what is stored must pass
 /// the same rules (an export imported again is accepted).
 fn check_batch(batch: &ProvisioningBatch) {
-    let result = (|| -> Result<(), ValidationError> {
-        for u in &batch.users {
-            validate_user_id(&u.id)?;
-            validate_email(u.email.trim())?;
-            validate_name("name", &u.name)?;
-            if let Some(p) = &u.password {
-                validate_password(p)?;
-            }
-        }
-        for c in &batch.courses {
-            validate_course_id(&c.id)?;
-            validate_name("title", &c.title)?;
-            for t in &c.tutor_ids {
-                validate_user_id(t)?;
-            }
-        }
-        for e in &batch.enrollments {
-            validate_course_id(&e.course_id)?;
-            validate_user_id(&e.student_id)?;
-        }
-        Ok(())
-    })();
+    let result = validate_batch(batch);
     match result {
         Ok(()) => {
             for u in &batch.users {

@@ -5,6 +5,7 @@
 
 use std::fmt;
 
+use crate::api::ProvisioningBatch;
 use crate::ids::{ClientId, CourseId, UserId};
 use crate::model::MessageKind;
 
@@ -225,6 +226,34 @@ pub fn validate_password(password: &str) -> Result<(), ValidationError> {
                 min: MIN_PASSWORD_CHARS,
             },
         ));
+    }
+    Ok(())
+}
+
+/// A provisioning batch as the server applies it: something in it, and every id, email, name
+/// and password valid (emails and names as they will be stored: trimmed).
+pub fn validate_batch(batch: &ProvisioningBatch) -> Result<(), ValidationError> {
+    if batch.users.is_empty() && batch.courses.is_empty() && batch.enrollments.is_empty() {
+        return Err(ValidationError::new("body", Problem::Empty));
+    }
+    for u in &batch.users {
+        validate_user_id(&u.id)?;
+        validate_email(u.email.trim())?;
+        validate_name("name", &u.name)?;
+        if let Some(p) = &u.password {
+            validate_password(p)?;
+        }
+    }
+    for c in &batch.courses {
+        validate_course_id(&c.id)?;
+        validate_name("title", &c.title)?;
+        for t in &c.tutor_ids {
+            validate_user_id(t)?;
+        }
+    }
+    for e in &batch.enrollments {
+        validate_course_id(&e.course_id)?;
+        validate_user_id(&e.student_id)?;
     }
     Ok(())
 }

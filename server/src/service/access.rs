@@ -20,14 +20,20 @@ pub async fn member_chat(
 ) -> Result<ChatRecord> {
     match find_member_chat(state, me, chat_id).await? {
         Some(chat) => Ok(chat),
-        None => Err(audit::denied(
-            state,
-            &me.id,
-            chat_target(chat_id),
-            Error::not_participant(chat_id),
-        )
-        .await),
+        None => Err(not_participant(state, me, chat_id).await),
     }
+}
+
+/// The audited refusal for a chat that does not exist or is not the caller's (one answer for
+/// both, so ids cannot be probed).
+pub async fn not_participant(state: &AppState, me: &CurrentUser, chat_id: ChatId) -> Error {
+    audit::denied(
+        state,
+        &me.id,
+        chat_target(chat_id),
+        Error::not_participant(chat_id),
+    )
+    .await
 }
 
 /// The chat if the caller is a member, without auditing a refusal: for callers that report

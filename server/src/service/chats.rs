@@ -22,7 +22,7 @@ use crate::error::{Error, Result};
 use crate::live::ConnId;
 use crate::rate_limit::retry_after_secs;
 use crate::service::access::{
-    blocked, chat_target, find_member_chat, gate, member_chat, not_course_tutor,
+    blocked, chat_target, find_member_chat, gate, member_chat, not_course_tutor, not_participant,
 };
 use crate::service::audit;
 use crate::service::live;
@@ -42,13 +42,7 @@ pub async fn get(state: &AppState, me: &CurrentUser, chat_id: ChatId) -> Result<
     let row = state.store.chat_row(chat_id, &me.id).await?;
     match row {
         Some(row) => Ok(summary(state, row)),
-        None => Err(audit::denied(
-            state,
-            &me.id,
-            chat_target(chat_id),
-            Error::not_participant(chat_id),
-        )
-        .await),
+        None => Err(not_participant(state, me, chat_id).await),
     }
 }
 

@@ -2,9 +2,7 @@
 //! applied all or nothing, from the admin API or `tutorchat-server import FILE`.
 
 use tutorchat_shared::api::{AuditAction, ProvisioningBatch, ProvisioningReport};
-use tutorchat_shared::validation::{
-    validate_course_id, validate_email, validate_name, validate_password, validate_user_id,
-};
+use tutorchat_shared::validation::validate_batch;
 use tutorchat_shared::UserId;
 
 use crate::auth::password::PasswordHasher;
@@ -68,30 +66,5 @@ pub async fn apply_to_store(
 }
 
 fn validate(batch: &ProvisioningBatch) -> Result<()> {
-    if batch.users.is_empty() && batch.courses.is_empty() && batch.enrollments.is_empty() {
-        return Err(Error::validation(
-            "body",
-            "the batch is empty: give users, courses or enrollments",
-        ));
-    }
-    for u in &batch.users {
-        validate_user_id(&u.id)?;
-        validate_email(u.email.trim())?;
-        validate_name("name", &u.name)?;
-        if let Some(p) = &u.password {
-            validate_password(p)?;
-        }
-    }
-    for c in &batch.courses {
-        validate_course_id(&c.id)?;
-        validate_name("title", &c.title)?;
-        for t in &c.tutor_ids {
-            validate_user_id(t)?;
-        }
-    }
-    for e in &batch.enrollments {
-        validate_course_id(&e.course_id)?;
-        validate_user_id(&e.student_id)?;
-    }
-    Ok(())
+    Ok(validate_batch(batch)?)
 }
