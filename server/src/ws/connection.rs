@@ -21,12 +21,12 @@ use crate::rate_limit::TokenBucket;
 use crate::service::live;
 use crate::state::AppState;
 
-/// Close codes (RFC 6455 and the private range).
-const CLOSE_GOING_AWAY: u16 = 1001;
-const CLOSE_POLICY: u16 = 1008;
-const CLOSE_TOO_BIG: u16 = 1009;
-const CLOSE_TRY_AGAIN_LATER: u16 = 1013;
-const CLOSE_TOKEN_EXPIRED: u16 = 4001;
+/// Close codes (RFC 6455 and the private range): defined once, in `shared`.
+const CLOSE_GOING_AWAY: u16 = tutorchat_shared::ws::close::GOING_AWAY;
+const CLOSE_POLICY: u16 = tutorchat_shared::ws::close::POLICY;
+const CLOSE_TOO_BIG: u16 = tutorchat_shared::ws::close::TOO_BIG;
+const CLOSE_TRY_AGAIN_LATER: u16 = tutorchat_shared::ws::close::TRY_AGAIN_LATER;
+const CLOSE_TOKEN_EXPIRED: u16 = tutorchat_shared::ws::close::TOKEN_EXPIRED;
 
 pub(super) type WsResult = Result<(), axum::Error>;
 
