@@ -366,8 +366,14 @@ mod tests {
         assert_eq!(DeliveryState::of_stored(true, 4, 0, 3), DeliveryState::Sent);
         assert_eq!(DeliveryState::of_stored(true, 4, 0, 4), DeliveryState::Read);
         // Theirs: my pointer decides.
-        assert_eq!(DeliveryState::of_stored(false, 4, 3, 9), DeliveryState::Sent);
-        assert_eq!(DeliveryState::of_stored(false, 4, 5, 0), DeliveryState::Read);
+        assert_eq!(
+            DeliveryState::of_stored(false, 4, 3, 9),
+            DeliveryState::Sent
+        );
+        assert_eq!(
+            DeliveryState::of_stored(false, 4, 5, 0),
+            DeliveryState::Read
+        );
     }
 
     #[test]

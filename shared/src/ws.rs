@@ -587,7 +587,9 @@ mod tests {
 
     #[test]
     fn only_a_ready_frame_is_ready() {
-        assert!(ServerFrame::is_ready(r#"{"type":"ready","user_id":"s-sam"}"#));
+        assert!(ServerFrame::is_ready(
+            r#"{"type":"ready","user_id":"s-sam"}"#
+        ));
         assert!(!ServerFrame::is_ready(
             r#"{"type":"error","code":"internal","message":"not \"ready\""}"#
         ));
