@@ -5,7 +5,7 @@
 use reqwest::Method;
 use tutorchat_shared::api::MessagePage;
 use tutorchat_shared::app::{ChatPage, LocalMessage};
-use tutorchat_shared::ChatId;
+use tutorchat_shared::{ChatId, Message, UserId};
 
 use crate::account::Account;
 use crate::cache::{chats, messages, outbox};
@@ -77,29 +77,19 @@ impl Client {
 
 /// Fetches a chat's newest page and makes it the top of the cached run.
 async fn fetch_newest(account: &Account, chat: ChatId, limit: u32) -> Result<()> {
-    let page = fetch_page(
-        account,
-        chat,
-        &[("limit", u64::from(limit.min(SERVER_PAGE)))],
-    )
-    .await?;
-    let me = account.session.user.id.clone();
-    account
-        .cache
-        .transaction(move |tx| {
-            let stored: Vec<_> = page.messages.iter().map(|v| v.message.clone()).collect();
-            messages::store(tx, chat, &stored, &me)?;
-            if let (Some(first), Some(last)) = (stored.first(), stored.last()) {
-                if !page.has_more_after {
-                    messages::adopt_newest_page(tx, chat, first.seq, last.seq)?;
-                }
+    let query = [("limit", u64::from(limit.min(SERVER_PAGE)))];
+    fetch_into_cache(account, chat, &query, move |tx, page, stored, me| {
+        if let (Some(first), Some(last)) = (stored.first(), stored.last()) {
+            if !page.has_more_after {
+                messages::adopt_newest_page(tx, chat, first.seq, last.seq)?;
             }
-            for p in &page.read_pointers {
-                chats::set_read(tx, chat, p.user_id == me, p.up_to_seq)?;
-            }
-            Ok(())
-        })
-        .await
+        }
+        for p in &page.read_pointers {
+            chats::set_read(tx, chat, &p.user_id == me, p.up_to_seq)?;
+        }
+        Ok(())
+    })
+    .await
 }
 
 /// Fetches up to `count` messages just below `from` and extends the cached run down to them.
@@ -107,36 +97,46 @@ async fn fetch_older(account: &Account, chat: ChatId, from: u64, count: u64) -> 
     let limit = u32::try_from(count)
         .unwrap_or(SERVER_PAGE)
         .clamp(1, SERVER_PAGE);
-    let page = fetch_page(
-        account,
-        chat,
-        &[("before_seq", from), ("limit", u64::from(limit))],
-    )
-    .await?;
-    let me = account.session.user.id.clone();
-    account
-        .cache
-        .transaction(move |tx| {
-            let stored: Vec<_> = page.messages.iter().map(|v| v.message.clone()).collect();
-            messages::store(tx, chat, &stored, &me)?;
-            // The server's page is contiguous and ends right below `from`.
-            if let Some(first) = stored.first() {
-                if stored.last().is_some_and(|l| l.seq + 1 == from) {
-                    messages::extend_history(tx, chat, first.seq)?;
-                }
+    let query = [("before_seq", from), ("limit", u64::from(limit))];
+    fetch_into_cache(account, chat, &query, move |tx, _, stored, _| {
+        // The server's page is contiguous and ends right below `from`.
+        if let Some(first) = stored.first() {
+            if stored.last().is_some_and(|l| l.seq + 1 == from) {
+                messages::extend_history(tx, chat, first.seq)?;
             }
-            Ok(())
-        })
-        .await
+        }
+        Ok(())
+    })
+    .await
 }
 
-/// `GET /api/chats/{chat}/messages` with the given query.
-async fn fetch_page(account: &Account, chat: ChatId, query: &[(&str, u64)]) -> Result<MessagePage> {
+/// `GET /api/chats/{chat}/messages` with `query`; stores the page (the one door, so our own
+/// messages settle their outbox rows) and then runs `then` in the same transaction.
+async fn fetch_into_cache<F>(
+    account: &Account,
+    chat: ChatId,
+    query: &[(&str, u64)],
+    then: F,
+) -> Result<()>
+where
+    F: FnOnce(&rusqlite::Transaction<'_>, &MessagePage, &[Message], &UserId) -> Result<()>
+        + Send
+        + 'static,
+{
     let mut url = account
         .session
         .url(&["api", "chats", &chat.to_string(), "messages"]);
     for (name, value) in query {
         url.query_pairs_mut().append_pair(name, &value.to_string());
     }
-    account.session.call(Method::GET, url, None::<&()>).await
+    let page: MessagePage = account.session.call(Method::GET, url, None::<&()>).await?;
+    let me = account.session.user.id.clone();
+    account
+        .cache
+        .transaction(move |tx| {
+            let stored: Vec<_> = page.messages.iter().map(|v| v.message.clone()).collect();
+            messages::store(tx, chat, &stored, &me)?;
+            then(tx, &page, &stored, &me)
+        })
+        .await
 }
