@@ -15,6 +15,7 @@ use crate::model::{ChatSummary, CourseRef, Message, MessageKind, MessageView, Re
 /// `POST /api/auth/login`
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({"email": "sam@tutorchat.test", "password": "tutorchat-demo"})))]
 pub struct LoginRequest {
     pub email: String,
     pub password: String,
@@ -62,6 +63,7 @@ pub struct ChatList {
 /// `POST /api/chats`: a student names a tutor, a tutor names a student; one of the two.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({"course_id": "rust-101", "tutor_id": "t-ada"})))]
 pub struct CreateChatRequest {
     pub course_id: CourseId,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -108,6 +110,7 @@ pub struct MessagePage {
 /// The live path is the WebSocket's `send_message`; both are idempotent on `client_id`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({"client_id": "0b6c5c1e-7d1e-4f55-9a55-2f0d7c3b9e10", "kind": "text", "content": "Is chapter 5 on the exam?"})))]
 pub struct SendMessageRequest {
     pub client_id: ClientId,
     #[serde(default)]
@@ -126,6 +129,7 @@ pub struct SendMessageResponse {
 /// `PUT /api/chats/{id}/read`
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({"up_to_seq": 3})))]
 pub struct MarkReadRequest {
     pub up_to_seq: u64,
 }
@@ -194,6 +198,7 @@ pub struct BlockStatus {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", schema(example = json!({"id": "u-42", "email": "kim@school.test", "name": "Kim", "role": "student", "password": "optional-password"})))]
 pub struct UpsertUser {
     pub id: UserId,
     pub email: String,
@@ -207,6 +212,7 @@ pub struct UpsertUser {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", schema(example = json!({"id": "c-7", "title": "Databases", "tutor_ids": ["t-ada"]})))]
 pub struct UpsertCourse {
     pub id: CourseId,
     pub title: String,
@@ -218,6 +224,7 @@ pub struct UpsertCourse {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", schema(example = json!({"course_id": "algo-201", "student_id": "s-leo", "active": true})))]
 pub struct EnrollmentChange {
     pub course_id: CourseId,
     pub student_id: UserId,
@@ -235,6 +242,7 @@ fn default_true() -> bool {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", schema(example = json!({"users": [{"id": "u-42", "email": "kim@school.test", "name": "Kim", "role": "student"}], "courses": [{"id": "c-7", "title": "Databases", "tutor_ids": ["t-ada"]}], "enrollments": [{"course_id": "c-7", "student_id": "u-42"}]})))]
 pub struct ProvisioningBatch {
     #[serde(default)]
     pub users: Vec<UpsertUser>,

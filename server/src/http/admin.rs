@@ -93,7 +93,8 @@ async fn grant_enrollment(
 /// Revoke a student's enrollment: their chats in the course become read-only.
 #[utoipa::path(delete, path = "/api/admin/enrollments/{course_id}/{student_id}", tag = "admin",
     security(("bearer" = [])),
-    params(("course_id" = String, Path), ("student_id" = String, Path)),
+    params(("course_id" = String, Path, example = "algo-201"),
+        ("student_id" = String, Path, example = "s-leo")),
     responses((status = 200, body = ProvisioningReport), (status = 422, body = ApiError)))]
 async fn revoke_enrollment(
     State(state): State<AppState>,

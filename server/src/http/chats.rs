@@ -59,7 +59,7 @@ async fn create(
 
 /// One of the caller's chats.
 #[utoipa::path(get, path = "/api/chats/{id}", tag = "chats", security(("bearer" = [])),
-    params(("id" = i64, Path, description = "chat id")),
+    params(("id" = i64, Path, description = "chat id", example = 1)),
     responses((status = 200, body = ChatSummary), (status = 403, description = "not_participant", body = ApiError)))]
 async fn get_one(
     State(state): State<AppState>,
@@ -71,7 +71,7 @@ async fn get_one(
 
 /// A page of history, ascending by seq: the newest page by default, or before/after a seq.
 #[utoipa::path(get, path = "/api/chats/{id}/messages", tag = "chats", security(("bearer" = [])),
-    params(("id" = i64, Path, description = "chat id"), MessagesQuery),
+    params(("id" = i64, Path, description = "chat id", example = 1), MessagesQuery),
     responses(
         (status = 200, body = MessagePage),
         (status = 403, description = "not_participant", body = ApiError),
@@ -88,7 +88,7 @@ async fn messages(
 
 /// Send a message (idempotent on `client_id`). The WebSocket's `send_message` is the live path.
 #[utoipa::path(post, path = "/api/chats/{id}/messages", tag = "chats", security(("bearer" = [])),
-    params(("id" = i64, Path, description = "chat id")),
+    params(("id" = i64, Path, description = "chat id", example = 1)),
     request_body = SendMessageRequest,
     responses(
         (status = 201, description = "stored", body = SendMessageResponse),
@@ -114,7 +114,7 @@ async fn send(
 
 /// Move the caller's read pointer forward.
 #[utoipa::path(put, path = "/api/chats/{id}/read", tag = "chats", security(("bearer" = [])),
-    params(("id" = i64, Path, description = "chat id")),
+    params(("id" = i64, Path, description = "chat id", example = 1)),
     request_body = MarkReadRequest,
     responses((status = 200, body = MarkReadResponse), (status = 403, body = ApiError)))]
 async fn mark_read(

@@ -5,6 +5,8 @@
 //! - [`chats`]: the `/api/chats` endpoints
 //! - [`people`]: available tutors, a tutor's students, blocking
 //! - [`admin`]: provisioning and the audit log (service token or admin)
+//! - [`common_errors`]: the error answers the extractors add to every operation, declared on
+//!   the OpenAPI document from each operation's shape
 //! - [`extract`]: JSON, query and path extractors whose rejections are our JSON errors
 //! - [`guard`]: refusals before a handler runs — too many headers, a body announced over the
 //!   limit, a request that takes too long, a wrong method — each as our JSON error
@@ -12,6 +14,7 @@
 pub mod admin;
 pub mod auth;
 pub mod chats;
+pub mod common_errors;
 pub mod extract;
 pub mod guard;
 pub mod people;
@@ -69,11 +72,13 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 }
 
 fn api_router(max_body_bytes: usize) -> OpenApiRouter<AppState> {
-    OpenApiRouter::with_openapi(ApiDoc::openapi())
+    let mut router = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(auth::routes())
         .merge(chats::routes())
         .merge(people::routes())
-        .merge(admin::routes().layer(admin::import_body_limit(max_body_bytes)))
+        .merge(admin::routes().layer(admin::import_body_limit(max_body_bytes)));
+    common_errors::declare(router.get_openapi_mut());
+    router
 }
 
 /// The whole HTTP application.

@@ -44,7 +44,7 @@ async fn students(
 
 /// Block a user: they can no longer message the caller.
 #[utoipa::path(post, path = "/api/users/{id}/block", tag = "people", security(("bearer" = [])),
-    params(("id" = String, Path, description = "user id")),
+    params(("id" = String, Path, description = "user id", example = "t-alan")),
     responses((status = 200, body = BlockStatus), (status = 404, body = ApiError)))]
 async fn block(
     State(state): State<AppState>,
@@ -56,7 +56,7 @@ async fn block(
 
 /// Unblock a user.
 #[utoipa::path(delete, path = "/api/users/{id}/block", tag = "people", security(("bearer" = [])),
-    params(("id" = String, Path, description = "user id")),
+    params(("id" = String, Path, description = "user id", example = "t-alan")),
     responses((status = 200, body = BlockStatus)))]
 async fn unblock(
     State(state): State<AppState>,

@@ -4,21 +4,26 @@
 //! bought and the tutor teaches. It is checked when a chat is opened and again on every send,
 //! so a revoked enrollment stops new messages while the history stays readable.
 
+use std::collections::HashSet;
+
 use chrono::Utc;
 use tutorchat_shared::api::{
     AuditAction, ChatList, CreateChatRequest, CreateChatResponse, MarkReadRequest,
     MarkReadResponse, MessagePage, MessagesQuery, SendMessageRequest, SendMessageResponse,
 };
 use tutorchat_shared::validation::{validate_client_id, validate_course_id, validate_message};
-use tutorchat_shared::ws::ServerFrame;
+use tutorchat_shared::ws::{ServerFrame, SyncCursor};
 use tutorchat_shared::{
-    ApiError, ChatId, ChatSummary, CourseId, ErrorCode, MessageView, Participant, Role, UserId,
+    ApiError, ChatId, ChatSummary, ErrorCode, MessageView, Participant, Role, UserId,
 };
 
 use crate::auth::CurrentUser;
 use crate::error::{Error, Result};
 use crate::live::ConnId;
 use crate::rate_limit::retry_after_secs;
+use crate::service::access::{
+    blocked, chat_target, find_member_chat, gate, member_chat, not_course_tutor,
+};
 use crate::service::audit;
 use crate::service::live;
 use crate::state::AppState;
@@ -312,103 +317,103 @@ pub async fn mark_read(
     })
 }
 
-/// The chat, if the caller is one of its two members. A chat that does not exist gets the
-/// same answer as one the caller is not in, so ids cannot be probed.
-pub async fn member_chat(
-    state: &AppState,
-    me: &CurrentUser,
-    chat_id: ChatId,
-) -> Result<ChatRecord> {
-    match find_member_chat(state, me, chat_id).await? {
-        Some(chat) => Ok(chat),
-        None => Err(audit::denied(
-            state,
-            &me.id,
-            chat_target(chat_id),
-            Error::not_participant(chat_id),
-        )
-        .await),
-    }
+/// What a device's `sync` will do: the chats it named that it may catch up (with their
+/// cursors), and one refusal — one audit row — for however many it named wrongly.
+#[derive(Debug, Default)]
+pub struct SyncPlan {
+    pub known: Vec<(ChatId, u64)>,
+    pub refused: Option<Error>,
 }
 
-/// The chat if the caller is a member, without auditing a refusal: for callers that report
-/// many refusals as one (a `sync` naming many chats).
-pub async fn find_member_chat(
+pub async fn sync_plan(
     state: &AppState,
     me: &CurrentUser,
-    chat_id: ChatId,
-) -> Result<Option<ChatRecord>> {
-    let chat = match state.chats.get(chat_id) {
-        Some(chat) => Some(chat),
-        None => {
-            let found = state.store.chat(chat_id).await?;
-            if let Some(chat) = &found {
-                state.chats.insert(chat.clone());
-            }
-            found
+    cursors: &[SyncCursor],
+) -> Result<SyncPlan> {
+    let mut plan = SyncPlan::default();
+    let mut seen = HashSet::new();
+    let mut refused = Vec::new();
+    for cursor in cursors {
+        if !seen.insert(cursor.chat_id) {
+            continue;
         }
-    };
-    Ok(chat.filter(|chat| chat.has_member(&me.id)))
+        match find_member_chat(state, me, cursor.chat_id).await? {
+            Some(chat) => plan.known.push((chat.id, cursor.after_seq)),
+            None => refused.push(cursor.chat_id),
+        }
+    }
+    if let Some(first) = refused.first() {
+        let error = ApiError::new(
+            ErrorCode::NotParticipant,
+            format!(
+                "{} of the chats named are not yours (the first is {first})",
+                refused.len()
+            ),
+        )
+        .with_chat(*first);
+        let target = format!("sync:{} chats, first chat:{first}", refused.len());
+        plan.refused = Some(audit::denied(state, &me.id, target, error.into()).await);
+    }
+    Ok(plan)
 }
 
-/// The enrollment gate: the student holds the course and the tutor teaches it. The caller's
-/// own side is checked first, so a refusal never tells a caller without a right to the course
-/// anything about the other person (a tutor probing another tutor's course learns only that
-/// they do not teach it, not who bought it).
-pub async fn gate(
+/// One batch of a chat's catch-up: the messages after `after_seq` (at most `--sync-batch`),
+/// the read pointers, and whether more follow.
+#[derive(Debug)]
+pub struct CatchUpBatch {
+    pub frame: ServerFrame,
+    /// The highest seq in the batch (`after_seq` when it is empty).
+    pub last_sent: u64,
+    pub more: bool,
+}
+
+pub async fn catch_up_batch(
     state: &AppState,
-    course: &CourseId,
-    student: &UserId,
-    tutor: &UserId,
-    caller: Role,
-) -> Result<()> {
-    if caller == Role::Tutor {
-        tutor_side(state, course, tutor).await?;
-        student_side(state, course, student).await
-    } else {
-        student_side(state, course, student).await?;
-        tutor_side(state, course, tutor).await
-    }
+    chat_id: ChatId,
+    after_seq: u64,
+) -> Result<CatchUpBatch> {
+    let limit = state.config.sync_batch.max(1);
+    let page = state
+        .store
+        .messages(
+            chat_id,
+            PageRequest::After {
+                seq: after_seq,
+                limit,
+            },
+        )
+        .await?;
+    let read_pointers = state.store.read_pointers(chat_id).await?;
+    let last_sent = page.messages.last().map_or(after_seq, |m| m.seq);
+    let more = page.has_more_after;
+    Ok(CatchUpBatch {
+        frame: ServerFrame::SyncBatch {
+            chat_id,
+            messages: page.messages,
+            read_pointers,
+            more,
+        },
+        last_sent,
+        more,
+    })
 }
 
-async fn student_side(state: &AppState, course: &CourseId, student: &UserId) -> Result<()> {
-    if state.store.is_enrolled(student, course).await? {
-        Ok(())
-    } else {
-        Err(Error::not_enrolled(course))
-    }
-}
-
-async fn tutor_side(state: &AppState, course: &CourseId, tutor: &UserId) -> Result<()> {
-    if state.store.teaches(tutor, course).await? {
-        Ok(())
-    } else {
-        Err(not_course_tutor(tutor, course))
-    }
-}
-
-/// Whether `me` may still write in `chat` — not blocked by the other member, still enrolled
-/// (a student) or still teaching the course (a tutor) — for live signals such as typing. A
-/// send checks the same inside its insert transaction.
-pub async fn may_write(state: &AppState, me: &CurrentUser, chat: &ChatRecord) -> Result<()> {
-    let peer = chat.peer_of(&me.id).unwrap_or(&me.id);
-    if state.store.is_blocked(peer, &me.id).await? {
-        return Err(blocked());
-    }
-    if me.id == chat.student_id {
-        student_side(state, &chat.course_id, &me.id).await
-    } else {
-        tutor_side(state, &chat.course_id, &me.id).await
-    }
-}
-
-fn not_course_tutor(tutor: &UserId, course: &CourseId) -> Error {
-    ApiError::new(
-        ErrorCode::NotCourseTutor,
-        format!("{tutor} does not teach course {course}"),
-    )
-    .with_course(course.clone())
-    .into()
+/// The caller's chats other than `known`, each as the caller sees it (a device that syncs
+/// learns of chats opened while it was away).
+pub async fn chats_not_in(
+    state: &AppState,
+    me: &CurrentUser,
+    known: &HashSet<ChatId>,
+) -> Result<Vec<ChatSummary>> {
+    let rows = state.store.chats_of(&me.id).await?;
+    Ok(rows
+        .into_iter()
+        .filter(|row| !known.contains(&row.chat.id))
+        .map(|row| {
+            state.chats.insert(row.chat.clone());
+            summary(state, row)
+        })
+        .collect())
 }
 
 /// Tells every connection of both members about a new chat, each with their own view of it.
@@ -422,14 +427,6 @@ async fn publish_chat_created(state: &AppState, chat: &ChatRecord) -> Result<()>
         }
     }
     Ok(())
-}
-
-fn blocked() -> Error {
-    Error::api(ErrorCode::Blocked, "you cannot message this user")
-}
-
-fn chat_target(chat_id: ChatId) -> String {
-    format!("chat:{chat_id}")
 }
 
 /// A store row as the caller sees it, with presence.

@@ -5,14 +5,17 @@
 //! lookups and the timers. The timers are short (seconds) and end by themselves.
 
 use std::collections::BTreeSet;
+use std::sync::Arc;
 
 use tutorchat_shared::ws::ServerFrame;
 use tutorchat_shared::{ChatId, UserId};
 
 use crate::auth::CurrentUser;
 use crate::error::Result;
-use crate::service::chats::{may_write, member_chat};
+use crate::live::{ConnId, ConnQueue};
+use crate::service::access::{may_write, member_chat};
 use crate::state::AppState;
+use crate::store::PageRequest;
 
 /// A connection of `user` opened.
 pub fn connected(state: &AppState, user: &UserId) {
@@ -54,6 +57,42 @@ async fn announce(state: &AppState, user: &UserId, online: bool) {
     };
     let peers: Vec<&UserId> = peers.iter().collect();
     state.hub.send_to_users(&peers, &frame);
+}
+
+/// A device of `me` views the chat: it gets the chat's typing indicators from now on, and the
+/// chat's live state (who is online and typing, the last seq, the read pointers) as the answer.
+pub async fn join(
+    state: &AppState,
+    me: &CurrentUser,
+    chat_id: ChatId,
+    conn: ConnId,
+    queue: &Arc<ConnQueue>,
+) -> Result<ServerFrame> {
+    let chat = member_chat(state, me, chat_id).await?;
+    state.hub.join(chat.id, conn, &me.id, queue);
+    let read_pointers = state.store.read_pointers(chat.id).await?;
+    let last_seq = state
+        .store
+        .messages(chat.id, PageRequest::Latest { limit: 1 })
+        .await?
+        .last_seq;
+    let online = [&chat.student_id, &chat.tutor_id]
+        .into_iter()
+        .filter(|u| state.hub.presence.is_online(u))
+        .cloned()
+        .collect();
+    Ok(ServerFrame::ChatJoined {
+        chat_id: chat.id,
+        online,
+        typing: state.hub.typing.in_chat(chat.id),
+        last_seq,
+        read_pointers,
+    })
+}
+
+/// The device no longer views the chat.
+pub fn leave(state: &AppState, chat_id: ChatId, conn: ConnId) {
+    state.hub.leave(chat_id, conn);
 }
 
 /// `typing_start` / `typing_stop` from a member of the chat.

@@ -1,13 +1,15 @@
-//! The rules of Tutorchat, one module a concern. Handlers (REST now, WebSocket next) translate
+//! The rules of Tutorchat, one module a concern. Handlers (REST and WebSocket alike) translate
 //! requests into these calls; these decide who may do what and ask the store.
 //!
+//! - [`access`]: membership, the course-enrollment gate, whether a member may still write.
 //! - [`auth`]: login, token refresh with rotation and reuse detection, logout.
-//! - [`chats`]: the chat list, the course-enrollment gate, history, sending, read pointers.
+//! - [`chats`]: the chat list, opening chats, history, sending, read pointers, catch-up.
 //! - [`live`]: presence announcements and typing, with their timers.
 //! - [`people`]: who a student or tutor may chat with; blocking.
 //! - [`provisioning`]: the course platform's users, courses and enrollments.
 //! - [`audit`]: appending to and reading the audit log.
 
+pub mod access;
 pub mod audit;
 pub mod auth;
 pub mod chats;

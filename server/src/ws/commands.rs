@@ -4,9 +4,9 @@
 use axum::extract::ws::WebSocket;
 use tutorchat_shared::api::{MarkReadRequest, SendMessageRequest};
 use tutorchat_shared::ws::{ClientFrame, ServerFrame};
-use tutorchat_shared::{ApiError, ChatId, ErrorCode};
+use tutorchat_shared::{ApiError, ErrorCode};
 
-use super::connection::{Session, WsResult};
+use super::session::{Session, WsResult};
 use crate::error::Result;
 use crate::service::{chats, live};
 
@@ -20,9 +20,24 @@ pub(super) async fn dispatch(
             ErrorCode::MalformedFrame,
             "this connection is already authenticated",
         )))),
-        ClientFrame::JoinChat { chat_id } => join(session, chat_id).await.map(Some),
+        ClientFrame::JoinChat { chat_id } => {
+            let joined = live::join(
+                &session.state,
+                &session.user,
+                chat_id,
+                session.conn,
+                &session.queue,
+            )
+            .await;
+            if let Ok(ServerFrame::ChatJoined { chat_id, .. }) = &joined {
+                if !session.viewing.contains(chat_id) {
+                    session.viewing.push(*chat_id);
+                }
+            }
+            joined.map(Some)
+        }
         ClientFrame::LeaveChat { chat_id } => {
-            session.state.hub.leave(chat_id, session.conn);
+            live::leave(&session.state, chat_id, session.conn);
             session.viewing.retain(|c| *c != chat_id);
             Ok(None)
         }
@@ -83,34 +98,4 @@ pub(super) async fn dispatch(
         Ok(None) => Ok(()),
         Err(error) => session.send_error(socket, error).await,
     }
-}
-
-/// This device views the chat: register it and answer with the chat's live state.
-async fn join(session: &mut Session, chat_id: ChatId) -> Result<ServerFrame> {
-    let state = &session.state;
-    let chat = chats::member_chat(state, &session.user, chat_id).await?;
-    state
-        .hub
-        .join(chat.id, session.conn, &session.user.id, &session.queue);
-    if !session.viewing.contains(&chat.id) {
-        session.viewing.push(chat.id);
-    }
-    let read_pointers = state.store.read_pointers(chat.id).await?;
-    let last_seq = state
-        .store
-        .messages(chat.id, crate::store::PageRequest::Latest { limit: 1 })
-        .await?
-        .last_seq;
-    let online = [&chat.student_id, &chat.tutor_id]
-        .into_iter()
-        .filter(|u| state.hub.presence.is_online(u))
-        .cloned()
-        .collect();
-    Ok(ServerFrame::ChatJoined {
-        chat_id: chat.id,
-        online,
-        typing: state.hub.typing.in_chat(chat.id),
-        last_seq,
-        read_pointers,
-    })
 }

@@ -4,22 +4,23 @@
 use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::ws::{CloseFrame, Message as WsMessage, Utf8Bytes, WebSocket};
 use futures_util::SinkExt;
 use tutorchat_shared::ws::{ClientFrame, ServerFrame};
-use tutorchat_shared::{ApiError, ChatId, ErrorCode};
+use tutorchat_shared::{ApiError, ErrorCode};
 
 use crate::auth::CurrentUser;
 use crate::error::Error;
 use crate::live::hub::encode;
 use crate::live::queue::Next;
-use crate::live::{CloseReason, ConnId, ConnQueue, Outbound};
+use crate::live::{CloseReason, Outbound};
 use crate::rate_limit::TokenBucket;
 use crate::service::live;
 use crate::state::AppState;
+
+use super::session::{Session, WsResult};
 
 /// Close codes (RFC 6455 and the private range): defined once, in `shared`.
 const CLOSE_GOING_AWAY: u16 = tutorchat_shared::ws::close::GOING_AWAY;
@@ -28,28 +29,11 @@ const CLOSE_TOO_BIG: u16 = tutorchat_shared::ws::close::TOO_BIG;
 const CLOSE_TRY_AGAIN_LATER: u16 = tutorchat_shared::ws::close::TRY_AGAIN_LATER;
 const CLOSE_TOKEN_EXPIRED: u16 = tutorchat_shared::ws::close::TOKEN_EXPIRED;
 
-pub(super) type WsResult = Result<(), axum::Error>;
-
 /// What woke an idle connection.
 enum Event {
     Incoming(Option<Result<WsMessage, axum::Error>>),
     Queued(Next),
     Expired,
-}
-
-/// One authenticated connection's state.
-pub(super) struct Session {
-    pub state: AppState,
-    pub user: CurrentUser,
-    pub conn: ConnId,
-    pub queue: Arc<ConnQueue>,
-    /// For chats caught up by `sync` on this connection: the highest seq sent. Live copies at
-    /// or below it were already sent by the sync and are skipped.
-    pub synced: HashMap<ChatId, u64>,
-    /// Chats this device has joined (is viewing).
-    pub viewing: Vec<ChatId>,
-    frames: TokenBucket,
-    rate_error_sent: Option<tokio::time::Instant>,
 }
 
 /// The connection's task. An authenticated upgrade goes straight to serving; otherwise the
@@ -334,19 +318,6 @@ impl Session {
             socket.feed(WsMessage::Text(frame)).await?;
         }
         socket.flush().await
-    }
-
-    pub(super) async fn send(&self, socket: &mut WebSocket, frame: &ServerFrame) -> WsResult {
-        socket.send(WsMessage::Text(encode(frame))).await
-    }
-
-    /// Sends a service error as an `error` frame (internal causes are logged, not sent).
-    pub(super) async fn send_error(&self, socket: &mut WebSocket, error: Error) -> WsResult {
-        if !matches!(error, Error::Api(_)) {
-            tracing::error!(error = %error, "websocket request failed");
-        }
-        self.send(socket, &ServerFrame::Error(error.to_api_error()))
-            .await
     }
 }
 

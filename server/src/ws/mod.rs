@@ -2,6 +2,7 @@
 //!
 //! - this file: the upgrade (authenticated by the `Authorization` header when present) with
 //!   buffers sized for many idle connections.
+//! - [`session`]: one connection's state (a leaf the others share).
 //! - [`connection`]: one task per socket: authentication by first frame, the read/write
 //!   loop, token expiry, back-pressure, clean closes.
 //! - [`commands`]: one client frame → one service call → the reply.
@@ -11,6 +12,7 @@
 
 mod commands;
 mod connection;
+mod session;
 mod sync;
 
 use axum::extract::{State, WebSocketUpgrade};

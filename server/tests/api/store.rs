@@ -3,12 +3,14 @@
 //! now; a PostgreSQL backend adds one module with its own opener).
 //!
 //! - `chats`: chats, gapless seqs, idempotent inserts, pages, read pointers, durability.
+//! - `send`: the checked send path — refusals, dedup before checks, hooks in commit order.
 //! - `accounts`: refresh tokens, provisioning, enrollments, blocks, the audit log.
 //!
 //! This file holds the shared fixtures (a small school) and the per-backend runners.
 
 mod accounts;
 mod chats;
+mod send;
 
 use chrono::Utc;
 use tutorchat_server::store::{
@@ -133,6 +135,9 @@ mod sqlite {
         chats::pages_report_more_at_both_ends,
         chats::mark_read_moves_forward_only_and_clamps,
         chats::inserting_moves_the_senders_read_pointer,
+        send::send_message_refuses_blocked_unenrolled_and_non_teaching,
+        send::send_message_deduplicates_before_checking,
+        send::send_message_hooks_run_in_commit_order,
         accounts::refresh_reuse_revokes_the_family,
         accounts::a_refresh_replayed_within_the_grace_gets_the_same_successor,
         accounts::expired_or_unknown_refresh_token_is_invalid,

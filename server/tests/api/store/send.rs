@@ -1,0 +1,155 @@
+//! Conformance checks on the checked send path (`Store::send_message`): its refusals, its
+//! deduplication before any check, and the commit hook that publishes in commit order.
+
+use std::sync::{Arc, Mutex};
+
+use futures_util::future::join_all;
+use tutorchat_server::store::{
+    InsertOutcome, OnCommit, PageRequest, Provisioning, SendChecks, SendRefusal, Store,
+};
+use tutorchat_shared::api::EnrollmentChange;
+use tutorchat_shared::CourseId;
+
+use super::{id, new_message, school, COURSE, STUDENT, TUTOR};
+
+fn checks() -> SendChecks {
+    SendChecks {
+        recipient: id(TUTOR),
+        course: CourseId::new(COURSE),
+        student: id(STUDENT),
+        tutor: id(TUTOR),
+    }
+}
+
+/// A hook that records the seqs it saw, in the order it saw them.
+fn recorder() -> (Arc<Mutex<Vec<u64>>>, impl Fn() -> OnCommit) {
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let hook_seen = seen.clone();
+    let make = move || -> OnCommit {
+        let seen = hook_seen.clone();
+        Box::new(move |message| seen.lock().expect("lock").push(message.seq))
+    };
+    (seen, make)
+}
+
+pub async fn send_message_refuses_blocked_unenrolled_and_non_teaching(store: &dyn Store) {
+    let chat = school(store).await.id;
+    let (seen, hook) = recorder();
+
+    store
+        .set_block(&id(TUTOR), &id(STUDENT), true)
+        .await
+        .expect("block");
+    let outcome = store
+        .send_message(new_message(chat, STUDENT, "b-1"), checks(), Some(hook()))
+        .await
+        .expect("send");
+    assert_eq!(outcome, InsertOutcome::Refused(SendRefusal::Blocked));
+    store
+        .set_block(&id(TUTOR), &id(STUDENT), false)
+        .await
+        .expect("unblock");
+
+    let revoke = Provisioning {
+        enrollments: vec![EnrollmentChange {
+            course_id: CourseId::new(COURSE),
+            student_id: id(STUDENT),
+            active: false,
+        }],
+        ..Default::default()
+    };
+    store
+        .provision(revoke)
+        .await
+        .expect("store")
+        .expect("revoked");
+    let outcome = store
+        .send_message(new_message(chat, STUDENT, "e-1"), checks(), Some(hook()))
+        .await
+        .expect("send");
+    assert_eq!(outcome, InsertOutcome::Refused(SendRefusal::NotEnrolled));
+
+    // A tutor who (by these checks) does not teach the course, writing to the student.
+    let from_tutor = new_message(chat, TUTOR, "t-1");
+    let mut to_student = checks();
+    to_student.tutor = id("t-nobody");
+    to_student.recipient = id(STUDENT);
+    // Enrollment is checked first; give it back so only the teaching check can refuse.
+    let regrant = Provisioning {
+        enrollments: vec![EnrollmentChange {
+            course_id: CourseId::new(COURSE),
+            student_id: id(STUDENT),
+            active: true,
+        }],
+        ..Default::default()
+    };
+    store
+        .provision(regrant)
+        .await
+        .expect("store")
+        .expect("granted");
+    let outcome = store
+        .send_message(from_tutor, to_student, Some(hook()))
+        .await
+        .expect("send");
+    assert_eq!(outcome, InsertOutcome::Refused(SendRefusal::NotCourseTutor));
+
+    let page = store
+        .messages(chat, PageRequest::Latest { limit: 10 })
+        .await
+        .expect("page");
+    assert!(page.messages.is_empty(), "a refused send stores nothing");
+    assert!(
+        seen.lock().expect("lock").is_empty(),
+        "no hook for a refusal"
+    );
+}
+
+pub async fn send_message_deduplicates_before_checking(store: &dyn Store) {
+    let chat = school(store).await.id;
+    let (seen, hook) = recorder();
+    let first = store
+        .send_message(new_message(chat, STUDENT, "d-1"), checks(), Some(hook()))
+        .await
+        .expect("send");
+    let InsertOutcome::Stored(original) = first else {
+        panic!("expected a new message, got {first:?}");
+    };
+    // Blocked now, but a retry of the stored message still gets the original.
+    store
+        .set_block(&id(TUTOR), &id(STUDENT), true)
+        .await
+        .expect("block");
+    let retry = store
+        .send_message(new_message(chat, STUDENT, "d-1"), checks(), Some(hook()))
+        .await
+        .expect("send");
+    assert_eq!(retry, InsertOutcome::Duplicate(original));
+    assert_eq!(
+        *seen.lock().expect("lock"),
+        vec![1],
+        "the hook ran once, for the new message"
+    );
+}
+
+pub async fn send_message_hooks_run_in_commit_order(store: &dyn Store) {
+    let chat = school(store).await.id;
+    let (seen, hook) = recorder();
+    let sends = (0..64).map(|i| {
+        let sender = if i % 2 == 0 { STUDENT } else { TUTOR };
+        let mut checks = checks();
+        if sender == TUTOR {
+            checks.recipient = id(STUDENT);
+        }
+        store.send_message(
+            new_message(chat, sender, &format!("o-{i}")),
+            checks,
+            Some(hook()),
+        )
+    });
+    for outcome in join_all(sends).await {
+        assert!(matches!(outcome.expect("send"), InsertOutcome::Stored(_)));
+    }
+    let seen = seen.lock().expect("lock").clone();
+    assert_eq!(seen, (1..=64).collect::<Vec<_>>(), "published in seq order");
+}
