@@ -67,25 +67,27 @@ impl Client {
 
     /// This device views the chat (typing indicators come for it) or stops viewing it.
     pub async fn view_chat(&self, chat: ChatId, viewing: bool) -> Result<()> {
-        let account = self.account().await?;
-        let frame = if viewing {
+        self.send_live(if viewing {
             ClientFrame::JoinChat { chat_id: chat }
         } else {
             ClientFrame::LeaveChat { chat_id: chat }
-        };
-        account.send_frame(frame);
-        Ok(())
+        })
+        .await
     }
 
     /// Typing started or stopped (callers debounce; offline it is simply not sent).
     pub async fn typing(&self, chat: ChatId, typing: bool) -> Result<()> {
-        let account = self.account().await?;
-        let frame = if typing {
+        self.send_live(if typing {
             ClientFrame::TypingStart { chat_id: chat }
         } else {
             ClientFrame::TypingStop { chat_id: chat }
-        };
-        account.send_frame(frame);
+        })
+        .await
+    }
+
+    /// A frame that only matters now: sent if connected, else dropped.
+    async fn send_live(&self, frame: ClientFrame) -> Result<()> {
+        self.account().await?.send_frame(frame);
         Ok(())
     }
 
