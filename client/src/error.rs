@@ -1,8 +1,10 @@
 //! The client core's one error type, classified for callers: transient errors are worth
 //! retrying as they are; permanent ones need the user (or the outbox marks the message failed).
+//! Every variant has a stable [`ErrorCode`] ([`ClientError::code`]), so a shell can tell the
+//! user what happened rather than "internal".
 
 use tutorchat_shared::validation::ValidationError;
-use tutorchat_shared::{ApiError, ErrorCode};
+use tutorchat_shared::{ApiError, ChatId, ErrorCode};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
@@ -17,13 +19,32 @@ pub enum ClientError {
     Invalid(#[from] ValidationError),
     #[error("not signed in")]
     NotSignedIn,
+    /// The chat is not in this account's cache: not one of the user's chats.
+    #[error("chat {0} is not one of yours")]
+    NotYourChat(ChatId),
+    /// The server answered a new chat that then could not be found in the cache.
+    #[error("the new chat {0} vanished")]
+    ChatVanished(ChatId),
+    /// Signing out would lose messages still waiting in the outbox.
+    #[error("{0} message(s) are still in the outbox; send, discard or force")]
+    OutboxNotEmpty(usize),
+    /// The server address is not a URL, uses another scheme, or is plain http to another
+    /// machine.
+    #[error("server address: {0}")]
+    InvalidServerUrl(String),
+    /// TLS could not be set up: an unreadable or invalid extra CA, or the HTTP client.
+    #[error("TLS setup: {0}")]
+    Tls(String),
+    /// An access token that cannot go into a header (the server sent something odd).
+    #[error("the access token is not a valid header value")]
+    BadToken,
     #[error("local cache: {0}")]
     Cache(#[from] rusqlite::Error),
     #[error("credential storage: {0}")]
     Credentials(String),
-    /// A configuration problem: a bad server address, an unreadable CA file, an insecure URL.
-    #[error("{0}")]
-    Config(String),
+    /// Something could not be written as JSON (a frame, the session pointer).
+    #[error("encoding: {0}")]
+    Encode(#[from] serde_json::Error),
     #[error("io: {0}")]
     Io(#[from] std::io::Error),
     #[error("background task failed: {0}")]
@@ -52,7 +73,18 @@ impl ClientError {
             ClientError::Network(_) => ErrorCode::Unavailable,
             ClientError::Invalid(_) => ErrorCode::Validation,
             ClientError::NotSignedIn => ErrorCode::Unauthorized,
-            _ => ErrorCode::Internal,
+            ClientError::NotYourChat(_) => ErrorCode::NotParticipant,
+            ClientError::ChatVanished(_) => ErrorCode::NotFound,
+            ClientError::OutboxNotEmpty(_) => ErrorCode::OutboxNotEmpty,
+            ClientError::InvalidServerUrl(_) => ErrorCode::InvalidServerUrl,
+            ClientError::BadToken => ErrorCode::InvalidToken,
+            ClientError::DataDirBusy(_) => ErrorCode::DataDirBusy,
+            ClientError::Tls(_)
+            | ClientError::Cache(_)
+            | ClientError::Credentials(_)
+            | ClientError::Encode(_)
+            | ClientError::Io(_)
+            | ClientError::Join(_) => ErrorCode::Internal,
         }
     }
 
@@ -74,5 +106,32 @@ impl From<ApiError> for ClientError {
 impl From<reqwest::Error> for ClientError {
     fn from(e: reqwest::Error) -> Self {
         ClientError::Network(e.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn local_refusals_have_codes_a_shell_can_act_on() {
+        assert_eq!(
+            ClientError::NotYourChat(ChatId(9)).code(),
+            ErrorCode::NotParticipant
+        );
+        assert_eq!(
+            ClientError::OutboxNotEmpty(2).code(),
+            ErrorCode::OutboxNotEmpty
+        );
+        assert_eq!(
+            ClientError::InvalidServerUrl("x".into()).code(),
+            ErrorCode::InvalidServerUrl
+        );
+        assert_eq!(
+            ClientError::DataDirBusy("/d".into()).code(),
+            ErrorCode::DataDirBusy
+        );
+        assert!(!ClientError::OutboxNotEmpty(1).is_transient());
+        assert!(ClientError::Network("down".into()).is_transient());
     }
 }

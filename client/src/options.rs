@@ -50,6 +50,8 @@ impl ClientOptions {
 pub(crate) struct Endpoints {
     pub http: String,
     pub ws: String,
+    /// `http` as a URL, for building request URLs (segments and queries properly encoded).
+    base: reqwest::Url,
 }
 
 impl Endpoints {
@@ -57,7 +59,7 @@ impl Endpoints {
         let server = server.trim().trim_end_matches('/');
         let (scheme, rest) = server
             .split_once("://")
-            .ok_or_else(|| ClientError::Config(format!("{server:?} is not a URL")))?;
+            .ok_or_else(|| ClientError::InvalidServerUrl(format!("{server:?} is not a URL")))?;
         let host = rest.split(['/', ':']).next().unwrap_or_default();
         let host = if rest.starts_with('[') {
             rest.split(']')
@@ -72,16 +74,35 @@ impl Endpoints {
             "https" => "wss",
             "http" if local => "ws",
             "http" => {
-                return Err(ClientError::Config(format!(
+                return Err(ClientError::InvalidServerUrl(format!(
                     "refusing plain http to {host}: use https (plain http is only for this machine)"
                 )))
             }
-            other => return Err(ClientError::Config(format!("unsupported scheme {other:?}"))),
+            other => {
+                return Err(ClientError::InvalidServerUrl(format!(
+                    "unsupported scheme {other:?}"
+                )))
+            }
         };
+        let base = reqwest::Url::parse(server)
+            .ok()
+            .filter(|url| !url.cannot_be_a_base())
+            .ok_or_else(|| ClientError::InvalidServerUrl(format!("{server:?} is not a URL")))?;
         Ok(Endpoints {
             http: server.to_owned(),
             ws: format!("{ws_scheme}://{rest}/ws"),
+            base,
         })
+    }
+
+    /// The URL of a REST resource: each of `segments` becomes one path segment (escaped),
+    /// after the server's own path. Add a query with `query_pairs_mut`.
+    pub fn url(&self, segments: &[&str]) -> reqwest::Url {
+        let mut url = self.base.clone();
+        if let Ok(mut path) = url.path_segments_mut() {
+            path.pop_if_empty().extend(segments);
+        }
+        url
     }
 }
 
@@ -94,14 +115,14 @@ pub(crate) fn http_client(extra_ca: Option<&Path>) -> Result<reqwest::Client> {
     if let Some(path) = extra_ca {
         let pem = std::fs::read(path)?;
         for cert in reqwest::Certificate::from_pem_bundle(&pem)
-            .map_err(|e| ClientError::Config(format!("reading CA {}: {e}", path.display())))?
+            .map_err(|e| ClientError::Tls(format!("reading CA {}: {e}", path.display())))?
         {
             builder = builder.add_root_certificate(cert);
         }
     }
     builder
         .build()
-        .map_err(|e| ClientError::Config(format!("HTTP client: {e}")))
+        .map_err(|e| ClientError::Tls(format!("HTTP client: {e}")))
 }
 
 /// The WebSocket TLS setup: the system's roots plus the extra CA; `None` for plain `ws`.
@@ -119,10 +140,10 @@ pub(crate) fn ws_connector(
     let pem = std::fs::read(path)?;
     for cert in rustls_pemfile::certs(&mut pem.as_slice()) {
         let cert =
-            cert.map_err(|e| ClientError::Config(format!("reading CA {}: {e}", path.display())))?;
+            cert.map_err(|e| ClientError::Tls(format!("reading CA {}: {e}", path.display())))?;
         roots
             .add(cert)
-            .map_err(|e| ClientError::Config(format!("CA {}: {e}", path.display())))?;
+            .map_err(|e| ClientError::Tls(format!("CA {}: {e}", path.display())))?;
     }
     let config = rustls::ClientConfig::builder()
         .with_root_certificates(roots)
@@ -151,5 +172,22 @@ mod tests {
         assert!(err.to_string().contains("https"), "{err}");
         assert!(Endpoints::parse("ftp://x").is_err());
         assert!(Endpoints::parse("nonsense").is_err());
+    }
+
+    #[test]
+    fn request_urls_escape_each_segment_and_query_value() {
+        let e = Endpoints::parse("http://127.0.0.1:8080").expect("local http");
+        assert_eq!(
+            e.url(&["api", "users", "a b/c?d", "block"]).as_str(),
+            "http://127.0.0.1:8080/api/users/a%20b%2Fc%3Fd/block"
+        );
+        let mut url = Endpoints::parse("https://school.example/chat/")
+            .expect("https")
+            .url(&["api", "tutors", "students"]);
+        url.query_pairs_mut().append_pair("course_id", "ml&ai 101");
+        assert_eq!(
+            url.as_str(),
+            "https://school.example/chat/api/tutors/students?course_id=ml%26ai+101"
+        );
     }
 }

@@ -14,7 +14,7 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use chrono::{DateTime, Duration, Utc};
-use reqwest::Method;
+use reqwest::{Method, Url};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use tokio::sync::Mutex;
@@ -73,7 +73,7 @@ impl Session {
         let tokens: AuthTokens = send(
             &http,
             Method::POST,
-            &format!("{}/api/auth/login", endpoints.http),
+            endpoints.url(&["api", "auth", "login"]),
             None,
             Some(&body),
         )
@@ -183,8 +183,8 @@ impl Session {
         let body = RefreshRequest {
             refresh_token: tokens.refresh.clone(),
         };
-        let url = format!("{}/api/auth/refresh", self.endpoints.http);
-        match send::<AuthTokens, _>(&self.http, Method::POST, &url, None, Some(&body)).await {
+        let url = self.endpoints.url(&["api", "auth", "refresh"]);
+        match send::<AuthTokens, _>(&self.http, Method::POST, url, None, Some(&body)).await {
             Ok(fresh) => {
                 // The old refresh token is spent now: keep the new one even if it cannot be
                 // saved, and save it before anything uses the new access token. If saving
@@ -225,35 +225,39 @@ impl Session {
             credentials::delete(&self.account_key, &self.account_dir).await;
             return;
         }
-        let url = format!("{}/api/auth/logout", self.endpoints.http);
+        let url = self.endpoints.url(&["api", "auth", "logout"]);
         let body = RefreshRequest {
             refresh_token: refresh,
         };
         if let Err(e) =
-            send::<serde_json::Value, _>(&self.http, Method::POST, &url, None, Some(&body)).await
+            send::<serde_json::Value, _>(&self.http, Method::POST, url, None, Some(&body)).await
         {
             tracing::warn!(error = %e, "could not sign out on the server; the token stays revocable there");
         }
         credentials::delete(&self.account_key, &self.account_dir).await;
     }
 
+    /// The URL of a REST resource on this session's server (see [`Endpoints::url`]).
+    pub fn url(&self, segments: &[&str]) -> Url {
+        self.endpoints.url(segments)
+    }
+
     /// A REST call as the signed-in user; one retry after refreshing on `token_expired`.
     pub async fn call<T: DeserializeOwned, B: Serialize + ?Sized>(
         &self,
         method: Method,
-        path: &str,
+        url: Url,
         body: Option<&B>,
     ) -> Result<T> {
-        let url = format!("{}{path}", self.endpoints.http);
         let (token, from_disk) = self.access().await?;
-        match send(&self.http, method.clone(), &url, Some(&token), body).await {
+        match send(&self.http, method.clone(), url.clone(), Some(&token), body).await {
             Err(ClientError::Server(e))
                 if e.code == ErrorCode::TokenExpired
                     || (from_disk && e.code == ErrorCode::InvalidToken) =>
             {
                 self.refresh_after(&token).await?;
                 let token = self.access_token().await?;
-                send(&self.http, method, &url, Some(&token), body).await
+                send(&self.http, method, url, Some(&token), body).await
             }
             other => other,
         }
@@ -289,7 +293,7 @@ pub fn is_session_expired(e: &ClientError) -> bool {
 async fn send<T: DeserializeOwned, B: Serialize + ?Sized>(
     http: &reqwest::Client,
     method: Method,
-    url: &str,
+    url: Url,
     token: Option<&str>,
     body: Option<&B>,
 ) -> Result<T> {

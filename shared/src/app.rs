@@ -24,6 +24,28 @@ pub enum DeliveryState {
     Failed,
 }
 
+impl DeliveryState {
+    /// The state of a message the server has stored, as the viewer sees it: `Read` once the
+    /// member who did not send it has read it ([`crate::model::is_read`]), else `Sent`.
+    pub fn of_stored(
+        sent_by_viewer: bool,
+        seq: u64,
+        viewer_read_seq: u64,
+        peer_read_seq: u64,
+    ) -> DeliveryState {
+        let recipient_read_seq = if sent_by_viewer {
+            peer_read_seq
+        } else {
+            viewer_read_seq
+        };
+        if crate::model::is_read(seq, recipient_read_seq) {
+            DeliveryState::Read
+        } else {
+            DeliveryState::Sent
+        }
+    }
+}
+
 /// Why an outbox message failed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SendFailure {
@@ -182,56 +204,265 @@ mod tests {
             json!({"type": "session_ended", "reason": "expired"})
         );
     }
+
+    /// Each event's wire name; a new event fails to compile here until it has a snapshot.
+    fn event_type(event: &AppEvent) -> &'static str {
+        match event {
+            AppEvent::MessageUpserted { .. } => "message_upserted",
+            AppEvent::MessageDiscarded { .. } => "message_discarded",
+            AppEvent::ChatsChanged => "chats_changed",
+            AppEvent::HistoryChanged { .. } => "history_changed",
+            AppEvent::UnreadChanged { .. } => "unread_changed",
+            AppEvent::Incoming { .. } => "incoming",
+            AppEvent::ReadReceipt { .. } => "read_receipt",
+            AppEvent::Presence { .. } => "presence",
+            AppEvent::Typing { .. } => "typing",
+            AppEvent::Connection { .. } => "connection",
+            AppEvent::SessionEnded { .. } => "session_ended",
+            AppEvent::OpenChat { .. } => "open_chat",
+        }
+    }
+
+    fn failed_message() -> LocalMessage {
+        LocalMessage {
+            chat_id: ChatId(3),
+            id: None,
+            seq: None,
+            client_id: ClientId::new("c-1"),
+            sender_id: UserId::new("s-sam"),
+            kind: MessageKind::Text,
+            content: "hi".into(),
+            created_at: DateTime::from_timestamp(1_700_000_000, 0).expect("time"),
+            state: DeliveryState::Failed,
+            failure: Some(SendFailure {
+                code: ErrorCode::Blocked,
+                message: "blocked".into(),
+            }),
+        }
+    }
+
+    fn failed_json() -> serde_json::Value {
+        json!({"chat_id": 3, "id": null, "seq": null, "client_id": "c-1", "sender_id": "s-sam",
+               "kind": "text", "content": "hi", "created_at": "2023-11-14T22:13:20Z",
+               "state": "failed", "failure": {"code": "blocked", "message": "blocked"}})
+    }
+
+    #[test]
+    fn every_event_has_its_documented_wire_form() {
+        let stored = LocalMessage {
+            id: Some(crate::ids::MessageId(11)),
+            seq: Some(4),
+            state: DeliveryState::Read,
+            failure: None,
+            ..failed_message()
+        };
+        let mut stored_json = failed_json();
+        stored_json["id"] = json!(11);
+        stored_json["seq"] = json!(4);
+        stored_json["state"] = json!("read");
+        stored_json["failure"] = json!(null);
+        let snapshots = [
+            (
+                AppEvent::MessageUpserted {
+                    message: failed_message(),
+                },
+                json!({"type": "message_upserted", "message": failed_json()}),
+            ),
+            (
+                AppEvent::MessageDiscarded {
+                    chat_id: ChatId(3),
+                    client_id: ClientId::new("c-1"),
+                },
+                json!({"type": "message_discarded", "chat_id": 3, "client_id": "c-1"}),
+            ),
+            (AppEvent::ChatsChanged, json!({"type": "chats_changed"})),
+            (
+                AppEvent::HistoryChanged { chat_id: ChatId(3) },
+                json!({"type": "history_changed", "chat_id": 3}),
+            ),
+            (
+                AppEvent::UnreadChanged {
+                    chat_id: ChatId(3),
+                    unread: 2,
+                    total: 5,
+                },
+                json!({"type": "unread_changed", "chat_id": 3, "unread": 2, "total": 5}),
+            ),
+            (
+                AppEvent::Incoming {
+                    message: stored,
+                    sender_name: "Sam".into(),
+                    course_title: "Rust".into(),
+                },
+                json!({"type": "incoming", "message": stored_json, "sender_name": "Sam",
+                       "course_title": "Rust"}),
+            ),
+            (
+                AppEvent::ReadReceipt {
+                    chat_id: ChatId(3),
+                    user_id: UserId::new("t-ada"),
+                    up_to_seq: 4,
+                },
+                json!({"type": "read_receipt", "chat_id": 3, "user_id": "t-ada", "up_to_seq": 4}),
+            ),
+            (
+                AppEvent::Presence {
+                    user_id: UserId::new("t-ada"),
+                    online: true,
+                },
+                json!({"type": "presence", "user_id": "t-ada", "online": true}),
+            ),
+            (
+                AppEvent::Typing {
+                    chat_id: ChatId(3),
+                    user_id: UserId::new("t-ada"),
+                    typing: true,
+                },
+                json!({"type": "typing", "chat_id": 3, "user_id": "t-ada", "typing": true}),
+            ),
+            (
+                AppEvent::Connection {
+                    state: ConnectionState::Online,
+                },
+                json!({"type": "connection", "state": {"state": "online"}}),
+            ),
+            (
+                AppEvent::SessionEnded {
+                    reason: SessionEndReason::SignedOut,
+                },
+                json!({"type": "session_ended", "reason": "signed_out"}),
+            ),
+            (
+                AppEvent::OpenChat { chat_id: ChatId(3) },
+                json!({"type": "open_chat", "chat_id": 3}),
+            ),
+        ];
+        let mut seen = Vec::new();
+        for (event, wire) in snapshots {
+            assert_eq!(wire["type"], event_type(&event), "{wire}");
+            assert_eq!(serde_json::to_value(&event).expect("serialize"), wire);
+            let back: AppEvent = serde_json::from_value(wire.clone()).expect("parse");
+            assert_eq!(back, event, "{wire} reads back");
+            seen.push(event_type(&event));
+        }
+        seen.dedup();
+        assert_eq!(seen.len(), 12, "one snapshot per event: {seen:?}");
+    }
+
+    #[test]
+    fn connection_states_have_their_wire_form() {
+        for (state, wire) in [
+            (ConnectionState::Offline, json!({"state": "offline"})),
+            (ConnectionState::Connecting, json!({"state": "connecting"})),
+            (ConnectionState::Online, json!({"state": "online"})),
+        ] {
+            assert_eq!(serde_json::to_value(state).expect("serialize"), wire);
+        }
+    }
+
+    #[test]
+    fn a_stored_message_is_read_once_its_recipient_read_it() {
+        // Mine: the peer's pointer decides.
+        assert_eq!(DeliveryState::of_stored(true, 4, 0, 3), DeliveryState::Sent);
+        assert_eq!(DeliveryState::of_stored(true, 4, 0, 4), DeliveryState::Read);
+        // Theirs: my pointer decides.
+        assert_eq!(
+            DeliveryState::of_stored(false, 4, 3, 9),
+            DeliveryState::Sent
+        );
+        assert_eq!(
+            DeliveryState::of_stored(false, 4, 5, 0),
+            DeliveryState::Read
+        );
+    }
+
+    #[test]
+    fn every_command_has_a_distinct_name() {
+        use super::commands::{self, Command};
+        let mut names = commands::NAMES.to_vec();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), commands::NAMES.len());
+        assert_eq!(commands::Login::NAME, "login");
+        assert_eq!(commands::MarkRead::NAME, "mark_read");
+    }
 }
 
 /// The Tauri event that carries every [`AppEvent`] to the webview.
 pub const EVENT: &str = "app-event";
 
-/// The shell's commands: names (as invoked from the webview) and their argument structs. Every
-/// command takes one argument named `args` and answers with the type in its doc, or with an
-/// [`crate::ApiError`] (a stable `code`, a human `message`, and `course_id` on `not_enrolled`).
+/// The shell's commands: each one's name (as invoked from the webview) paired with the types of
+/// its argument and its answer, as a [`commands::Command`] type, so the shell and the UI
+/// cannot disagree. Every command takes one argument named `args` (commands whose `Args` is
+/// `()` take none) and answers with its `Answer`, or with an [`crate::ApiError`] (a stable
+/// `code`, a human `message`, and `course_id` on `not_enrolled`).
 pub mod commands {
+    use serde::de::DeserializeOwned;
     use serde::{Deserialize, Serialize};
 
+    use super::{ChatItem, ChatPage, ConnectionState, LocalMessage};
+    use crate::api::{BlockStatus, ContactsByCourse, UserProfile};
     use crate::ids::{ChatId, ClientId, CourseId, UserId};
     use crate::model::MessageKind;
 
-    /// `()` → `Option<UserProfile>`: the session restored at start, if any.
-    pub const SESSION: &str = "session";
-    /// [`LoginArgs`] → `UserProfile`.
-    pub const LOGIN: &str = "login";
-    /// `()` → `()`.
-    pub const LOGOUT: &str = "logout";
-    /// `()` → `Vec<ChatItem>`.
-    pub const CHATS: &str = "chats";
-    /// [`MessagesArgs`] → `ChatPage`.
-    pub const MESSAGES: &str = "messages";
-    /// [`SendArgs`] → `LocalMessage` (pending; updates come as events).
-    pub const SEND: &str = "send";
-    /// [`OutboxArgs`] → `bool`.
-    pub const RETRY: &str = "retry";
-    /// [`OutboxArgs`] → `bool`.
-    pub const DISCARD: &str = "discard";
-    /// [`ReadArgs`] → `()`.
-    pub const MARK_READ: &str = "mark_read";
-    /// [`ViewArgs`] → `()`: the chat now on screen (or none); drives notifications and typing.
-    pub const VIEW_CHAT: &str = "view_chat";
-    /// [`TypingArgs`] → `()`.
-    pub const TYPING: &str = "typing";
-    /// [`ChatArgs`] → `Option<String>`.
-    pub const DRAFT: &str = "draft";
-    /// [`DraftArgs`] → `()`.
-    pub const SET_DRAFT: &str = "set_draft";
-    /// `()` → `ContactsByCourse` (students).
-    pub const AVAILABLE_TUTORS: &str = "available_tutors";
-    /// [`StudentsArgs`] → `ContactsByCourse` (tutors).
-    pub const STUDENTS: &str = "students";
-    /// [`CreateChatArgs`] → `ChatItem`.
-    pub const CREATE_CHAT: &str = "create_chat";
-    /// [`BlockArgs`] → `BlockStatus`.
-    pub const BLOCK: &str = "block";
-    /// `()` → `ConnectionState`.
-    pub const CONNECTION: &str = "connection";
+    /// One shell command: its name, what it takes and what it answers.
+    pub trait Command {
+        /// The name the webview invokes (and the shell's handler function is named).
+        const NAME: &'static str;
+        type Args: Serialize + DeserializeOwned;
+        type Answer: Serialize + DeserializeOwned;
+    }
+
+    /// What command `C` takes.
+    pub type Args<C> = <C as Command>::Args;
+    /// What command `C` answers.
+    pub type Answer<C> = <C as Command>::Answer;
+
+    macro_rules! commands {
+        ($($(#[$doc:meta])* $command:ident = $name:literal: $args:ty => $answer:ty;)*) => {
+            $(
+                $(#[$doc])*
+                #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+                pub struct $command;
+
+                impl Command for $command {
+                    const NAME: &'static str = $name;
+                    type Args = $args;
+                    type Answer = $answer;
+                }
+            )*
+
+            /// Every command's name.
+            pub const NAMES: &[&str] = &[$($name),*];
+        };
+    }
+
+    commands! {
+        /// The session restored at start, if any.
+        Session = "session": () => Option<UserProfile>;
+        Login = "login": LoginArgs => UserProfile;
+        Logout = "logout": () => ();
+        Chats = "chats": () => Vec<ChatItem>;
+        Messages = "messages": MessagesArgs => ChatPage;
+        /// Answers with the pending echo; updates come as events.
+        Send = "send": SendArgs => LocalMessage;
+        Retry = "retry": OutboxArgs => bool;
+        Discard = "discard": OutboxArgs => bool;
+        MarkRead = "mark_read": ReadArgs => ();
+        /// The chat now on screen (or none); drives notifications and typing.
+        ViewChat = "view_chat": ViewArgs => ();
+        Typing = "typing": TypingArgs => ();
+        Draft = "draft": ChatArgs => Option<String>;
+        SetDraft = "set_draft": DraftArgs => ();
+        /// A student's tutors, by course.
+        AvailableTutors = "available_tutors": () => ContactsByCourse;
+        /// A tutor's students, by course.
+        Students = "students": StudentsArgs => ContactsByCourse;
+        /// Opens (or finds) the chat with a tutor or student in a course.
+        CreateChat = "create_chat": CreateChatArgs => ChatItem;
+        Block = "block": BlockArgs => BlockStatus;
+        Connection = "connection": () => ConnectionState;
+    }
 
     #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
     pub struct LoginArgs {

@@ -5,6 +5,7 @@
 //! `retry_after_secs` on `rate_limited`, `field` on `validation`.
 
 use std::fmt;
+use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
@@ -65,9 +66,48 @@ pub enum ErrorCode {
     AuthRequired,
     /// WebSocket: the connection fell too far behind and is being closed; reconnect and sync.
     SlowConsumer,
+    /// Client only (never sent by the server): signing out would lose messages still waiting
+    /// in the outbox; send, discard or force.
+    OutboxNotEmpty,
+    /// Client only: another process is using this device's data directory.
+    DataDirBusy,
+    /// Client only: the server address is not a URL, or not a secure one.
+    InvalidServerUrl,
 }
 
 impl ErrorCode {
+    /// Every code, in declaration order.
+    pub const ALL: [ErrorCode; 28] = [
+        ErrorCode::Unauthorized,
+        ErrorCode::InvalidToken,
+        ErrorCode::TokenExpired,
+        ErrorCode::InvalidCredentials,
+        ErrorCode::InvalidRefreshToken,
+        ErrorCode::Forbidden,
+        ErrorCode::NotParticipant,
+        ErrorCode::NotEnrolled,
+        ErrorCode::NotCourseTutor,
+        ErrorCode::Blocked,
+        ErrorCode::NotFound,
+        ErrorCode::MethodNotAllowed,
+        ErrorCode::RequestTimeout,
+        ErrorCode::PayloadTooLarge,
+        ErrorCode::Validation,
+        ErrorCode::RateLimited,
+        ErrorCode::TooManyConnections,
+        ErrorCode::HeadersTooLarge,
+        ErrorCode::Internal,
+        ErrorCode::Unavailable,
+        ErrorCode::MalformedFrame,
+        ErrorCode::UnknownType,
+        ErrorCode::FrameTooLarge,
+        ErrorCode::AuthRequired,
+        ErrorCode::SlowConsumer,
+        ErrorCode::OutboxNotEmpty,
+        ErrorCode::DataDirBusy,
+        ErrorCode::InvalidServerUrl,
+    ];
+
     /// The HTTP status a REST response with this code carries.
     pub fn http_status(self) -> u16 {
         match self {
@@ -93,6 +133,8 @@ impl ErrorCode {
             ErrorCode::MalformedFrame | ErrorCode::UnknownType => 400,
             ErrorCode::FrameTooLarge => 413,
             ErrorCode::AuthRequired => 401,
+            ErrorCode::OutboxNotEmpty | ErrorCode::DataDirBusy => 409,
+            ErrorCode::InvalidServerUrl => 422,
         }
     }
 
@@ -138,7 +180,27 @@ impl ErrorCode {
             ErrorCode::FrameTooLarge => "frame_too_large",
             ErrorCode::AuthRequired => "auth_required",
             ErrorCode::SlowConsumer => "slow_consumer",
+            ErrorCode::OutboxNotEmpty => "outbox_not_empty",
+            ErrorCode::DataDirBusy => "data_dir_busy",
+            ErrorCode::InvalidServerUrl => "invalid_server_url",
         }
+    }
+}
+
+/// A wire name that is no [`ErrorCode`] (a newer server's, or a corrupt stored value).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown error code {0:?}")]
+pub struct UnknownErrorCode(pub String);
+
+impl FromStr for ErrorCode {
+    type Err = UnknownErrorCode;
+
+    /// The inverse of [`ErrorCode::as_str`] (and of the serde form).
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        ErrorCode::ALL
+            .into_iter()
+            .find(|code| code.as_str() == s)
+            .ok_or_else(|| UnknownErrorCode(s.to_owned()))
     }
 }
 
@@ -251,6 +313,22 @@ mod tests {
             let back: ErrorCode = serde_json::from_str(&json).expect("deserialize");
             assert_eq!(back, code);
         }
+    }
+
+    #[test]
+    fn every_code_parses_from_its_wire_name_and_serializes_to_it() {
+        for code in ErrorCode::ALL {
+            assert_eq!(code.as_str().parse::<ErrorCode>(), Ok(code));
+            assert_eq!(
+                serde_json::to_string(&code).expect("serialize"),
+                format!("\"{code}\"")
+            );
+        }
+        let mut names: Vec<_> = ErrorCode::ALL.iter().map(|c| c.as_str()).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), ErrorCode::ALL.len(), "wire names are distinct");
+        assert!("teleported".parse::<ErrorCode>().is_err());
     }
 
     #[test]

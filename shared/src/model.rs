@@ -108,6 +108,13 @@ pub struct MessageView {
     pub read: bool,
 }
 
+/// The read rule, the same on the server, in the client cache and in the UI: a message is read
+/// once the read pointer of the member who did not send it (`recipient_read_seq`) reaches its
+/// `seq`. Pointers only move forward, so once read a message stays read.
+pub fn is_read(seq: u64, recipient_read_seq: u64) -> bool {
+    seq <= recipient_read_seq
+}
+
 /// How far one member of a chat has read.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

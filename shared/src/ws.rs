@@ -10,6 +10,21 @@ use crate::error::{ApiError, ErrorCode};
 use crate::ids::{ChatId, ClientId, UserId};
 use crate::model::{ChatSummary, Message, MessageKind, ReadPointer};
 
+/// WebSocket close codes the server sends (RFC 6455 and the private 4000 range), and what a
+/// client does about each. `docs/protocol.md` lists them for other clients.
+pub mod close {
+    /// The server is shutting down: reconnect (elsewhere, or later) and sync.
+    pub const GOING_AWAY: u16 = 1001;
+    /// Authentication failed, or too many connections for this user.
+    pub const POLICY: u16 = 1008;
+    /// A frame far over the size limit.
+    pub const TOO_BIG: u16 = 1009;
+    /// The connection fell behind (`slow_consumer`): reconnect and sync.
+    pub const TRY_AGAIN_LATER: u16 = 1013;
+    /// The access token expired (or the session ended elsewhere): refresh, reconnect, sync.
+    pub const TOKEN_EXPIRED: u16 = 4001;
+}
+
 /// Frames a client sends.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
@@ -119,6 +134,18 @@ pub enum ServerFrame {
     Pong,
     /// A refusal; `client_id`/`chat_id` say which request it answers.
     Error(ApiError),
+}
+
+impl ServerFrame {
+    /// Reads one frame the server sent.
+    pub fn parse(text: &str) -> Result<ServerFrame, serde_json::Error> {
+        serde_json::from_str(text)
+    }
+
+    /// Whether `text` is the `ready` frame that opens every authenticated connection.
+    pub fn is_ready(text: &str) -> bool {
+        matches!(ServerFrame::parse(text), Ok(ServerFrame::Ready { .. }))
+    }
 }
 
 impl ClientFrame {
@@ -309,5 +336,263 @@ mod tests {
             .map(|t| t.trim_matches('"').to_owned())
             .collect();
         assert_eq!(names, ClientFrame::TYPES);
+    }
+
+    /// Each variant's wire name; a new variant fails to compile here until it has a snapshot.
+    fn server_type(frame: &ServerFrame) -> &'static str {
+        match frame {
+            ServerFrame::Ready { .. } => "ready",
+            ServerFrame::ChatJoined { .. } => "chat_joined",
+            ServerFrame::MessageAck { .. } => "message_ack",
+            ServerFrame::MessageReceived { .. } => "message_received",
+            ServerFrame::UserOnline { .. } => "user_online",
+            ServerFrame::UserOffline { .. } => "user_offline",
+            ServerFrame::TypingIndicator { .. } => "typing_indicator",
+            ServerFrame::MessageRead { .. } => "message_read",
+            ServerFrame::ChatCreated { .. } => "chat_created",
+            ServerFrame::SyncBatch { .. } => "sync_batch",
+            ServerFrame::SyncComplete => "sync_complete",
+            ServerFrame::Pong => "pong",
+            ServerFrame::Error(_) => "error",
+        }
+    }
+
+    fn at(secs: i64) -> DateTime<Utc> {
+        DateTime::from_timestamp(secs, 0).expect("a valid time")
+    }
+
+    fn sample_message() -> Message {
+        Message {
+            id: crate::ids::MessageId(11),
+            chat_id: ChatId(3),
+            seq: 4,
+            sender_id: UserId::new("s-sam"),
+            client_id: ClientId::new("c-1"),
+            kind: MessageKind::Text,
+            content: "hi".into(),
+            created_at: at(1_700_000_000),
+        }
+    }
+
+    fn message_json() -> serde_json::Value {
+        json!({
+            "id": 11, "chat_id": 3, "seq": 4, "sender_id": "s-sam", "client_id": "c-1",
+            "kind": "text", "content": "hi", "created_at": "2023-11-14T22:13:20Z"
+        })
+    }
+
+    fn sample_pointer() -> ReadPointer {
+        ReadPointer {
+            user_id: UserId::new("t-ada"),
+            up_to_seq: 4,
+            read_at: Some(at(1_700_000_060)),
+        }
+    }
+
+    fn pointer_json() -> serde_json::Value {
+        json!({"user_id": "t-ada", "up_to_seq": 4, "read_at": "2023-11-14T22:14:20Z"})
+    }
+
+    #[test]
+    fn every_server_frame_has_its_documented_wire_form() {
+        use crate::ids::CourseId;
+        use crate::model::{CourseRef, Participant, Role};
+        let chat = ChatSummary {
+            id: ChatId(3),
+            course: CourseRef {
+                id: CourseId::new("rust-101"),
+                title: "Rust".into(),
+            },
+            peer: Participant {
+                id: UserId::new("t-ada"),
+                name: "Ada".into(),
+                role: Role::Tutor,
+                online: true,
+            },
+            last_message: None,
+            last_seq: 0,
+            unread: 0,
+            my_read_seq: 0,
+            peer_read_seq: 0,
+            created_at: at(1_700_000_000),
+            last_activity_at: at(1_700_000_000),
+        };
+        let snapshots = [
+            (
+                ServerFrame::Ready {
+                    user_id: UserId::new("s-sam"),
+                },
+                json!({"type": "ready", "user_id": "s-sam"}),
+            ),
+            (
+                ServerFrame::ChatJoined {
+                    chat_id: ChatId(3),
+                    online: vec![UserId::new("t-ada")],
+                    typing: vec![],
+                    last_seq: 4,
+                    read_pointers: vec![sample_pointer()],
+                },
+                json!({"type": "chat_joined", "chat_id": 3, "online": ["t-ada"], "typing": [],
+                       "last_seq": 4, "read_pointers": [pointer_json()]}),
+            ),
+            (
+                ServerFrame::MessageAck {
+                    client_id: ClientId::new("c-1"),
+                    message: sample_message(),
+                },
+                json!({"type": "message_ack", "client_id": "c-1", "message": message_json()}),
+            ),
+            (
+                ServerFrame::MessageReceived {
+                    message: sample_message(),
+                },
+                json!({"type": "message_received", "message": message_json()}),
+            ),
+            (
+                ServerFrame::UserOnline {
+                    user_id: UserId::new("t-ada"),
+                },
+                json!({"type": "user_online", "user_id": "t-ada"}),
+            ),
+            (
+                ServerFrame::UserOffline {
+                    user_id: UserId::new("t-ada"),
+                },
+                json!({"type": "user_offline", "user_id": "t-ada"}),
+            ),
+            (
+                ServerFrame::TypingIndicator {
+                    chat_id: ChatId(2),
+                    user_id: UserId::new("t-ada"),
+                    typing: false,
+                },
+                json!({"type": "typing_indicator", "chat_id": 2, "user_id": "t-ada", "typing": false}),
+            ),
+            (
+                ServerFrame::MessageRead {
+                    chat_id: ChatId(3),
+                    user_id: UserId::new("t-ada"),
+                    up_to_seq: 4,
+                    read_at: at(1_700_000_060),
+                },
+                json!({"type": "message_read", "chat_id": 3, "user_id": "t-ada", "up_to_seq": 4,
+                       "read_at": "2023-11-14T22:14:20Z"}),
+            ),
+            (
+                ServerFrame::ChatCreated { chat },
+                json!({"type": "chat_created", "chat": {
+                    "id": 3, "course": {"id": "rust-101", "title": "Rust"},
+                    "peer": {"id": "t-ada", "name": "Ada", "role": "tutor", "online": true},
+                    "last_message": null, "last_seq": 0, "unread": 0, "my_read_seq": 0,
+                    "peer_read_seq": 0, "created_at": "2023-11-14T22:13:20Z",
+                    "last_activity_at": "2023-11-14T22:13:20Z"}}),
+            ),
+            (
+                ServerFrame::SyncBatch {
+                    chat_id: ChatId(3),
+                    messages: vec![sample_message()],
+                    read_pointers: vec![sample_pointer()],
+                    more: true,
+                },
+                json!({"type": "sync_batch", "chat_id": 3, "messages": [message_json()],
+                       "read_pointers": [pointer_json()], "more": true}),
+            ),
+            (ServerFrame::SyncComplete, json!({"type": "sync_complete"})),
+            (ServerFrame::Pong, json!({"type": "pong"})),
+            (
+                ServerFrame::Error(
+                    ApiError::new(ErrorCode::RateLimited, "slow down")
+                        .with_retry_after(2)
+                        .with_client_id(ClientId::new("c-1"))
+                        .with_chat(ChatId(3)),
+                ),
+                json!({"type": "error", "code": "rate_limited", "message": "slow down",
+                       "retry_after_secs": 2, "client_id": "c-1", "chat_id": 3}),
+            ),
+        ];
+        let mut seen: Vec<&str> = Vec::new();
+        for (frame, wire) in snapshots {
+            assert_eq!(wire["type"], server_type(&frame), "{wire}");
+            assert_eq!(serde_json::to_value(&frame).expect("serialize"), wire);
+            assert_eq!(
+                ServerFrame::parse(&wire.to_string()).expect("parse"),
+                frame,
+                "{wire} reads back"
+            );
+            seen.push(server_type(&frame));
+        }
+        seen.dedup();
+        assert_eq!(seen.len(), 13, "one snapshot per server frame: {seen:?}");
+    }
+
+    #[test]
+    fn every_client_frame_has_its_documented_wire_form() {
+        let snapshots = [
+            (
+                ClientFrame::Auth { token: "t".into() },
+                json!({"type": "auth", "token": "t"}),
+            ),
+            (
+                ClientFrame::JoinChat { chat_id: ChatId(3) },
+                json!({"type": "join_chat", "chat_id": 3}),
+            ),
+            (
+                ClientFrame::LeaveChat { chat_id: ChatId(3) },
+                json!({"type": "leave_chat", "chat_id": 3}),
+            ),
+            (
+                ClientFrame::SendMessage {
+                    chat_id: ChatId(3),
+                    client_id: ClientId::new("c-1"),
+                    content: "hi".into(),
+                    kind: MessageKind::Image,
+                },
+                json!({"type": "send_message", "chat_id": 3, "client_id": "c-1",
+                       "content": "hi", "kind": "image"}),
+            ),
+            (
+                ClientFrame::TypingStart { chat_id: ChatId(3) },
+                json!({"type": "typing_start", "chat_id": 3}),
+            ),
+            (
+                ClientFrame::TypingStop { chat_id: ChatId(3) },
+                json!({"type": "typing_stop", "chat_id": 3}),
+            ),
+            (
+                ClientFrame::MarkRead {
+                    chat_id: ChatId(3),
+                    up_to_seq: 4,
+                },
+                json!({"type": "mark_read", "chat_id": 3, "up_to_seq": 4}),
+            ),
+            (
+                ClientFrame::Sync {
+                    cursors: vec![SyncCursor {
+                        chat_id: ChatId(3),
+                        after_seq: 4,
+                    }],
+                },
+                json!({"type": "sync", "cursors": [{"chat_id": 3, "after_seq": 4}]}),
+            ),
+            (ClientFrame::Ping, json!({"type": "ping"})),
+        ];
+        let mut seen = Vec::new();
+        for (frame, wire) in snapshots {
+            assert_eq!(serde_json::to_value(&frame).expect("serialize"), wire);
+            assert_eq!(ClientFrame::parse(&wire.to_string()).expect("parse"), frame);
+            seen.push(wire["type"].as_str().expect("a type").to_owned());
+        }
+        assert_eq!(seen, ClientFrame::TYPES, "one snapshot per client frame");
+    }
+
+    #[test]
+    fn only_a_ready_frame_is_ready() {
+        assert!(ServerFrame::is_ready(
+            r#"{"type":"ready","user_id":"s-sam"}"#
+        ));
+        assert!(!ServerFrame::is_ready(
+            r#"{"type":"error","code":"internal","message":"not \"ready\""}"#
+        ));
+        assert!(!ServerFrame::is_ready("ready"));
     }
 }

@@ -1,89 +1,125 @@
-//! The commands the webview invokes: each translates its argument struct (from
+//! The commands the webview invokes: each translates its argument (from
 //! `tutorchat_shared::app::commands`) into one client-core call. No rules live here.
+//!
+//! Every handler is declared with [`shell_command!`], which takes the command's type from
+//! `shared` and derives the rest from it: the function is checked (at compile time) to be
+//! named after `Command::NAME` — the name the webview invokes — and its argument and answer
+//! are that command's `Args` and `Answer`. The UI calls through the same types
+//! (`ui/src/tauri.rs`), so the two cannot disagree.
 
 use tauri::{AppHandle, State};
-use tutorchat_shared::api::{BlockStatus, ContactsByCourse, UserProfile};
 use tutorchat_shared::app::commands::{
-    BlockArgs, ChatArgs, CreateChatArgs, DraftArgs, LoginArgs, MessagesArgs, OutboxArgs, ReadArgs,
-    SendArgs, StudentsArgs, TypingArgs, ViewArgs,
+    Answer, Args, AvailableTutors, Block, Chats, Command, Connection, CreateChat, Discard, Draft,
+    Login, Logout, MarkRead, Messages, Retry, Send, Session, SetDraft, Students, Typing, ViewChat,
 };
-use tutorchat_shared::app::{ChatItem, ChatPage, ConnectionState, LocalMessage};
+use tutorchat_shared::app::ConnectionState;
 
 use crate::error::CommandResult;
 use crate::events;
 use crate::state::Shell;
 
-#[tauri::command]
-pub async fn session(shell: State<'_, Shell>) -> CommandResult<Option<UserProfile>> {
+/// Whether two names are the same, in a `const` (where `==` on `str` is not available).
+const fn same_name(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
+/// Declares the handler of one shared command: `name: Command, args, (params) { body }`, with
+/// `args` (of type `Args<Command>`) added last; without `args,` the command must take `()`.
+macro_rules! shell_command {
+    ($(#[$doc:meta])* $name:ident: $command:ty, $args:ident, ($($param:ident: $ty:ty),*) $body:block) => {
+        const _: () = assert!(
+            same_name(stringify!($name), <$command as Command>::NAME),
+            concat!("the handler `", stringify!($name), "` is not named after its command"),
+        );
+        // The webview sends the argument as `{args: …}`.
+        const _: () = assert!(same_name(stringify!($args), "args"), "the argument is `args`");
+        $(#[$doc])*
+        #[tauri::command]
+        pub async fn $name($($param: $ty,)* $args: Args<$command>) -> CommandResult<Answer<$command>>
+            $body
+    };
+    ($(#[$doc:meta])* $name:ident: $command:ty, ($($param:ident: $ty:ty),*) $body:block) => {
+        const _: () = assert!(
+            same_name(stringify!($name), <$command as Command>::NAME),
+            concat!("the handler `", stringify!($name), "` is not named after its command"),
+        );
+        // A command declared without `args` must take `()`.
+        const _: Option<Args<$command>> = None::<()>;
+        $(#[$doc])*
+        #[tauri::command]
+        pub async fn $name($($param: $ty),*) -> CommandResult<Answer<$command>>
+            $body
+    };
+}
+
+shell_command!(session: Session, (shell: State<'_, Shell>) {
     match shell.client().await {
         Ok(client) => Ok(client.me().await),
         Err(_) => Ok(None),
     }
-}
+});
 
-#[tauri::command]
-pub async fn login(
-    app: AppHandle,
-    shell: State<'_, Shell>,
-    args: LoginArgs,
-) -> CommandResult<UserProfile> {
+shell_command!(login: Login, args, (app: AppHandle, shell: State<'_, Shell>) {
     let (client, new) = shell.open(&args.server).await?;
     if new {
         // Before signing in, so the first connection events reach the webview.
         events::start_forwarding(&app, &shell, client.clone());
     }
     Ok(client.login(&args.email, &args.password).await?)
-}
+});
 
-#[tauri::command]
-pub async fn logout(shell: State<'_, Shell>) -> CommandResult<()> {
+shell_command!(logout: Logout, (shell: State<'_, Shell>) {
     Ok(shell.client().await?.logout(true).await?)
-}
+});
 
-#[tauri::command]
-pub async fn chats(shell: State<'_, Shell>) -> CommandResult<Vec<ChatItem>> {
+shell_command!(chats: Chats, (shell: State<'_, Shell>) {
     Ok(shell.client().await?.chats().await?)
-}
+});
 
-#[tauri::command]
-pub async fn messages(shell: State<'_, Shell>, args: MessagesArgs) -> CommandResult<ChatPage> {
+shell_command!(messages: Messages, args, (shell: State<'_, Shell>) {
     Ok(shell
         .client()
         .await?
         .messages(args.chat_id, args.before_seq, args.limit)
         .await?)
-}
+});
 
-#[tauri::command]
-pub async fn send(shell: State<'_, Shell>, args: SendArgs) -> CommandResult<LocalMessage> {
+shell_command!(send: Send, args, (shell: State<'_, Shell>) {
     Ok(shell
         .client()
         .await?
         .send(args.chat_id, args.kind, &args.content)
         .await?)
-}
+});
 
-#[tauri::command]
-pub async fn retry(shell: State<'_, Shell>, args: OutboxArgs) -> CommandResult<bool> {
+shell_command!(retry: Retry, args, (shell: State<'_, Shell>) {
     Ok(shell.client().await?.retry(&args.client_id).await?)
-}
+});
 
-#[tauri::command]
-pub async fn discard(shell: State<'_, Shell>, args: OutboxArgs) -> CommandResult<bool> {
+shell_command!(discard: Discard, args, (shell: State<'_, Shell>) {
     Ok(shell.client().await?.discard(&args.client_id).await?)
-}
+});
 
-#[tauri::command]
-pub async fn mark_read(shell: State<'_, Shell>, args: ReadArgs) -> CommandResult<()> {
+shell_command!(mark_read: MarkRead, args, (shell: State<'_, Shell>) {
     Ok(shell
         .client()
         .await?
         .mark_read(args.chat_id, args.up_to_seq)
         .await?)
-}
+});
 
-#[tauri::command]
-pub async fn view_chat(shell: State<'_, Shell>, args: ViewArgs) -> CommandResult<()> {
+shell_command!(view_chat: ViewChat, args, (shell: State<'_, Shell>) {
     let client = shell.client().await?;
     if let Some(previous) = shell.visible_chat() {
         if Some(previous) != args.chat_id {
@@ -95,70 +131,115 @@ pub async fn view_chat(shell: State<'_, Shell>, args: ViewArgs) -> CommandResult
         client.view_chat(chat, true).await?;
     }
     Ok(())
-}
+});
 
-#[tauri::command]
-pub async fn typing(shell: State<'_, Shell>, args: TypingArgs) -> CommandResult<()> {
+shell_command!(typing: Typing, args, (shell: State<'_, Shell>) {
     Ok(shell
         .client()
         .await?
         .typing(args.chat_id, args.typing)
         .await?)
-}
+});
 
-#[tauri::command]
-pub async fn draft(shell: State<'_, Shell>, args: ChatArgs) -> CommandResult<Option<String>> {
+shell_command!(draft: Draft, args, (shell: State<'_, Shell>) {
     Ok(shell.client().await?.draft(args.chat_id).await?)
-}
+});
 
-#[tauri::command]
-pub async fn set_draft(shell: State<'_, Shell>, args: DraftArgs) -> CommandResult<()> {
+shell_command!(set_draft: SetDraft, args, (shell: State<'_, Shell>) {
     Ok(shell
         .client()
         .await?
         .set_draft(args.chat_id, &args.text)
         .await?)
-}
+});
 
-#[tauri::command]
-pub async fn available_tutors(shell: State<'_, Shell>) -> CommandResult<ContactsByCourse> {
+shell_command!(available_tutors: AvailableTutors, (shell: State<'_, Shell>) {
     Ok(shell.client().await?.available_tutors().await?)
-}
+});
 
-#[tauri::command]
-pub async fn students(
-    shell: State<'_, Shell>,
-    args: StudentsArgs,
-) -> CommandResult<ContactsByCourse> {
+shell_command!(students: Students, args, (shell: State<'_, Shell>) {
     Ok(shell
         .client()
         .await?
         .students(args.course_id.as_ref())
         .await?)
-}
+});
 
-#[tauri::command]
-pub async fn create_chat(shell: State<'_, Shell>, args: CreateChatArgs) -> CommandResult<ChatItem> {
+shell_command!(create_chat: CreateChat, args, (shell: State<'_, Shell>) {
     Ok(shell
         .client()
         .await?
         .create_chat(&args.course_id, &args.with)
         .await?)
-}
+});
 
-#[tauri::command]
-pub async fn block(shell: State<'_, Shell>, args: BlockArgs) -> CommandResult<BlockStatus> {
+shell_command!(block: Block, args, (shell: State<'_, Shell>) {
     Ok(shell
         .client()
         .await?
         .block(&args.user_id, args.blocked)
         .await?)
-}
+});
 
-#[tauri::command]
-pub async fn connection(shell: State<'_, Shell>) -> CommandResult<ConnectionState> {
+shell_command!(connection: Connection, (shell: State<'_, Shell>) {
     match shell.client().await {
         Ok(client) => Ok(client.connection_state().await),
         Err(_) => Ok(ConnectionState::Offline),
+    }
+});
+
+/// Names every handler once: `invoke_handler!()` registers them all (in `lib.rs`), and
+/// `REGISTERED` lists them for the test that every shared command has a handler.
+macro_rules! registered {
+    ($($name:ident),* $(,)?) => {
+        #[cfg(test)]
+        const REGISTERED: &[&str] = &[$(stringify!($name)),*];
+
+        macro_rules! invoke_handler {
+            () => {
+                tauri::generate_handler![$(crate::commands::$name),*]
+            };
+        }
+        pub(crate) use invoke_handler;
+    };
+}
+
+registered![
+    session,
+    login,
+    logout,
+    chats,
+    messages,
+    send,
+    retry,
+    discard,
+    mark_read,
+    view_chat,
+    typing,
+    draft,
+    set_draft,
+    available_tutors,
+    students,
+    create_chat,
+    block,
+    connection,
+];
+
+#[cfg(test)]
+mod tests {
+    use tutorchat_shared::app::commands::NAMES;
+
+    use super::*;
+
+    #[test]
+    fn every_shared_command_has_a_handler() {
+        assert_eq!(REGISTERED, NAMES);
+    }
+
+    #[test]
+    fn names_compare_byte_for_byte() {
+        assert!(same_name("mark_read", "mark_read"));
+        assert!(!same_name("mark_read", "mark_reads"));
+        assert!(!same_name("login", "logon"));
     }
 }

@@ -53,26 +53,7 @@ pub fn run() {
     let builder = builder
         .plugin(tauri_plugin_notification::init())
         .plugin(tauri_plugin_deep_link::init())
-        .invoke_handler(tauri::generate_handler![
-            commands::session,
-            commands::login,
-            commands::logout,
-            commands::chats,
-            commands::messages,
-            commands::send,
-            commands::retry,
-            commands::discard,
-            commands::mark_read,
-            commands::view_chat,
-            commands::typing,
-            commands::draft,
-            commands::set_draft,
-            commands::available_tutors,
-            commands::students,
-            commands::create_chat,
-            commands::block,
-            commands::connection,
-        ])
+        .invoke_handler(commands::invoke_handler!())
         .setup(|app| {
             let data_dir = app.path().app_data_dir()?;
             app.manage(Shell::new(ShellConfig::new(data_dir)));

@@ -11,8 +11,8 @@
 //!   handle. Pure; unit-tested natively. `timeline` holds the pure merging of one chat's
 //!   messages (by client id, seq order, pending last) that the reducer uses.
 //! - `route`: the URL hash (`#/chat/<id>`, `#/chats`, …) parsed into a `Route` and back.
-//! - `format`: time and day-separator labels; `compose`: the message input's checks (counter,
-//!   validation text, Enter handling). Both pure.
+//! - `format`: time and day-separator labels; `days`: a chat's messages grouped by local day;
+//!   `compose`: the message input's checks (counter, validation text, Enter handling). All pure.
 //! - `hooks`: every side effect — invoking commands, the event subscription, timers (typing,
 //!   drafts, "back online"), scroll handling, media queries, the hash listener.
 //! - `components`: function components, one per file; props are data plus callbacks.
@@ -25,6 +25,7 @@
 mod app;
 mod components;
 mod compose;
+mod days;
 mod format;
 mod hooks;
 mod pages;

@@ -1,11 +1,13 @@
 //! The store: everything the UI knows, changed only by [`Action`]s through
-//! [`Reducible::reduce`]. A chat "slice" in the Redux sense — chats, the active chat, messages
-//! by chat, presence, typing, loading flags, the last error, the connection and the user.
+//! [`Reducible::reduce`]. The reducer is split by slice — the session, the chat list, the
+//! pages of messages, live presence and typing, the last error — and each fact is stored
+//! once: presence in [`State::online`], typing in [`State::typing`] (what a fetched chat list
+//! says is folded into both), and the unread total is the sum over the list.
 //!
-//! Events from the shell become actions one to one ([`Action::from_event`]). The reducer is
-//! pure: where an event means "fetch again" (`ChatsChanged`, `HistoryChanged`) it bumps a
-//! version number that a hook watches, and the hook does the fetching. Message-list rules
-//! (upsert by client id, ordering, receipts) live in [`crate::timeline`].
+//! Events from the shell are wrapped, not copied ([`Action::Event`], [`Action::from_event`]).
+//! The reducer is pure: where an event means "fetch again" (`ChatsChanged`, `HistoryChanged`)
+//! it bumps a version number that a hook watches, and the hook does the fetching.
+//! Message-list rules (upsert by client id, ordering, receipts) live in [`crate::timeline`].
 
 use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
@@ -24,32 +26,40 @@ pub(crate) type Store = UseReducerHandle<State>;
 
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct State {
+    // The session.
     /// Until the shell has said whether a session can be restored.
     pub restoring: bool,
     pub user: Option<UserProfile>,
     /// Shown on the login screen (why the session ended).
     pub notice: Option<String>,
-    /// Newest activity first.
+    pub connection: ConnectionState,
+
+    // The chat list.
+    /// Newest activity first. Presence and typing are not read from here (see `online` and
+    /// `typing`); unread counts are, and their sum is the total.
     pub chats: Vec<ChatItem>,
     pub chats_loaded: bool,
     /// The chat list is being fetched.
     pub loading: bool,
     /// Bumped when the chat list must be fetched again.
     pub chats_version: u64,
+
+    // The pages of messages.
     pub active_chat: Option<ChatId>,
     /// The messages held per chat; `Rc` so an action on one chat does not copy the others.
     pub pages: HashMap<ChatId, Rc<ChatPage>>,
     /// Bumped per chat when its page must be fetched again.
     pub history_versions: HashMap<ChatId, u64>,
     pub loading_older: HashSet<ChatId>,
-    /// Presence heard since the lists were fetched.
+
+    // Live.
+    /// Who is online: what the lists said when fetched, then what was heard live.
     pub online: HashMap<UserId, bool>,
     /// Who is typing, per chat (never oneself).
     pub typing: HashMap<ChatId, HashSet<UserId>>,
+
     /// The last failure worth showing.
     pub error: Option<ApiError>,
-    pub connection: ConnectionState,
-    pub unread_total: u64,
 }
 
 impl Default for State {
@@ -58,6 +68,7 @@ impl Default for State {
             restoring: true,
             user: None,
             notice: None,
+            connection: ConnectionState::Offline,
             chats: Vec::new(),
             chats_loaded: false,
             loading: false,
@@ -69,8 +80,6 @@ impl Default for State {
             online: HashMap::new(),
             typing: HashMap::new(),
             error: None,
-            connection: ConnectionState::Offline,
-            unread_total: 0,
         }
     }
 }
@@ -95,35 +104,8 @@ pub(crate) enum Action {
     // Errors.
     Failed(ApiError),
     DismissError,
-    // The shell's events.
-    MessageUpserted(LocalMessage),
-    MessageDiscarded {
-        chat_id: ChatId,
-        client_id: ClientId,
-    },
-    ChatsChanged,
-    HistoryChanged(ChatId),
-    UnreadChanged {
-        chat_id: ChatId,
-        unread: u64,
-        total: u64,
-    },
-    ReadReceipt {
-        chat_id: ChatId,
-        user_id: UserId,
-        up_to_seq: u64,
-    },
-    Presence {
-        user_id: UserId,
-        online: bool,
-    },
-    Typing {
-        chat_id: ChatId,
-        user_id: UserId,
-        typing: bool,
-    },
-    Connection(ConnectionState),
-    SessionEnded(SessionEndReason),
+    /// An event of the shell, as it came.
+    Event(AppEvent),
 }
 
 impl Action {
@@ -131,46 +113,15 @@ impl Action {
     /// shell shows them); its message also comes as `MessageUpserted`. `OpenChat` is
     /// navigation, not state: the shell-events hook turns it into a route.
     pub(crate) fn from_event(event: AppEvent) -> Option<Action> {
-        Some(match event {
-            AppEvent::MessageUpserted { message } => Action::MessageUpserted(message),
-            AppEvent::MessageDiscarded { chat_id, client_id } => {
-                Action::MessageDiscarded { chat_id, client_id }
-            }
-            AppEvent::ChatsChanged => Action::ChatsChanged,
-            AppEvent::HistoryChanged { chat_id } => Action::HistoryChanged(chat_id),
-            AppEvent::UnreadChanged {
-                chat_id,
-                unread,
-                total,
-            } => Action::UnreadChanged {
-                chat_id,
-                unread,
-                total,
-            },
-            AppEvent::Incoming { .. } => return None,
-            AppEvent::ReadReceipt {
-                chat_id,
-                user_id,
-                up_to_seq,
-            } => Action::ReadReceipt {
-                chat_id,
-                user_id,
-                up_to_seq,
-            },
-            AppEvent::Presence { user_id, online } => Action::Presence { user_id, online },
-            AppEvent::Typing {
-                chat_id,
-                user_id,
-                typing,
-            } => Action::Typing {
-                chat_id,
-                user_id,
-                typing,
-            },
-            AppEvent::Connection { state } => Action::Connection(state),
-            AppEvent::SessionEnded { reason } => Action::SessionEnded(reason),
-            AppEvent::OpenChat { .. } => return None,
-        })
+        match event {
+            AppEvent::Incoming { .. } | AppEvent::OpenChat { .. } => None,
+            event => Some(Action::Event(event)),
+        }
+    }
+
+    /// A message to show now (the answer to `send`, or an event's).
+    pub(crate) fn upsert(message: LocalMessage) -> Action {
+        Action::Event(AppEvent::MessageUpserted { message })
     }
 }
 
@@ -184,6 +135,7 @@ impl Reducible for State {
     }
 }
 
+/// Reading the store.
 impl State {
     /// The signed-in user's id.
     pub(crate) fn me(&self) -> Option<&UserId> {
@@ -202,10 +154,14 @@ impl State {
         self.history_versions.get(&id).copied().unwrap_or(0)
     }
 
+    /// Unread messages over all chats.
+    pub(crate) fn unread_total(&self) -> u64 {
+        self.chats.iter().map(|c| c.unread).sum()
+    }
+
     /// Whether the other participant of a chat is typing.
     pub(crate) fn peer_typing(&self, id: ChatId) -> bool {
-        self.chat(id).is_some_and(|c| c.peer_typing)
-            || self.typing.get(&id).is_some_and(|who| !who.is_empty())
+        self.typing.get(&id).is_some_and(|who| !who.is_empty())
     }
 
     /// Presence heard live, else what the list that showed `user` said.
@@ -213,6 +169,15 @@ impl State {
         self.online.get(user).copied().unwrap_or(listed)
     }
 
+    /// Whether the other participant of a chat is online.
+    pub(crate) fn peer_online(&self, id: ChatId) -> bool {
+        self.chat(id)
+            .is_some_and(|c| self.is_online(&c.peer.id, c.peer.online))
+    }
+}
+
+/// The reducer, one function per slice.
+impl State {
     fn apply(&mut self, action: Action) {
         match action {
             Action::SessionRestored(user) => {
@@ -223,160 +188,66 @@ impl State {
             }
             Action::SignedIn(user) => self.sign_in(user),
             Action::SignedOut => self.sign_out(None),
-            Action::SessionEnded(reason) => self.sign_out(match reason {
+            Action::ChatsRequested => self.loading = true,
+            Action::ChatsLoaded(chats) => self.chats_loaded(chats),
+            Action::ChatOpened(chat) => self.chat_opened(chat),
+            Action::SetActiveChat(id) => self.active_chat = id,
+            Action::PageLoaded(page) => self.page_loaded(page),
+            Action::OlderRequested(id) => {
+                self.loading_older.insert(id);
+            }
+            Action::OlderLoaded(page) => self.older_loaded(page),
+            Action::OlderFailed(id, error) => {
+                self.loading_older.remove(&id);
+                self.error = Some(error);
+            }
+            Action::Failed(error) => self.error = Some(error),
+            Action::DismissError => self.error = None,
+            Action::Event(event) => self.event(event),
+        }
+    }
+
+    fn event(&mut self, event: AppEvent) {
+        match event {
+            AppEvent::MessageUpserted { message } => self.message_upserted(message),
+            AppEvent::MessageDiscarded { chat_id, client_id } => {
+                self.message_discarded(chat_id, &client_id)
+            }
+            AppEvent::ChatsChanged => self.chats_version += 1,
+            AppEvent::HistoryChanged { chat_id } => self.history_changed(chat_id),
+            // The total is the list's sum: only the chat's own count is kept.
+            AppEvent::UnreadChanged {
+                chat_id, unread, ..
+            } => {
+                if let Some(chat) = self.chats.iter_mut().find(|c| c.id == chat_id) {
+                    chat.unread = unread;
+                }
+            }
+            AppEvent::ReadReceipt {
+                chat_id,
+                user_id,
+                up_to_seq,
+            } => self.read_receipt(chat_id, &user_id, up_to_seq),
+            AppEvent::Presence { user_id, online } => {
+                self.online.insert(user_id, online);
+            }
+            AppEvent::Typing {
+                chat_id,
+                user_id,
+                typing,
+            } => self.typing(chat_id, user_id, typing),
+            AppEvent::Connection { state } => self.connection = state,
+            AppEvent::SessionEnded { reason } => self.sign_out(match reason {
                 SessionEndReason::SignedOut => None,
                 SessionEndReason::Expired => {
                     Some("Your session has ended. Please sign in again.".to_owned())
                 }
             }),
-
-            Action::ChatsRequested => self.loading = true,
-            Action::ChatsLoaded(mut chats) => {
-                chats.sort_by_key(|c| std::cmp::Reverse(c.last_activity_at));
-                for chat in &chats {
-                    self.online.insert(chat.peer.id.clone(), chat.peer.online);
-                }
-                self.unread_total = chats.iter().map(|c| c.unread).sum();
-                self.chats = chats;
-                self.chats_loaded = true;
-                self.loading = false;
-            }
-            Action::ChatOpened(chat) => {
-                match self.chats.iter_mut().find(|c| c.id == chat.id) {
-                    Some(slot) => *slot = chat,
-                    None => self.chats.insert(0, chat),
-                }
-                self.unread_total = self.chats.iter().map(|c| c.unread).sum();
-            }
-            Action::SetActiveChat(id) => self.active_chat = id,
-
-            Action::PageLoaded(page) => match self.pages.get_mut(&page.chat_id) {
-                Some(held) => timeline::merge_newest(Rc::make_mut(held), page),
-                None => {
-                    self.pages.insert(page.chat_id, Rc::new(page));
-                }
-            },
-            Action::OlderRequested(id) => {
-                self.loading_older.insert(id);
-            }
-            Action::OlderLoaded(page) => {
-                self.loading_older.remove(&page.chat_id);
-                match self.pages.get_mut(&page.chat_id) {
-                    Some(held) => timeline::merge_older(Rc::make_mut(held), page),
-                    None => {
-                        self.pages.insert(page.chat_id, Rc::new(page));
-                    }
-                }
-            }
-            Action::OlderFailed(id, error) => {
-                self.loading_older.remove(&id);
-                self.error = Some(error);
-            }
-
-            Action::Failed(error) => self.error = Some(error),
-            Action::DismissError => self.error = None,
-
-            Action::MessageUpserted(message) => {
-                if let Some(chat) = self.chats.iter_mut().find(|c| c.id == message.chat_id) {
-                    let same = chat.last_message.as_ref().is_some_and(|last| {
-                        last.client_id == message.client_id && last.sender_id == message.sender_id
-                    });
-                    if same {
-                        chat.last_message = Some(message.clone());
-                    }
-                }
-                if let Some(page) = self.pages.get_mut(&message.chat_id) {
-                    timeline::upsert(&mut Rc::make_mut(page).messages, message);
-                }
-            }
-            Action::MessageDiscarded { chat_id, client_id } => {
-                if let Some(page) = self.pages.get_mut(&chat_id) {
-                    timeline::discard(&mut Rc::make_mut(page).messages, &client_id);
-                }
-            }
-            Action::ChatsChanged => self.chats_version += 1,
-            Action::HistoryChanged(id) => {
-                *self.history_versions.entry(id).or_default() += 1;
-                if self.active_chat != Some(id) {
-                    // Not on screen: drop it, so opening it fetches it whole.
-                    self.pages.remove(&id);
-                }
-            }
-            Action::UnreadChanged {
-                chat_id,
-                unread,
-                total,
-            } => {
-                if let Some(chat) = self.chats.iter_mut().find(|c| c.id == chat_id) {
-                    chat.unread = unread;
-                }
-                self.unread_total = total;
-            }
-            Action::ReadReceipt {
-                chat_id,
-                user_id,
-                up_to_seq,
-            } => {
-                let Some(me) = self.user.as_ref().map(|u| u.id.clone()) else {
-                    return;
-                };
-                if user_id == me {
-                    // My own pointer moved (another device): unread counts come separately.
-                    return;
-                }
-                if let Some(page) = self.pages.get_mut(&chat_id) {
-                    if page
-                        .messages
-                        .iter()
-                        .any(|m| m.seq.is_some_and(|s| s <= up_to_seq) && m.sender_id == me)
-                    {
-                        timeline::apply_read_receipt(
-                            &mut Rc::make_mut(page).messages,
-                            &me,
-                            up_to_seq,
-                        );
-                    }
-                }
-                if let Some(last) = self
-                    .chats
-                    .iter_mut()
-                    .find(|c| c.id == chat_id)
-                    .and_then(|c| c.last_message.as_mut())
-                {
-                    timeline::mark_read_if_covered(last, &me, up_to_seq);
-                }
-            }
-            Action::Presence { user_id, online } => {
-                for chat in self.chats.iter_mut().filter(|c| c.peer.id == user_id) {
-                    chat.peer.online = online;
-                }
-                self.online.insert(user_id, online);
-            }
-            Action::Typing {
-                chat_id,
-                user_id,
-                typing,
-            } => {
-                if self.me() == Some(&user_id) {
-                    return;
-                }
-                if let Some(chat) = self
-                    .chats
-                    .iter_mut()
-                    .find(|c| c.id == chat_id && c.peer.id == user_id)
-                {
-                    chat.peer_typing = typing;
-                }
-                let who = self.typing.entry(chat_id).or_default();
-                if typing {
-                    who.insert(user_id);
-                } else {
-                    who.remove(&user_id);
-                }
-            }
-            Action::Connection(state) => self.connection = state,
+            AppEvent::Incoming { .. } | AppEvent::OpenChat { .. } => {}
         }
     }
+
+    // The session.
 
     fn sign_in(&mut self, user: UserProfile) {
         let switched = self.me() != Some(&user.id);
@@ -398,6 +269,118 @@ impl State {
             notice,
             ..State::default()
         };
+    }
+
+    // The chat list.
+
+    fn chats_loaded(&mut self, mut chats: Vec<ChatItem>) {
+        chats.sort_by_key(|c| std::cmp::Reverse(c.last_activity_at));
+        for chat in &chats {
+            self.online.insert(chat.peer.id.clone(), chat.peer.online);
+            self.typing(chat.id, chat.peer.id.clone(), chat.peer_typing);
+        }
+        self.chats = chats;
+        self.chats_loaded = true;
+        self.loading = false;
+    }
+
+    fn chat_opened(&mut self, chat: ChatItem) {
+        self.online.insert(chat.peer.id.clone(), chat.peer.online);
+        match self.chats.iter_mut().find(|c| c.id == chat.id) {
+            Some(slot) => *slot = chat,
+            None => self.chats.insert(0, chat),
+        }
+    }
+
+    // The pages of messages.
+
+    fn page_loaded(&mut self, page: ChatPage) {
+        match self.pages.get_mut(&page.chat_id) {
+            Some(held) => timeline::merge_newest(Rc::make_mut(held), page),
+            None => {
+                self.pages.insert(page.chat_id, Rc::new(page));
+            }
+        }
+    }
+
+    fn older_loaded(&mut self, page: ChatPage) {
+        self.loading_older.remove(&page.chat_id);
+        match self.pages.get_mut(&page.chat_id) {
+            Some(held) => timeline::merge_older(Rc::make_mut(held), page),
+            None => {
+                self.pages.insert(page.chat_id, Rc::new(page));
+            }
+        }
+    }
+
+    fn message_upserted(&mut self, message: LocalMessage) {
+        if let Some(chat) = self.chats.iter_mut().find(|c| c.id == message.chat_id) {
+            let same = chat.last_message.as_ref().is_some_and(|last| {
+                last.client_id == message.client_id && last.sender_id == message.sender_id
+            });
+            if same {
+                chat.last_message = Some(message.clone());
+            }
+        }
+        if let Some(page) = self.pages.get_mut(&message.chat_id) {
+            timeline::upsert(&mut Rc::make_mut(page).messages, message);
+        }
+    }
+
+    fn message_discarded(&mut self, chat_id: ChatId, client_id: &ClientId) {
+        if let Some(page) = self.pages.get_mut(&chat_id) {
+            timeline::discard(&mut Rc::make_mut(page).messages, client_id);
+        }
+    }
+
+    fn history_changed(&mut self, id: ChatId) {
+        *self.history_versions.entry(id).or_default() += 1;
+        if self.active_chat != Some(id) {
+            // Not on screen: drop it, so opening it fetches it whole.
+            self.pages.remove(&id);
+        }
+    }
+
+    fn read_receipt(&mut self, chat_id: ChatId, user_id: &UserId, up_to_seq: u64) {
+        let Some(me) = self.me().cloned() else {
+            return;
+        };
+        if user_id == &me {
+            // My own pointer moved (another device): unread counts come separately.
+            return;
+        }
+        if let Some(page) = self.pages.get_mut(&chat_id) {
+            let covers_mine = page.messages.iter().any(|m| {
+                m.sender_id == me
+                    && m.seq
+                        .is_some_and(|s| tutorchat_shared::model::is_read(s, up_to_seq))
+            });
+            if covers_mine {
+                timeline::apply_read_receipt(&mut Rc::make_mut(page).messages, &me, up_to_seq);
+            }
+        }
+        if let Some(last) = self
+            .chats
+            .iter_mut()
+            .find(|c| c.id == chat_id)
+            .and_then(|c| c.last_message.as_mut())
+        {
+            timeline::mark_read_if_covered(last, &me, up_to_seq);
+        }
+    }
+
+    // Live.
+
+    fn typing(&mut self, chat_id: ChatId, user_id: UserId, typing: bool) {
+        if self.me() == Some(&user_id) {
+            return;
+        }
+        let who = self.typing.entry(chat_id).or_default();
+        if typing {
+            who.insert(user_id);
+        } else {
+            who.remove(&user_id);
+        }
     }
 }
 

@@ -1,10 +1,11 @@
 //! The bridge to the Tauri shell: one typed async function per command of
-//! [`tutorchat_shared::app::commands`], and the subscription to the one event stream
-//! ([`tutorchat_shared::app::EVENT`]).
+//! [`tutorchat_shared::app::commands`] — its name, argument and answer all taken from the
+//! command's type, the one the shell's handler is declared with — and the subscription to the
+//! one event stream ([`tutorchat_shared::app::EVENT`]).
 //!
 //! This is the only module that touches `window.__TAURI__`. Arguments go out as `{args: …}`
 //! (serde-wasm-bindgen's JSON-compatible serializer, so `None` is `null` and maps are plain
-//! objects); commands documented with `()` get `{}`. Answers and event payloads come back as
+//! objects); commands whose `Args` is `()` get `{}`. Answers and event payloads come back as
 //! plain JSON values and are decoded into the shared types; a refusal is the shell's
 //! [`ApiError`] body. Nothing here takes or returns an untyped value.
 //!
@@ -15,12 +16,11 @@ use std::fmt;
 
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
-use tutorchat_shared::api::{BlockStatus, ContactsByCourse, UserProfile};
 use tutorchat_shared::app::commands::{
-    self, BlockArgs, ChatArgs, CreateChatArgs, DraftArgs, LoginArgs, MessagesArgs, OutboxArgs,
-    ReadArgs, SendArgs, StudentsArgs, TypingArgs, ViewArgs,
+    Answer, Args, AvailableTutors, Block, Chats, Command, Connection, CreateChat, Discard, Draft,
+    Login, Logout, MarkRead, Messages, Retry, Send, Session, SetDraft, Students, Typing, ViewChat,
 };
-use tutorchat_shared::app::{AppEvent, ChatItem, ChatPage, ConnectionState, LocalMessage, EVENT};
+use tutorchat_shared::app::{AppEvent, EVENT};
 use tutorchat_shared::{ApiError, ErrorCode};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -35,84 +35,84 @@ extern "C" {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Commands
+// Commands: each answers its command's `Answer` type, by construction.
 
 /// The session restored at start, if any.
-pub async fn session() -> Result<Option<UserProfile>, ApiError> {
-    call_bare(commands::SESSION).await
+pub async fn session() -> Result<Answer<Session>, ApiError> {
+    call_bare::<Session>().await
 }
 
-pub async fn login(args: &LoginArgs) -> Result<UserProfile, ApiError> {
-    call(commands::LOGIN, args).await
+pub async fn login(args: &Args<Login>) -> Result<Answer<Login>, ApiError> {
+    call::<Login>(args).await
 }
 
-pub async fn logout() -> Result<(), ApiError> {
-    call_bare(commands::LOGOUT).await
+pub async fn logout() -> Result<Answer<Logout>, ApiError> {
+    call_bare::<Logout>().await
 }
 
-pub async fn chats() -> Result<Vec<ChatItem>, ApiError> {
-    call_bare(commands::CHATS).await
+pub async fn chats() -> Result<Answer<Chats>, ApiError> {
+    call_bare::<Chats>().await
 }
 
-pub async fn messages(args: &MessagesArgs) -> Result<ChatPage, ApiError> {
-    call(commands::MESSAGES, args).await
+pub async fn messages(args: &Args<Messages>) -> Result<Answer<Messages>, ApiError> {
+    call::<Messages>(args).await
 }
 
 /// Writes the message to the outbox and answers with its pending echo.
-pub async fn send(args: &SendArgs) -> Result<LocalMessage, ApiError> {
-    call(commands::SEND, args).await
+pub async fn send(args: &Args<Send>) -> Result<Answer<Send>, ApiError> {
+    call::<Send>(args).await
 }
 
-pub async fn retry(args: &OutboxArgs) -> Result<bool, ApiError> {
-    call(commands::RETRY, args).await
+pub async fn retry(args: &Args<Retry>) -> Result<Answer<Retry>, ApiError> {
+    call::<Retry>(args).await
 }
 
-pub async fn discard(args: &OutboxArgs) -> Result<bool, ApiError> {
-    call(commands::DISCARD, args).await
+pub async fn discard(args: &Args<Discard>) -> Result<Answer<Discard>, ApiError> {
+    call::<Discard>(args).await
 }
 
-pub async fn mark_read(args: &ReadArgs) -> Result<(), ApiError> {
-    call(commands::MARK_READ, args).await
+pub async fn mark_read(args: &Args<MarkRead>) -> Result<Answer<MarkRead>, ApiError> {
+    call::<MarkRead>(args).await
 }
 
 /// The chat now on screen, or none.
-pub async fn view_chat(args: &ViewArgs) -> Result<(), ApiError> {
-    call(commands::VIEW_CHAT, args).await
+pub async fn view_chat(args: &Args<ViewChat>) -> Result<Answer<ViewChat>, ApiError> {
+    call::<ViewChat>(args).await
 }
 
-pub async fn typing(args: &TypingArgs) -> Result<(), ApiError> {
-    call(commands::TYPING, args).await
+pub async fn typing(args: &Args<Typing>) -> Result<Answer<Typing>, ApiError> {
+    call::<Typing>(args).await
 }
 
-pub async fn draft(args: &ChatArgs) -> Result<Option<String>, ApiError> {
-    call(commands::DRAFT, args).await
+pub async fn draft(args: &Args<Draft>) -> Result<Answer<Draft>, ApiError> {
+    call::<Draft>(args).await
 }
 
-pub async fn set_draft(args: &DraftArgs) -> Result<(), ApiError> {
-    call(commands::SET_DRAFT, args).await
+pub async fn set_draft(args: &Args<SetDraft>) -> Result<Answer<SetDraft>, ApiError> {
+    call::<SetDraft>(args).await
 }
 
 /// A student's tutors, by course.
-pub async fn available_tutors() -> Result<ContactsByCourse, ApiError> {
-    call_bare(commands::AVAILABLE_TUTORS).await
+pub async fn available_tutors() -> Result<Answer<AvailableTutors>, ApiError> {
+    call_bare::<AvailableTutors>().await
 }
 
 /// A tutor's students, by course.
-pub async fn students(args: &StudentsArgs) -> Result<ContactsByCourse, ApiError> {
-    call(commands::STUDENTS, args).await
+pub async fn students(args: &Args<Students>) -> Result<Answer<Students>, ApiError> {
+    call::<Students>(args).await
 }
 
 /// Opens (or finds) the chat with a tutor or student in a course.
-pub async fn create_chat(args: &CreateChatArgs) -> Result<ChatItem, ApiError> {
-    call(commands::CREATE_CHAT, args).await
+pub async fn create_chat(args: &Args<CreateChat>) -> Result<Answer<CreateChat>, ApiError> {
+    call::<CreateChat>(args).await
 }
 
-pub async fn block(args: &BlockArgs) -> Result<BlockStatus, ApiError> {
-    call(commands::BLOCK, args).await
+pub async fn block(args: &Args<Block>) -> Result<Answer<Block>, ApiError> {
+    call::<Block>(args).await
 }
 
-pub async fn connection() -> Result<ConnectionState, ApiError> {
-    call_bare(commands::CONNECTION).await
+pub async fn connection() -> Result<Answer<Connection>, ApiError> {
+    call_bare::<Connection>().await
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -174,19 +174,19 @@ pub async fn listen_app_events(
 // Plumbing
 
 /// A command that takes `{args: …}`.
-async fn call<A: Serialize, T: DeserializeOwned>(cmd: &str, args: &A) -> Result<T, ApiError> {
+async fn call<C: Command>(args: &C::Args) -> Result<C::Answer, ApiError> {
     #[derive(Serialize)]
     struct Wrapped<'a, A> {
         args: &'a A,
     }
-    invoke(cmd, &Wrapped { args }).await
+    invoke(C::NAME, &Wrapped { args }).await
 }
 
-/// A command documented as taking `()`: it gets `{}`.
-async fn call_bare<T: DeserializeOwned>(cmd: &str) -> Result<T, ApiError> {
+/// A command that takes `()`: it gets `{}`.
+async fn call_bare<C: Command<Args = ()>>() -> Result<C::Answer, ApiError> {
     #[derive(Serialize)]
     struct Nothing {}
-    invoke(cmd, &Nothing {}).await
+    invoke(C::NAME, &Nothing {}).await
 }
 
 async fn invoke<A: Serialize, T: DeserializeOwned>(cmd: &str, args: &A) -> Result<T, ApiError> {

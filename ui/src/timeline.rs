@@ -93,7 +93,10 @@ pub(crate) fn mark_read_if_covered(
     me: &UserId,
     up_to_seq: u64,
 ) -> bool {
-    let covered = message.seq.is_some_and(|seq| seq <= up_to_seq);
+    // The read rule, shared with the server and the client core.
+    let covered = message
+        .seq
+        .is_some_and(|seq| tutorchat_shared::model::is_read(seq, up_to_seq));
     if covered && &message.sender_id == me && message.state == DeliveryState::Sent {
         message.state = DeliveryState::Read;
         true

@@ -188,14 +188,52 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 }
 
 async fn command(client: &Client, command: Command, json: bool) -> anyhow::Result<ExitCode> {
-    match (client.session_status().await, &command) {
-        (_, Command::Login { .. }) | (SessionStatus::SignedIn(_), _) => {}
-        (SessionStatus::SignedOut, _) => {
-            anyhow::bail!("not signed in: run `tutorchat login --email …` first")
+    if let Some(code) = session_gate(&client.session_status().await, &command) {
+        return Ok(code);
+    }
+    match command {
+        Command::Login { email, password } => login(client, &email, &password).await,
+        Command::Logout { force } => logout(client, force).await,
+        Command::Chats => chats(client, json).await,
+        Command::History {
+            chat,
+            before,
+            limit,
+        } => history(client, ChatId(chat), before, limit, json).await,
+        Command::Send { chat, text, wait } => send(client, ChatId(chat), &text, wait, json).await,
+        Command::Outbox { action } => match action.unwrap_or(OutboxAction::List) {
+            OutboxAction::List => outbox_list(client, json).await,
+            OutboxAction::Retry { client_id } => outbox_retry(client, client_id).await,
+            OutboxAction::Discard { client_id } => outbox_discard(client, client_id).await,
+        },
+        Command::Search { query, limit } => search(client, &query, limit, json).await,
+        Command::Sync { timeout } => sync(client, Duration::from_secs(timeout)).await,
+        Command::Watch { seconds } => watch(client, seconds.map(Duration::from_secs)).await,
+        Command::Read { chat, seq } => read(client, ChatId(chat), seq).await,
+        Command::Tutors => {
+            print_contacts(&client.available_tutors().await?, json)?;
+            Ok(ExitCode::SUCCESS)
         }
-        // Signed out by the server: the cache still answers and the outbox still takes
-        // messages (delivered after the next sign-in); anything that needs the server stops.
-        (SessionStatus::Ended(_), Command::Logout { .. } | Command::Send { .. }) => {}
+        Command::Students { course } => {
+            let course = course.map(CourseId::new);
+            print_contacts(&client.students(course.as_ref()).await?, json)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Open { course, with } => open(client, course, with).await,
+    }
+}
+
+/// What a command may do in the session's state: `Some(code)` to stop here. Signed out by the
+/// server, the cache still answers and the outbox still takes messages (delivered after the
+/// next sign-in); anything that needs the server stops.
+fn session_gate(status: &SessionStatus, command: &Command) -> Option<ExitCode> {
+    match (status, command) {
+        (_, Command::Login { .. }) | (SessionStatus::SignedIn(_), _) => None,
+        (SessionStatus::SignedOut, _) => {
+            eprintln!("error: not signed in: run `tutorchat login --email …` first");
+            Some(ExitCode::FAILURE)
+        }
+        (SessionStatus::Ended(_), Command::Logout { .. } | Command::Send { .. }) => None,
         (
             SessionStatus::Ended(_),
             Command::Chats
@@ -204,284 +242,315 @@ async fn command(client: &Client, command: Command, json: bool) -> anyhow::Resul
             | Command::Outbox {
                 action: None | Some(OutboxAction::List | OutboxAction::Discard { .. }),
             },
-        ) => eprintln!("{SIGN_IN_AGAIN} (showing what this device has)"),
+        ) => {
+            eprintln!("{SIGN_IN_AGAIN} (showing what this device has)");
+            None
+        }
         (SessionStatus::Ended(_), _) => {
             eprintln!("{SIGN_IN_AGAIN}");
-            return Ok(ExitCode::from(SIGNED_OUT));
+            Some(ExitCode::from(SIGNED_OUT))
         }
     }
-    match command {
-        Command::Login { email, password } => {
-            let user = client.login(&email, &password).await?;
+}
+
+async fn login(client: &Client, email: &str, password: &str) -> anyhow::Result<ExitCode> {
+    let user = client.login(email, password).await?;
+    println!(
+        "signed in as {} ({}, {})",
+        user.name,
+        user.role.as_str(),
+        user.id
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn logout(client: &Client, force: bool) -> anyhow::Result<ExitCode> {
+    client.logout(force).await?;
+    println!("signed out");
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn chats(client: &Client, json: bool) -> anyhow::Result<ExitCode> {
+    client.wait_online(Duration::from_secs(3)).await;
+    let chats = client.chats().await?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&chats)?);
+    }
+    for chat in chats.iter().filter(|_| !json) {
+        let last = chat
+            .last_message
+            .as_ref()
+            .map(|m| m.content.as_str())
+            .unwrap_or("");
+        let marks = match (chat.pending, chat.failed) {
+            (0, 0) => String::new(),
+            (p, 0) => format!(" [{p} pending]"),
+            (p, f) => format!(" [{p} pending, {f} failed]"),
+        };
+        println!(
+            "{:>4}  {:<20} {:<28} unread {:<3}{}{}  {}",
+            chat.id,
+            chat.peer.name,
+            chat.course.title,
+            chat.unread,
+            if chat.peer.online { " ●" } else { "" },
+            marks,
+            one_line(last, 50)
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn history(
+    client: &Client,
+    chat: ChatId,
+    before: Option<u64>,
+    limit: u32,
+    json: bool,
+) -> anyhow::Result<ExitCode> {
+    let page = client.messages(chat, before, limit).await?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&page)?);
+    } else {
+        if page.has_more_before {
             println!(
-                "signed in as {} ({}, {})",
-                user.name,
-                user.role.as_str(),
-                user.id
+                "   … older: --before {}",
+                page.messages.first().and_then(|m| m.seq).unwrap_or(0)
             );
         }
-        Command::Logout { force } => {
-            client.logout(force).await?;
-            println!("signed out");
+        for m in &page.messages {
+            print_message(m);
         }
-        Command::Chats => {
-            client.wait_online(Duration::from_secs(3)).await;
-            let chats = client.chats().await?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn send(
+    client: &Client,
+    chat: ChatId,
+    text: &str,
+    wait: u64,
+    json: bool,
+) -> anyhow::Result<ExitCode> {
+    let mut events = client.events();
+    let local = client.send(chat, MessageKind::Text, text).await?;
+    let outcome = if client.me().await.is_some() {
+        wait_for(&mut events, &local.client_id, Duration::from_secs(wait)).await
+    } else {
+        Outcome::SignedOut
+    };
+    match outcome {
+        Outcome::Answered(m) => {
             if json {
-                println!("{}", serde_json::to_string_pretty(&chats)?);
-            }
-            for chat in chats.iter().filter(|_| !json) {
-                let last = chat
-                    .last_message
-                    .as_ref()
-                    .map(|m| m.content.as_str())
-                    .unwrap_or("");
-                let marks = match (chat.pending, chat.failed) {
-                    (0, 0) => String::new(),
-                    (p, 0) => format!(" [{p} pending]"),
-                    (p, f) => format!(" [{p} pending, {f} failed]"),
-                };
-                println!(
-                    "{:>4}  {:<20} {:<28} unread {:<3}{}{}  {}",
-                    chat.id,
-                    chat.peer.name,
-                    chat.course.title,
-                    chat.unread,
-                    if chat.peer.online { " ●" } else { "" },
-                    marks,
-                    one_line(last, 50)
-                );
-            }
-        }
-        Command::History {
-            chat,
-            before,
-            limit,
-        } => {
-            let page = client.messages(ChatId(chat), before, limit).await?;
-            if json {
-                println!("{}", serde_json::to_string_pretty(&page)?);
+                println!("{}", serde_json::to_string(&m)?);
             } else {
-                if page.has_more_before {
-                    println!(
-                        "   … older: --before {}",
-                        page.messages.first().and_then(|m| m.seq).unwrap_or(0)
-                    );
-                }
-                for m in &page.messages {
-                    print_message(m);
-                }
+                print_message(&m);
+            }
+            if m.state == DeliveryState::Failed {
+                return Ok(ExitCode::from(SEND_FAILED));
             }
         }
-        Command::Send { chat, text, wait } => {
-            let mut events = client.events();
-            let local = client.send(ChatId(chat), MessageKind::Text, &text).await?;
-            let outcome = if client.me().await.is_some() {
-                wait_for(&mut events, &local.client_id, Duration::from_secs(wait)).await
-            } else {
-                Outcome::SignedOut
-            };
-            match outcome {
-                Outcome::Answered(m) => {
-                    if json {
-                        println!("{}", serde_json::to_string(&m)?);
-                    } else {
-                        print_message(&m);
-                    }
-                    if m.state == DeliveryState::Failed {
-                        return Ok(ExitCode::from(SEND_FAILED));
-                    }
-                }
-                Outcome::Pending | Outcome::SignedOut => {
-                    let signed_out = outcome == Outcome::SignedOut || client.me().await.is_none();
-                    if json {
-                        println!("{}", serde_json::to_string(&local)?);
-                    } else if signed_out {
-                        println!(
-                            "queued: {} (pending; it waits in the outbox until you sign in again)",
-                            local.client_id
-                        );
-                    } else {
-                        println!(
-                            "queued: {} (pending; delivered when the server is reachable)",
-                            local.client_id
-                        );
-                    }
-                    if signed_out {
-                        eprintln!("{SIGN_IN_AGAIN}");
-                        return Ok(ExitCode::from(SIGNED_OUT));
-                    }
-                }
-            }
-        }
-        Command::Outbox { action } => match action.unwrap_or(OutboxAction::List) {
-            OutboxAction::List => {
-                let entries = client.outbox().await?;
-                if json {
-                    println!("{}", serde_json::to_string_pretty(&entries)?);
-                } else if entries.is_empty() {
-                    println!("the outbox is empty");
-                }
-                for m in entries.iter().filter(|_| !json) {
-                    let why = m
-                        .failure
-                        .as_ref()
-                        .map(|f| format!(" ({}: {})", f.code, f.message))
-                        .unwrap_or_default();
-                    println!(
-                        "{}  chat {}  {:?}{}  {}",
-                        m.client_id,
-                        m.chat_id,
-                        m.state,
-                        why,
-                        one_line(&m.content, 50)
-                    );
-                }
-            }
-            OutboxAction::Retry { client_id } => {
-                let done = client.retry(&ClientId::new(client_id.clone())).await?;
-                println!(
-                    "{}",
-                    if done {
-                        "queued again"
-                    } else {
-                        "no failed message with that id"
-                    }
-                );
-                if done {
-                    client.wait_online(Duration::from_secs(3)).await;
-                }
-            }
-            OutboxAction::Discard { client_id } => {
-                let done = client.discard(&ClientId::new(client_id)).await?;
-                println!(
-                    "{}",
-                    if done {
-                        "discarded"
-                    } else {
-                        "no such message in the outbox"
-                    }
-                );
-            }
-        },
-        Command::Search { query, limit } => {
-            let found = client.search(&query, limit).await?;
+        Outcome::Pending | Outcome::SignedOut => {
+            let signed_out = outcome == Outcome::SignedOut || client.me().await.is_none();
             if json {
-                println!("{}", serde_json::to_string_pretty(&found)?);
+                println!("{}", serde_json::to_string(&local)?);
+            } else if signed_out {
+                println!(
+                    "queued: {} (pending; it waits in the outbox until you sign in again)",
+                    local.client_id
+                );
+            } else {
+                println!(
+                    "queued: {} (pending; delivered when the server is reachable)",
+                    local.client_id
+                );
             }
-            for m in found.iter().filter(|_| !json) {
-                print!("chat {:>3}  ", m.chat_id);
-                print_message(m);
+            if signed_out {
+                eprintln!("{SIGN_IN_AGAIN}");
+                return Ok(ExitCode::from(SIGNED_OUT));
             }
         }
-        Command::Sync { timeout } => {
-            let deadline = tokio::time::Instant::now() + Duration::from_secs(timeout);
-            let online = client.wait_online(Duration::from_secs(timeout)).await;
-            // Online: now wait for the outbox to drain of what can be delivered.
-            loop {
-                let pending = client
-                    .outbox()
-                    .await?
-                    .iter()
-                    .filter(|m| m.state == DeliveryState::Pending)
-                    .count();
-                if online && pending == 0 {
-                    break;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn outbox_list(client: &Client, json: bool) -> anyhow::Result<ExitCode> {
+    let entries = client.outbox().await?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&entries)?);
+    } else if entries.is_empty() {
+        println!("the outbox is empty");
+    }
+    for m in entries.iter().filter(|_| !json) {
+        let why = m
+            .failure
+            .as_ref()
+            .map(|f| format!(" ({}: {})", f.code, f.message))
+            .unwrap_or_default();
+        println!(
+            "{}  chat {}  {:?}{}  {}",
+            m.client_id,
+            m.chat_id,
+            m.state,
+            why,
+            one_line(&m.content, 50)
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn outbox_retry(client: &Client, client_id: String) -> anyhow::Result<ExitCode> {
+    let done = client.retry(&ClientId::new(client_id.clone())).await?;
+    println!(
+        "{}",
+        if done {
+            "queued again"
+        } else {
+            "no failed message with that id"
+        }
+    );
+    if done {
+        client.wait_online(Duration::from_secs(3)).await;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn outbox_discard(client: &Client, client_id: String) -> anyhow::Result<ExitCode> {
+    let done = client.discard(&ClientId::new(client_id)).await?;
+    println!(
+        "{}",
+        if done {
+            "discarded"
+        } else {
+            "no such message in the outbox"
+        }
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn search(client: &Client, query: &str, limit: u32, json: bool) -> anyhow::Result<ExitCode> {
+    let found = client.search(query, limit).await?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&found)?);
+    }
+    for m in found.iter().filter(|_| !json) {
+        print!("chat {:>3}  ", m.chat_id);
+        print_message(m);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Connect, catch up and flush the outbox; done once online with nothing pending.
+async fn sync(client: &Client, timeout: Duration) -> anyhow::Result<ExitCode> {
+    let deadline = tokio::time::Instant::now() + timeout;
+    let online = client.wait_online(timeout).await;
+    // Online: now wait for the outbox to drain of what can be delivered.
+    loop {
+        let pending = client
+            .outbox()
+            .await?
+            .iter()
+            .filter(|m| m.state == DeliveryState::Pending)
+            .count();
+        if online && pending == 0 {
+            break;
+        }
+        if client.me().await.is_none() {
+            eprintln!("not synced: {SIGN_IN_AGAIN}");
+            return Ok(ExitCode::from(SIGNED_OUT));
+        }
+        if tokio::time::Instant::now() >= deadline {
+            eprintln!(
+                "not synced: {} ({pending} pending)",
+                if online {
+                    "online"
+                } else {
+                    "server unreachable"
                 }
-                if client.me().await.is_none() {
-                    eprintln!("not synced: {SIGN_IN_AGAIN}");
-                    return Ok(ExitCode::from(SIGNED_OUT));
-                }
-                if tokio::time::Instant::now() >= deadline {
-                    eprintln!(
-                        "not synced: {} ({pending} pending)",
-                        if online {
-                            "online"
-                        } else {
-                            "server unreachable"
-                        }
-                    );
-                    return Ok(ExitCode::from(NOT_SYNCED));
-                }
-                tokio::time::sleep(Duration::from_millis(50)).await;
-            }
-            let failed = client.outbox().await?.len();
-            println!(
-                "synced: {} chats, {} unread, {failed} failed in the outbox",
-                client.chats().await?.len(),
-                client.unread_total().await?
             );
+            return Ok(ExitCode::from(NOT_SYNCED));
         }
-        Command::Watch { seconds } => {
-            let mut events = client.events();
-            let until = seconds.map(|s| tokio::time::Instant::now() + Duration::from_secs(s));
-            loop {
-                let next = match until {
-                    Some(at) => match tokio::time::timeout_at(at, events.recv()).await {
-                        Ok(next) => next,
-                        Err(_) => break,
-                    },
-                    None => tokio::select! {
-                        next = events.recv() => next,
-                        _ = tokio::signal::ctrl_c() => break,
-                    },
-                };
-                match next {
-                    Ok(
-                        event @ AppEvent::SessionEnded {
-                            reason: SessionEndReason::Expired,
-                        },
-                    ) => {
-                        println!("{}", serde_json::to_string(&event)?);
-                        eprintln!("{SIGN_IN_AGAIN}");
-                        return Ok(ExitCode::from(SIGNED_OUT));
-                    }
-                    Ok(event) => println!("{}", serde_json::to_string(&event)?),
-                    Err(tokio::sync::broadcast::error::RecvError::Lagged(n)) => {
-                        eprintln!("(missed {n} events)")
-                    }
-                    Err(_) => break,
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let failed = client.outbox().await?.len();
+    println!(
+        "synced: {} chats, {} unread, {failed} failed in the outbox",
+        client.chats().await?.len(),
+        client.unread_total().await?
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Prints events as JSON lines, for `seconds` or until interrupted.
+async fn watch(client: &Client, seconds: Option<Duration>) -> anyhow::Result<ExitCode> {
+    let mut events = client.events();
+    let until = seconds.map(|s| tokio::time::Instant::now() + s);
+    loop {
+        let next = match until {
+            Some(at) => match tokio::time::timeout_at(at, events.recv()).await {
+                Ok(next) => next,
+                Err(_) => break,
+            },
+            None => tokio::select! {
+                next = events.recv() => next,
+                _ = tokio::signal::ctrl_c() => break,
+            },
+        };
+        match next {
+            Ok(
+                event @ AppEvent::SessionEnded {
+                    reason: SessionEndReason::Expired,
+                },
+            ) => {
+                println!("{}", serde_json::to_string(&event)?);
+                eprintln!("{SIGN_IN_AGAIN}");
+                return Ok(ExitCode::from(SIGNED_OUT));
+            }
+            Ok(event) => println!("{}", serde_json::to_string(&event)?),
+            Err(tokio::sync::broadcast::error::RecvError::Lagged(n)) => {
+                eprintln!("(missed {n} events)")
+            }
+            Err(_) => break,
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn read(client: &Client, chat: ChatId, seq: Option<u64>) -> anyhow::Result<ExitCode> {
+    client.wait_online(Duration::from_secs(3)).await;
+    let up_to = match seq {
+        Some(seq) => seq,
+        None => client
+            .chats()
+            .await?
+            .iter()
+            .find(|c| c.id == chat)
+            .map_or(0, |c| c.last_seq),
+    };
+    client.mark_read(chat, up_to).await?;
+    // Give the engine a moment to tell the server.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    println!("read up to {up_to}");
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn open(client: &Client, course: String, with: String) -> anyhow::Result<ExitCode> {
+    match client
+        .create_chat(&CourseId::new(course), &UserId::new(with))
+        .await
+    {
+        Ok(chat) => println!(
+            "chat {} with {} in {}",
+            chat.id, chat.peer.name, chat.course.title
+        ),
+        Err(e) => {
+            if let Some(api) = e.api() {
+                if let Some(course) = &api.course_id {
+                    anyhow::bail!("not enrolled in {course}: {}", api.message);
                 }
             }
+            return Err(e).context("opening the chat");
         }
-        Command::Read { chat, seq } => {
-            client.wait_online(Duration::from_secs(3)).await;
-            let up_to = match seq {
-                Some(seq) => seq,
-                None => client
-                    .chats()
-                    .await?
-                    .iter()
-                    .find(|c| c.id == ChatId(chat))
-                    .map_or(0, |c| c.last_seq),
-            };
-            client.mark_read(ChatId(chat), up_to).await?;
-            // Give the engine a moment to tell the server.
-            tokio::time::sleep(Duration::from_millis(300)).await;
-            println!("read up to {up_to}");
-        }
-        Command::Tutors => print_contacts(&client.available_tutors().await?, json)?,
-        Command::Students { course } => {
-            let course = course.map(CourseId::new);
-            print_contacts(&client.students(course.as_ref()).await?, json)?;
-        }
-        Command::Open { course, with } => match client
-            .create_chat(&CourseId::new(course), &UserId::new(with))
-            .await
-        {
-            Ok(chat) => println!(
-                "chat {} with {} in {}",
-                chat.id, chat.peer.name, chat.course.title
-            ),
-            Err(e) => {
-                if let Some(api) = e.api() {
-                    if let Some(course) = &api.course_id {
-                        anyhow::bail!("not enrolled in {course}: {}", api.message);
-                    }
-                }
-                return Err(e).context("opening the chat");
-            }
-        },
     }
     Ok(ExitCode::SUCCESS)
 }

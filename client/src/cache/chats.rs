@@ -1,11 +1,11 @@
 //! Chat rows: what the server said about each chat, the read pointers, and the sync cursor.
+//! Knows nothing of messages (they refer to chats, not the other way round); the chat list as
+//! the UI shows it is a read model over both, in [`super::chat_list`].
 
 use rusqlite::{params, Connection, OptionalExtension};
-use tutorchat_shared::app::{ChatItem, DeliveryState};
-use tutorchat_shared::{ChatId, ChatSummary, CourseId, CourseRef, Participant, Role, UserId};
+use tutorchat_shared::{ChatId, ChatSummary, UserId};
 
-use super::messages::{latest_local, message_from_row, MESSAGE_COLUMNS};
-use super::{from_ms, to_i64, to_ms, to_u64};
+use super::{to_i64, to_ms, to_u64};
 use crate::error::Result;
 
 /// Stores what the server says about a chat. Cursors are left alone: they only move over
@@ -137,105 +137,4 @@ pub fn peer(c: &Connection, chat: ChatId) -> Result<Option<(UserId, String, Stri
             .query_row([chat.0], |r| Ok((UserId(r.get(0)?), r.get(1)?, r.get(2)?)))
             .optional()?,
     )
-}
-
-/// The chat list, newest activity first. Presence and typing are filled in by the caller.
-pub fn list(c: &Connection, me: &UserId) -> Result<Vec<ChatItem>> {
-    let mut stmt = c.prepare_cached(
-        "SELECT ch.id, ch.course_id, ch.course_title, ch.peer_id, ch.peer_name, ch.peer_role,
-                ch.last_seq, ch.my_read_seq, ch.peer_read_seq, ch.last_activity_at,
-                (SELECT count(*) FROM outbox o WHERE o.chat_id = ch.id AND o.state = 'pending'),
-                (SELECT count(*) FROM outbox o WHERE o.chat_id = ch.id AND o.state = 'failed'),
-                (SELECT max(o.created_at) FROM outbox o WHERE o.chat_id = ch.id)
-         FROM chats ch",
-    )?;
-    let rows = stmt.query_map([], |r| {
-        Ok((
-            ChatId(r.get(0)?),
-            CourseRef {
-                id: CourseId(r.get(1)?),
-                title: r.get(2)?,
-            },
-            Participant {
-                id: UserId(r.get(3)?),
-                name: r.get(4)?,
-                role: Role::parse(r.get_ref(5)?.as_str()?).unwrap_or(Role::Student),
-                online: false,
-            },
-            (to_u64(r.get(6)?), to_u64(r.get(7)?), to_u64(r.get(8)?)),
-            r.get::<_, i64>(9)?,
-            (
-                r.get::<_, u32>(10)?,
-                r.get::<_, u32>(11)?,
-                r.get::<_, Option<i64>>(12)?,
-            ),
-        ))
-    })?;
-    let mut items = Vec::new();
-    for row in rows {
-        let (
-            id,
-            course,
-            peer,
-            (last_seq, my_read, peer_read),
-            activity,
-            (pending, failed, outbox_at),
-        ) = row?;
-        let last_message = latest_local(c, id, me, peer_read, my_read)?;
-        let activity = activity.max(outbox_at.unwrap_or(0));
-        items.push(ChatItem {
-            id,
-            course,
-            peer,
-            last_message,
-            last_seq,
-            unread: last_seq.saturating_sub(my_read),
-            pending,
-            failed,
-            peer_typing: false,
-            last_activity_at: from_ms(activity),
-        });
-    }
-    items.sort_by(|a, b| {
-        b.last_activity_at
-            .cmp(&a.last_activity_at)
-            .then(b.id.cmp(&a.id))
-    });
-    Ok(items)
-}
-
-/// The newest stored message of a chat, with its delivery state.
-pub fn newest_stored(
-    c: &Connection,
-    chat: ChatId,
-    me: &UserId,
-    peer_read: u64,
-    my_read: u64,
-) -> Result<Option<tutorchat_shared::app::LocalMessage>> {
-    let sql = format!(
-        "SELECT {MESSAGE_COLUMNS} FROM messages WHERE chat_id = ?1 ORDER BY seq DESC LIMIT 1"
-    );
-    Ok(c.prepare_cached(&sql)?
-        .query_row([chat.0], |r| message_from_row(r, me, peer_read, my_read))
-        .optional()?)
-}
-
-/// The delivery state of a stored message for `me`.
-pub fn stored_state(
-    sender: &UserId,
-    me: &UserId,
-    seq: u64,
-    peer_read: u64,
-    my_read: u64,
-) -> DeliveryState {
-    let read = if sender == me {
-        peer_read >= seq
-    } else {
-        my_read >= seq
-    };
-    if read {
-        DeliveryState::Read
-    } else {
-        DeliveryState::Sent
-    }
 }

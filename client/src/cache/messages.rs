@@ -6,11 +6,10 @@
 //! place of the rule that keeps a message from showing twice: storing a message of ours
 //! settles its outbox row in the same transaction.
 
-use rusqlite::{params, Connection, Row};
-use tutorchat_shared::app::LocalMessage;
+use rusqlite::{params, Connection, OptionalExtension, Row};
+use tutorchat_shared::app::{DeliveryState, LocalMessage};
 use tutorchat_shared::{ChatId, ClientId, Message, MessageId, MessageKind, UserId};
 
-use super::chats::{newest_stored, stored_state};
 use super::outbox;
 use super::{from_ms, to_i64, to_ms, to_u64};
 use crate::error::Result;
@@ -34,7 +33,7 @@ pub fn message_from_row(
         kind: MessageKind::parse(r.get_ref(5)?.as_str()?).unwrap_or_default(),
         content: r.get(6)?,
         created_at: from_ms(r.get(7)?),
-        state: stored_state(&sender, me, seq, peer_read, my_read),
+        state: DeliveryState::of_stored(&sender == me, seq, my_read, peer_read),
         sender_id: sender,
         failure: None,
     })
@@ -168,18 +167,20 @@ pub fn page(
     Ok(messages)
 }
 
-/// The message to show as a chat's last: the newest outbox entry, else the newest stored.
-pub fn latest_local(
+/// The newest stored message of a chat, with its delivery state.
+pub fn newest_stored(
     c: &Connection,
     chat: ChatId,
     me: &UserId,
     peer_read: u64,
     my_read: u64,
 ) -> Result<Option<LocalMessage>> {
-    if let Some(local) = outbox::newest_in_chat(c, chat, me)? {
-        return Ok(Some(local));
-    }
-    newest_stored(c, chat, me, peer_read, my_read)
+    let sql = format!(
+        "SELECT {MESSAGE_COLUMNS} FROM messages WHERE chat_id = ?1 ORDER BY seq DESC LIMIT 1"
+    );
+    Ok(c.prepare_cached(&sql)?
+        .query_row([chat.0], |r| message_from_row(r, me, peer_read, my_read))
+        .optional()?)
 }
 
 /// Converts a freshly stored server message to its local view.
@@ -194,7 +195,7 @@ pub fn local_view(c: &Connection, m: &Message, me: &UserId) -> Result<LocalMessa
         kind: m.kind,
         content: m.content.clone(),
         created_at: m.created_at,
-        state: stored_state(&m.sender_id, me, m.seq, peer_read, my_read),
+        state: DeliveryState::of_stored(&m.sender_id == me, m.seq, my_read, peer_read),
         failure: None,
     })
 }
@@ -229,7 +230,12 @@ pub fn search(c: &Connection, query: &str, limit: u32, me: &UserId) -> Result<Ve
     let mut found = rows.collect::<rusqlite::Result<Vec<_>>>()?;
     for m in &mut found {
         if let Some((_, my_read, peer_read)) = super::chats::pointers(c, m.chat_id)? {
-            m.state = stored_state(&m.sender_id, me, m.seq.unwrap_or(0), peer_read, my_read);
+            m.state = DeliveryState::of_stored(
+                &m.sender_id == me,
+                m.seq.unwrap_or(0),
+                my_read,
+                peer_read,
+            );
         }
     }
     Ok(found)
@@ -237,7 +243,6 @@ pub fn search(c: &Connection, query: &str, limit: u32, me: &UserId) -> Result<Ve
 
 #[cfg(test)]
 mod tests {
-    use tutorchat_shared::app::DeliveryState;
     use tutorchat_shared::{ChatId, ClientId, MessageKind};
 
     use super::*;

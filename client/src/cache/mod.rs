@@ -7,12 +7,15 @@
 //! when they begin, so one can never fail half-way because another wrote since it read) and
 //! every statement waits up to [`BUSY_TIMEOUT`] for the lock.
 //!
-//! - [`chats`]: chat rows, read pointers, sync cursors, the chat list.
+//! - [`chats`]: chat rows, read pointers, sync cursors.
+//! - [`chat_list`]: the chat list as a device shows it, a read model over chats, messages and
+//!   the outbox.
 //! - [`messages`]: stored messages (the one door a server message comes in by, which also
 //!   settles its outbox row), pages, cursor advancement over contiguous data, search.
 //! - [`outbox`]: messages written here and not yet acknowledged.
 //! - [`drafts`]: unsent text per chat.
 
+pub mod chat_list;
 pub mod chats;
 pub mod drafts;
 pub mod messages;

@@ -23,7 +23,7 @@ fn from_row(r: &Row<'_>, me: &UserId) -> rusqlite::Result<LocalMessage> {
     let failure = if failed {
         let code: Option<String> = r.get(6)?;
         let code = code
-            .and_then(|c| serde_json::from_value::<ErrorCode>(serde_json::Value::String(c)).ok())
+            .and_then(|c| c.parse::<ErrorCode>().ok())
             .unwrap_or(ErrorCode::Internal);
         Some(SendFailure {
             code,

@@ -24,11 +24,10 @@ use rand::Rng;
 use reqwest::Method;
 use tokio::sync::{mpsc, watch};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::Message as WsMessage;
 use tutorchat_shared::api::ChatList;
 use tutorchat_shared::app::{AppEvent, ConnectionState, SessionEndReason};
-use tutorchat_shared::ws::{ClientFrame, ServerFrame, SyncCursor};
+use tutorchat_shared::ws::{close, ClientFrame, ServerFrame, SyncCursor};
 use tutorchat_shared::{ApiError, ErrorCode};
 
 use self::apply::Applied;
@@ -129,6 +128,12 @@ pub(crate) async fn run(
 
 /// Exponential from half a second, capped, with jitter (50–100 %) so clients that lost the
 /// same server do not come back in one wave.
+///
+/// Hand-written rather than `backoff`/`backon`: both give a delay from an iterator's own
+/// state, while here the delay is a function of a count kept elsewhere — the reconnect loop
+/// bumps its attempt after repeated apply failures, and an outbox row's attempts are stored in
+/// the cache and survive restarts — and the loop announces each delay (`retry_in_ms`) before
+/// waiting on it alongside shutdown and "the network is back".
 pub(crate) fn backoff(attempt: u32) -> Duration {
     let exp = Duration::from_millis(500).saturating_mul(1 << attempt.saturating_sub(1).min(10));
     let capped = exp.min(MAX_BACKOFF);
@@ -146,10 +151,10 @@ async fn connect(account: &Account) -> Result<(Socket, String)> {
         .ws
         .as_str()
         .into_client_request()
-        .map_err(|e| ClientError::Config(e.to_string()))?;
+        .map_err(|e| ClientError::InvalidServerUrl(e.to_string()))?;
     let header = format!("Bearer {token}")
         .parse()
-        .map_err(|_| ClientError::Config("token".into()))?;
+        .map_err(|_| ClientError::BadToken)?;
     request.headers_mut().insert("authorization", header);
     let connected = tokio_tungstenite::connect_async_tls_with_config(
         request,
@@ -178,7 +183,7 @@ async fn connect(account: &Account) -> Result<(Socket, String)> {
         Err(e) => return Err(ClientError::Network(e.to_string())),
     };
     match tokio::time::timeout(Duration::from_secs(10), socket.next()).await {
-        Ok(Some(Ok(WsMessage::Text(text)))) if text.contains("\"ready\"") => Ok((socket, token)),
+        Ok(Some(Ok(WsMessage::Text(text)))) if ServerFrame::is_ready(&text) => Ok((socket, token)),
         _ => Err(ClientError::Network("the server did not say ready".into())),
     }
 }
@@ -187,7 +192,11 @@ async fn connect(account: &Account) -> Result<(Socket, String)> {
 async fn refresh_chat_list(account: &Account) -> Result<()> {
     let list: ChatList = account
         .session
-        .call(Method::GET, "/api/chats", None::<&()>)
+        .call(
+            Method::GET,
+            account.session.url(&["api", "chats"]),
+            None::<&()>,
+        )
         .await?;
     for chat in &list.chats {
         account.live.set_online(&chat.peer.id, chat.peer.online);
@@ -244,13 +253,13 @@ async fn serve(
                 let text = match incoming {
                     Some(Ok(WsMessage::Text(text))) => text,
                     Some(Ok(WsMessage::Close(frame))) => {
-                        let expired = frame.is_some_and(|f| f.code == CloseCode::Library(4001));
+                        let expired = frame.is_some_and(|f| u16::from(f.code) == close::TOKEN_EXPIRED);
                         return if expired { refreshed(account, token).await } else { Ended::Lost };
                     }
                     Some(Ok(_)) => continue,
                     Some(Err(_)) | None => return Ended::Lost,
                 };
-                let frame = match serde_json::from_str::<ServerFrame>(&text) {
+                let frame = match ServerFrame::parse(&text) {
                     Ok(frame) => frame,
                     Err(e) => {
                         tracing::warn!(error = %e, "skipping a frame this client cannot read");
@@ -332,8 +341,7 @@ async fn refreshed(account: &Account, token: &str) -> Ended {
 type Sink = futures_util::stream::SplitSink<Socket, WsMessage>;
 
 async fn send(sink: &mut Sink, frame: &ClientFrame) -> Result<()> {
-    let text = serde_json::to_string(frame).map_err(|e| ClientError::Config(e.to_string()))?;
-    sink.send(WsMessage::Text(text.into()))
+    sink.send(WsMessage::Text(serde_json::to_string(frame)?.into()))
         .await
         .map_err(|e| ClientError::Network(e.to_string()))
 }

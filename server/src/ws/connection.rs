@@ -22,12 +22,12 @@ use crate::state::AppState;
 
 use super::session::{Session, WsResult};
 
-/// Close codes (RFC 6455 and the private range).
-const CLOSE_GOING_AWAY: u16 = 1001;
-const CLOSE_POLICY: u16 = 1008;
-const CLOSE_TOO_BIG: u16 = 1009;
-const CLOSE_TRY_AGAIN_LATER: u16 = 1013;
-const CLOSE_TOKEN_EXPIRED: u16 = 4001;
+/// Close codes (RFC 6455 and the private range): defined once, in `shared`.
+const CLOSE_GOING_AWAY: u16 = tutorchat_shared::ws::close::GOING_AWAY;
+const CLOSE_POLICY: u16 = tutorchat_shared::ws::close::POLICY;
+const CLOSE_TOO_BIG: u16 = tutorchat_shared::ws::close::TOO_BIG;
+const CLOSE_TRY_AGAIN_LATER: u16 = tutorchat_shared::ws::close::TRY_AGAIN_LATER;
+const CLOSE_TOKEN_EXPIRED: u16 = tutorchat_shared::ws::close::TOKEN_EXPIRED;
 
 /// What woke an idle connection.
 enum Event {

@@ -1,13 +1,11 @@
-//! One open conversation: header, messages with day separators (older ones load when
-//! scrolled to the top, "Jump to latest" when scrolled up), and the input. While it is
-//! shown, the newest message is marked read.
+//! One open conversation: header, the message list (older messages load when scrolled to the
+//! top, "Jump to latest" when scrolled up), and the input. While it is shown, the newest
+//! message is marked read. The list itself is `MessageList`.
 
-use chrono::Utc;
 use tutorchat_shared::ChatId;
 use yew::prelude::*;
 
-use crate::components::{ChatHeader, DaySeparator, Icon, IconKind, MessageBubble, MessageInput};
-use crate::format::{day_label, local_day, local_offset};
+use crate::components::{ChatHeader, Icon, IconKind, MessageInput, MessageList};
 use crate::hooks::{
     use_chat_page, use_chat_scroll, use_mark_read, use_outbox, use_store, ScrollInputs,
 };
@@ -62,67 +60,6 @@ pub(crate) fn ChatArea(props: &ChatAreaProps) -> Html {
         on_reach_top,
     );
 
-    let offset = local_offset();
-    let today = local_day(Utc::now(), offset);
-    let mut items = Vec::with_capacity(messages.len() + 4);
-    let mut previous_day = None;
-    for message in messages {
-        let day = local_day(message.created_at, offset);
-        if previous_day != Some(day) {
-            let label = day_label(day, today);
-            items.push(html! { <DaySeparator key={format!("day-{day}")} label={label} /> });
-            previous_day = Some(day);
-        }
-        items.push(html! {
-            <MessageBubble key={format!("{}/{}", message.sender_id, message.client_id)}
-                message={message.clone()}
-                own={Some(&message.sender_id) == me.as_ref()}
-                offset={offset}
-                on_retry={outbox.retry.clone()}
-                on_discard={outbox.discard.clone()} />
-        });
-    }
-
-    let top = if loading_older {
-        html! {
-            <div id="load-older-indicator" class="load-older" role="status">
-                <span class="spinner" aria-hidden="true"></span>
-                { "Loading earlier messages…" }
-            </div>
-        }
-    } else if page
-        .as_ref()
-        .is_some_and(|p| !p.has_more_before && !p.messages.is_empty())
-    {
-        html! {
-            <div class="history-start">
-                { "This is the start of your conversation" }
-                { chat.as_ref().map(|c| format!(" about {}", c.course.title)).unwrap_or_default() }
-                { "." }
-            </div>
-        }
-    } else {
-        html! {}
-    };
-    let placeholder = match (&page, &page_handle.error) {
-        (None, Some(error)) => html! {
-            <div class="empty-state" role="alert">
-                <p>{ "The messages could not be loaded." }</p>
-                <p class="muted">{ &error.message }</p>
-            </div>
-        },
-        (None, None) => html! {
-            <div class="empty-state" role="status"><span class="spinner"></span>{ "Loading messages…" }</div>
-        },
-        (Some(p), _) if p.messages.is_empty() => html! {
-            <div class="empty-state">
-                <Icon kind={IconKind::Chat} size={36} />
-                <p>{ "No messages yet." }</p>
-                <p class="muted">{ "Say hello and ask your first question." }</p>
-            </div>
-        },
-        _ => html! {},
-    };
     let jump = (!scroll.at_bottom).then(|| {
         let onclick = scroll.jump_to_latest.reform(|_: MouseEvent| ());
         html! {
@@ -140,14 +77,14 @@ pub(crate) fn ChatArea(props: &ChatAreaProps) -> Html {
                 |c| format!("Conversation with {}", c.peer.name),
             )}>
             <ChatHeader chat={chat.clone()} typing={store.peer_typing(chat_id)}
+                online={store.peer_online(chat_id)}
                 on_back={props.on_back.clone()} />
             <div class="messages-wrap">
-                <div id="message-list" class="message-list" ref={list_ref}
-                    onscroll={scroll.on_scroll.clone()} role="log" aria-label="Messages">
-                    { top }
-                    { placeholder }
-                    { for items }
-                </div>
+                <MessageList page={page.clone()} me={me.clone()}
+                    course_title={chat.as_ref().map(|c| c.course.title.clone())}
+                    loading_older={loading_older} error={page_handle.error.clone()}
+                    list_ref={list_ref} on_scroll={scroll.on_scroll.clone()}
+                    on_retry={outbox.retry.clone()} on_discard={outbox.discard.clone()} />
                 { for jump }
             </div>
             <MessageInput key={chat_id.to_string()} chat_id={chat_id} />

@@ -11,6 +11,8 @@ pub(crate) struct ChatHeaderProps {
     /// None until the chat list has it (a deep link opened before the list loaded).
     pub chat: Option<ChatItem>,
     pub typing: bool,
+    /// The peer is online (from the store: presence is kept there, once).
+    pub online: bool,
     /// Present at narrow widths, where the list is another screen.
     #[prop_or_default]
     pub on_back: Option<Callback<()>>,
@@ -18,13 +20,10 @@ pub(crate) struct ChatHeaderProps {
 
 #[function_component]
 pub(crate) fn ChatHeader(props: &ChatHeaderProps) -> Html {
-    let (name, course, online) = match &props.chat {
-        Some(chat) => (
-            chat.peer.name.clone(),
-            chat.course.title.clone(),
-            chat.peer.online,
-        ),
-        None => ("Conversation".to_owned(), String::new(), false),
+    let online = props.online;
+    let (name, course) = match &props.chat {
+        Some(chat) => (chat.peer.name.clone(), chat.course.title.clone()),
+        None => ("Conversation".to_owned(), String::new()),
     };
     let back = props.on_back.as_ref().map(|on_back| {
         let onclick = on_back.reform(|_: MouseEvent| ());

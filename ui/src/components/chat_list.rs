@@ -7,6 +7,7 @@ use yew::prelude::*;
 
 use crate::components::{ChatListItem, Icon, IconKind};
 use crate::format::local_offset;
+use crate::hooks::use_store;
 
 #[derive(Properties, PartialEq)]
 pub(crate) struct ChatListProps {
@@ -20,6 +21,7 @@ pub(crate) struct ChatListProps {
 
 #[function_component]
 pub(crate) fn ChatList(props: &ChatListProps) -> Html {
+    let store = use_store();
     let now = Utc::now();
     let offset = local_offset();
     let body = if !props.loaded {
@@ -38,6 +40,7 @@ pub(crate) fn ChatList(props: &ChatListProps) -> Html {
                 { for props.chats.iter().map(|chat| html! {
                     <ChatListItem key={chat.id.to_string()} chat={chat.clone()}
                         active={props.active == Some(chat.id)} me={props.me.clone()}
+                        online={store.peer_online(chat.id)} typing={store.peer_typing(chat.id)}
                         now={now} offset={offset} />
                 }) }
             </ul>

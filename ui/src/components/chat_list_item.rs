@@ -15,6 +15,10 @@ pub(crate) struct ChatListItemProps {
     pub chat: ChatItem,
     pub active: bool,
     pub me: UserId,
+    /// The peer is online (from the store: presence is kept there, once).
+    pub online: bool,
+    /// The peer is typing.
+    pub typing: bool,
     pub now: DateTime<Utc>,
     pub offset: FixedOffset,
 }
@@ -45,7 +49,7 @@ pub(crate) fn ChatListItem(props: &ChatListItemProps) -> Html {
             data-chat-id={chat.id.to_string()}>
             <a class="chat-link" href={Route::Chat(chat.id).to_hash()} aria-label={label}
                 aria-current={props.active.then_some("page")}>
-                <Avatar name={chat.peer.name.clone()} online={Some(chat.peer.online)} />
+                <Avatar name={chat.peer.name.clone()} online={Some(props.online)} />
                 <div class="chat-main">
                     <div class="chat-top">
                         <span class="chat-name">{ &chat.peer.name }</span>
@@ -61,7 +65,7 @@ pub(crate) fn ChatListItem(props: &ChatListItemProps) -> Html {
                             }
                             { text }
                         </span>
-                        if chat.peer_typing {
+                        if props.typing {
                             <span class="chat-typing">{ "typing…" }</span>
                         }
                         if chat.failed > 0 {

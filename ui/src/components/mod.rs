@@ -6,8 +6,8 @@
 //! - `Router`: splash, login or the signed-in layout, by session and URL hash.
 //! - `NavBar`, `ConnectionBanner`, `ErrorToast`: the signed-in frame.
 //! - `ChatList`, `ChatListItem`: the conversations.
-//! - `ChatArea` (with `ChatHeader`, `MessageBubble`, `DeliveryTicks`, `DaySeparator`,
-//!   `MessageInput`): one conversation.
+//! - `ChatArea` (with `ChatHeader`, `MessageList`, `MessageBubble`, `DeliveryTicks`,
+//!   `DaySeparator`, `MessageInput`): one conversation.
 //! - `TutorItem`, `StudentItem`, `UpgradePrompt`: the people lists.
 //! - `Avatar`, `Icon`: small pieces.
 
@@ -23,6 +23,7 @@ mod error_toast;
 mod icon;
 mod message_bubble;
 mod message_input;
+mod message_list;
 mod nav_bar;
 mod router;
 mod store_provider;
@@ -42,6 +43,7 @@ pub(crate) use error_toast::ErrorToast;
 pub(crate) use icon::{Icon, IconKind};
 pub(crate) use message_bubble::MessageBubble;
 pub(crate) use message_input::MessageInput;
+pub(crate) use message_list::MessageList;
 pub(crate) use nav_bar::NavBar;
 pub(crate) use router::Router;
 pub(crate) use store_provider::StoreProvider;

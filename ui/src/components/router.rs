@@ -65,7 +65,7 @@ pub(crate) fn Router() -> Html {
     };
     html! {
         <div class="app">
-            <NavBar user={user} route={current} unread_total={store.unread_total}
+            <NavBar user={user} route={current} unread_total={store.unread_total()}
                 on_navigate={route.navigate.clone()} on_logout={logout} />
             <ConnectionBanner state={store.connection} back_online={back_online} />
             <main class="content">{ page }</main>

@@ -66,7 +66,7 @@ pub(crate) fn use_composer(chat_id: ChatId) -> Composer {
                     kind: MessageKind::Text,
                 };
                 match tauri::send(&args).await {
-                    Ok(echo) => dispatcher.dispatch(Action::MessageUpserted(echo)),
+                    Ok(echo) => dispatcher.dispatch(Action::upsert(echo)),
                     Err(e) => {
                         // Nothing was written: give the text back.
                         draft.set.emit(text);

@@ -2,7 +2,7 @@
 //! changes come as events), and "Back online" for a few seconds after an outage.
 
 use gloo_timers::callback::Timeout;
-use tutorchat_shared::app::ConnectionState;
+use tutorchat_shared::app::{AppEvent, ConnectionState};
 use yew::prelude::*;
 
 use crate::state::{Action, Store};
@@ -19,7 +19,7 @@ pub(crate) fn use_connection_state(store: &Store) {
         if user.is_some() {
             wasm_bindgen_futures::spawn_local(async move {
                 if let Ok(state) = tauri::connection().await {
-                    dispatcher.dispatch(Action::Connection(state));
+                    dispatcher.dispatch(Action::Event(AppEvent::Connection { state }));
                 }
             });
         }

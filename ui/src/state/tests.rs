@@ -27,8 +27,8 @@ fn a_pending_echo_becomes_sent_then_read_without_duplicates() {
         signed_in(),
         [
             Action::PageLoaded(page(vec![message(1, "a", PEER)], false)),
-            Action::MessageUpserted(pending("mine", 5)),
-            Action::MessageUpserted(pending("mine", 5)),
+            Action::upsert(pending("mine", 5)),
+            Action::upsert(pending("mine", 5)),
         ],
     );
     assert_eq!(
@@ -41,12 +41,12 @@ fn a_pending_echo_becomes_sent_then_read_without_duplicates() {
     let state = reduce_all(
         state,
         [
-            Action::MessageUpserted(own(2, "mine")),
-            Action::ReadReceipt {
+            Action::upsert(own(2, "mine")),
+            Action::Event(AppEvent::ReadReceipt {
                 chat_id: CHAT,
                 user_id: UserId::new(PEER),
                 up_to_seq: 2,
-            },
+            }),
         ],
     );
     assert_eq!(
@@ -64,8 +64,8 @@ fn new_messages_keep_seq_order_with_pending_ones_last() {
         signed_in(),
         [
             Action::PageLoaded(page(vec![message(1, "a", PEER)], false)),
-            Action::MessageUpserted(pending("p", 5)),
-            Action::MessageUpserted(message(2, "b", PEER)),
+            Action::upsert(pending("p", 5)),
+            Action::upsert(message(2, "b", PEER)),
         ],
     );
     let order: Vec<_> = state.pages[&CHAT]
@@ -82,11 +82,11 @@ fn my_own_read_pointer_does_not_mark_my_messages_read() {
         signed_in(),
         [
             Action::PageLoaded(page(vec![own(1, "a")], false)),
-            Action::ReadReceipt {
+            Action::Event(AppEvent::ReadReceipt {
                 chat_id: CHAT,
                 user_id: UserId::new(ME),
                 up_to_seq: 1,
-            },
+            }),
         ],
     );
     assert_eq!(states(&state), [(Some(1), DeliveryState::Sent)]);
@@ -100,11 +100,11 @@ fn a_read_receipt_also_reaches_the_chat_lists_last_message() {
         signed_in(),
         [
             Action::ChatsLoaded(vec![item]),
-            Action::ReadReceipt {
+            Action::Event(AppEvent::ReadReceipt {
                 chat_id: CHAT,
                 user_id: UserId::new(PEER),
                 up_to_seq: 3,
-            },
+            }),
         ],
     );
     let last = state.chats[0]
@@ -122,10 +122,10 @@ fn discard_removes_the_failed_message() {
         signed_in(),
         [
             Action::PageLoaded(page(vec![own(1, "a"), failed], false)),
-            Action::MessageDiscarded {
+            Action::Event(AppEvent::MessageDiscarded {
                 chat_id: CHAT,
                 client_id: ClientId::new("f"),
-            },
+            }),
         ],
     );
     assert_eq!(states(&state), [(Some(1), DeliveryState::Sent)]);
@@ -141,13 +141,13 @@ fn unread_total_is_the_sum_of_the_list_then_what_the_shell_says() {
             chat(3, "c", 0),
         ])],
     );
-    assert_eq!(state.unread_total, 5);
-    let state = state.reduce(Action::UnreadChanged {
+    assert_eq!(state.unread_total(), 5);
+    let state = state.reduce(Action::Event(AppEvent::UnreadChanged {
         chat_id: ChatId(2),
         unread: 0,
         total: 2,
-    });
-    assert_eq!(state.unread_total, 2);
+    }));
+    assert_eq!(state.unread_total(), 2);
     assert_eq!(state.chat(ChatId(2)).map(|c| c.unread), Some(0));
     assert_eq!(state.chat(ChatId(1)).map(|c| c.unread), Some(2));
 }
@@ -174,7 +174,7 @@ fn an_opened_chat_joins_the_list_once() {
         ],
     );
     assert_eq!(state.chats.len(), 2);
-    assert_eq!(state.unread_total, 5);
+    assert_eq!(state.unread_total(), 5);
 }
 
 #[test]
@@ -183,35 +183,35 @@ fn typing_and_presence_follow_the_events() {
         signed_in(),
         [
             Action::ChatsLoaded(vec![chat(1, PEER, 0)]),
-            Action::Typing {
+            Action::Event(AppEvent::Typing {
                 chat_id: CHAT,
                 user_id: UserId::new(PEER),
                 typing: true,
-            },
-            Action::Presence {
+            }),
+            Action::Event(AppEvent::Presence {
                 user_id: UserId::new(PEER),
                 online: true,
-            },
+            }),
         ],
     );
     assert!(state.peer_typing(CHAT));
-    assert!(state.chats[0].peer.online);
+    assert!(state.peer_online(CHAT));
     assert!(state.is_online(&UserId::new(PEER), false));
-    let state = state.reduce(Action::Typing {
+    let state = state.reduce(Action::Event(AppEvent::Typing {
         chat_id: CHAT,
         user_id: UserId::new(PEER),
         typing: false,
-    });
+    }));
     assert!(!state.peer_typing(CHAT));
 }
 
 #[test]
 fn my_own_typing_elsewhere_is_not_shown() {
-    let state = signed_in().reduce(Action::Typing {
+    let state = signed_in().reduce(Action::Event(AppEvent::Typing {
         chat_id: CHAT,
         user_id: UserId::new(ME),
         typing: true,
-    });
+    }));
     assert!(!state.peer_typing(CHAT));
 }
 
@@ -222,14 +222,17 @@ fn history_changes_refetch_an_open_chat_and_drop_a_closed_one() {
         [
             Action::PageLoaded(page(vec![message(1, "a", PEER)], false)),
             Action::SetActiveChat(Some(CHAT)),
-            Action::HistoryChanged(CHAT),
+            Action::Event(AppEvent::HistoryChanged { chat_id: CHAT }),
         ],
     );
     assert_eq!(state.history_version(CHAT), 1);
     assert!(state.page(CHAT).is_some(), "kept while open");
     let state = reduce_all(
         state,
-        [Action::SetActiveChat(None), Action::HistoryChanged(CHAT)],
+        [
+            Action::SetActiveChat(None),
+            Action::Event(AppEvent::HistoryChanged { chat_id: CHAT }),
+        ],
     );
     assert!(state.page(CHAT).is_none(), "dropped while closed");
 }
@@ -240,12 +243,14 @@ fn session_end_forgets_everything_and_explains_an_expiry() {
         signed_in(),
         [
             Action::ChatsLoaded(vec![chat(1, "a", 2)]),
-            Action::SessionEnded(SessionEndReason::Expired),
+            Action::Event(AppEvent::SessionEnded {
+                reason: SessionEndReason::Expired,
+            }),
         ],
     );
     assert!(state.user.is_none());
     assert!(state.chats.is_empty());
-    assert_eq!(state.unread_total, 0);
+    assert_eq!(state.unread_total(), 0);
     assert!(state.notice.is_some());
     assert!(!state.restoring);
 }
@@ -254,7 +259,7 @@ fn session_end_forgets_everything_and_explains_an_expiry() {
 fn events_map_to_actions_and_incoming_is_left_to_the_shell() {
     assert_eq!(
         Action::from_event(AppEvent::ChatsChanged),
-        Some(Action::ChatsChanged)
+        Some(Action::Event(AppEvent::ChatsChanged))
     );
     let incoming = AppEvent::Incoming {
         message: message(1, "a", PEER),
