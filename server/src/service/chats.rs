@@ -11,6 +11,7 @@ use tutorchat_shared::api::{
     AuditAction, ChatList, CreateChatRequest, CreateChatResponse, MarkReadRequest,
     MarkReadResponse, MessagePage, MessagesQuery, SendMessageRequest, SendMessageResponse,
 };
+use tutorchat_shared::model::is_read;
 use tutorchat_shared::validation::{validate_client_id, validate_course_id, validate_message};
 use tutorchat_shared::ws::{ServerFrame, SyncCursor};
 use tutorchat_shared::{
@@ -165,7 +166,7 @@ pub async fn messages(
                 mine
             };
             MessageView {
-                read: recipient_read >= message.seq,
+                read: is_read(message.seq, recipient_read),
                 message,
             }
         })
