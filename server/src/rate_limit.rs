@@ -2,6 +2,12 @@
 //!
 //! A bucket holds up to `burst` tokens and refills at `per_second`; each request takes one.
 //! Full buckets are forgotten from time to time, so memory follows active callers only.
+//!
+//! Why not `governor`: its keyed limiter would do, but it answers in GCRA terms and its
+//! `NotUntil` needs a clock to turn into the whole seconds of `Retry-After`; the contract here
+//! (burst, refill, a zero rate meaning "off", `retry_after_secs` rounding up) is pinned by the
+//! tests below and by clients that honour `retry_after_secs`, and this file is 100 lines with
+//! no `unsafe`. Revisit if limits ever need to be shared between nodes (a Redis limiter then).
 
 use std::collections::HashMap;
 use std::hash::Hash;

@@ -2,6 +2,10 @@
 //!
 //! Add a migration by appending a file `migrations/NNNN_name.sql` and a line to [`MIGRATIONS`];
 //! never edit one that has shipped.
+//!
+//! Why not a migration crate (refinery, sqlx's migrator): they bring their own bookkeeping
+//! table and, for sqlx, a second SQLite driver; SQLite's own `user_version` already is that
+//! bookkeeping, and running the files in order inside one transaction is all this needs.
 
 use rusqlite::Connection;
 
