@@ -5,7 +5,8 @@
 //!
 //! Why not a migration crate (refinery, sqlx's migrator): they bring their own bookkeeping
 //! table and, for sqlx, a second SQLite driver; SQLite's own `user_version` already is that
-//! bookkeeping, and running the files in order inside one transaction is all this needs.
+//! bookkeeping, and running the files in order, each with its version bump in one transaction,
+//! is all this needs.
 
 use rusqlite::Connection;
 
