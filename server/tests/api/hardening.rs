@@ -417,3 +417,48 @@ async fn metrics_are_for_the_operator_only() {
         assert!(text.contains(name), "{name} missing from:\n{text}");
     }
 }
+
+#[test]
+fn logs_can_be_json_lines_for_a_collector() {
+    use std::io::{BufRead, BufReader};
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut child = std::process::Command::new(ServerProcess::binary())
+        .args([
+            "--listen",
+            "127.0.0.1:0",
+            "--log",
+            "info",
+            "--log-format",
+            "json",
+        ])
+        .arg("--data-dir")
+        .arg(dir.path())
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("the server binary starts");
+    let stderr = child.stderr.take().expect("piped stderr");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let mut listening = None;
+    while let Ok(line) = rx.recv_timeout(Duration::from_secs(30)) {
+        let entry: Value = serde_json::from_str(&line)
+            .unwrap_or_else(|e| panic!("a log line that is not JSON ({e}): {line}"));
+        if entry["message"] == "listening" {
+            listening = Some(entry);
+            break;
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    let entry = listening.expect("a `listening` log entry");
+    assert_eq!(entry["level"], "INFO");
+    assert!(entry["local_addr"].as_str().is_some(), "{entry}");
+}
