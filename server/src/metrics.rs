@@ -210,13 +210,4 @@ impl Metrics {
         }
         text
     }
-
-    /// How many refusals of `limit` were counted (for tests).
-    pub fn refusals_of(&self, limit: Limit) -> u64 {
-        self.refusals
-            .get(&LimitLabel {
-                kind: limit.as_str(),
-            })
-            .map_or(0, |c| c.get())
-    }
 }

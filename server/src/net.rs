@@ -55,12 +55,6 @@ impl ConnectionLimits {
             ip,
         })
     }
-
-    /// Connections open from `ip` now.
-    pub fn open_from(&self, ip: IpAddr) -> usize {
-        let open = self.open.lock().unwrap_or_else(|p| p.into_inner());
-        open.get(&ip).copied().unwrap_or(0)
-    }
 }
 
 /// One counted connection; uncounted when dropped.

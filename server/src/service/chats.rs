@@ -317,6 +317,8 @@ pub async fn mark_read(
 #[derive(Debug, Default)]
 pub struct SyncPlan {
     pub known: Vec<(ChatId, u64)>,
+    /// Every chat the device named, its own or not (so `chats_not_in` leaves them out).
+    pub named: HashSet<ChatId>,
     pub refused: Option<Error>,
 }
 
@@ -326,10 +328,9 @@ pub async fn sync_plan(
     cursors: &[SyncCursor],
 ) -> Result<SyncPlan> {
     let mut plan = SyncPlan::default();
-    let mut seen = HashSet::new();
     let mut refused = Vec::new();
     for cursor in cursors {
-        if !seen.insert(cursor.chat_id) {
+        if !plan.named.insert(cursor.chat_id) {
             continue;
         }
         match find_member_chat(state, me, cursor.chat_id).await? {

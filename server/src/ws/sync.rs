@@ -7,8 +7,6 @@
 //! missed. The rules (who may sync what, what a batch holds) are `service::chats`'; this only
 //! sends what it answers.
 
-use std::collections::HashSet;
-
 use axum::extract::ws::WebSocket;
 use tutorchat_shared::ws::{ServerFrame, SyncCursor};
 use tutorchat_shared::ChatId;
@@ -25,18 +23,17 @@ pub(super) async fn run(
     cursors: Vec<SyncCursor>,
 ) -> WsResult {
     let cursors: Vec<SyncCursor> = cursors.into_iter().take(MAX_CURSORS).collect();
-    let plan = match chats::sync_plan(&session.state, &session.user, &cursors).await {
+    let mut plan = match chats::sync_plan(&session.state, &session.user, &cursors).await {
         Ok(plan) => plan,
         Err(error) => return session.send_error(socket, error).await,
     };
-    for (chat_id, after_seq) in plan.known {
+    for (chat_id, after_seq) in std::mem::take(&mut plan.known) {
         catch_up(session, socket, chat_id, after_seq).await?;
     }
-    if let Some(refusal) = plan.refused {
+    if let Some(refusal) = plan.refused.take() {
         session.send_error(socket, refusal).await?;
     }
-    let named: HashSet<ChatId> = cursors.iter().map(|c| c.chat_id).collect();
-    let new = match chats::chats_not_in(&session.state, &session.user, &named).await {
+    let new = match chats::chats_not_in(&session.state, &session.user, &plan.named).await {
         Ok(new) => new,
         Err(error) => return session.send_error(socket, error).await,
     };
