@@ -99,6 +99,8 @@ pub struct Server {
     tls: bool,
     state: AppState,
     handle: Handle,
+    /// Per-address counts, and the signal that drops connections that never spoke.
+    limits: Arc<net::ConnectionLimits>,
     task: JoinHandle<io::Result<()>>,
 }
 
@@ -149,7 +151,7 @@ impl Server {
         let task = match tls.clone() {
             Some(tls) => {
                 let acceptor = axum_server::tls_rustls::RustlsAcceptor::new(tls)
-                    .acceptor(net::LimitAcceptor::new(limits, first_byte));
+                    .acceptor(net::LimitAcceptor::new(limits.clone(), first_byte));
                 let mut server = axum_server::from_tcp(listener)
                     .acceptor(acceptor)
                     .handle(handle.clone());
@@ -158,7 +160,7 @@ impl Server {
             }
             None => {
                 let mut server = axum_server::from_tcp(listener)
-                    .acceptor(net::LimitAcceptor::new(limits, first_byte))
+                    .acceptor(net::LimitAcceptor::new(limits.clone(), first_byte))
                     .handle(handle.clone());
                 configure_http(server.http_builder(), &state.config);
                 tokio::spawn(server.serve(app))
@@ -183,6 +185,7 @@ impl Server {
             tls: tls.is_some(),
             state,
             handle,
+            limits,
             task,
         })
     }
@@ -204,6 +207,9 @@ impl Server {
     /// Stops accepting, lets open requests finish within the configured grace, and returns
     /// once the listener task has ended.
     pub async fn shutdown(self) -> io::Result<()> {
+        // A connection still waiting for its first byte would hold the shutdown for the whole
+        // header timeout (an HTTP client's spare pooled connection does exactly that).
+        self.limits.close();
         self.handle
             .graceful_shutdown(Some(self.state.config.shutdown_grace()));
         // Upgraded WebSockets are no longer tracked by the HTTP server: close them ourselves.

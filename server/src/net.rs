@@ -17,6 +17,7 @@ use std::time::Duration;
 use axum_server::accept::Accept;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
+use tokio::sync::watch;
 
 use crate::metrics::{Limit, Metrics};
 
@@ -28,6 +29,9 @@ pub struct ConnectionLimits {
     /// A std mutex: held for an increment or decrement.
     open: Mutex<HashMap<IpAddr, usize>>,
     metrics: Arc<Metrics>,
+    /// Set when the server shuts down: a connection still waiting for its first byte is
+    /// dropped then, instead of holding the graceful shutdown for the whole timeout.
+    closing: watch::Sender<bool>,
 }
 
 impl ConnectionLimits {
@@ -36,7 +40,13 @@ impl ConnectionLimits {
             per_address,
             open: Mutex::new(HashMap::new()),
             metrics,
+            closing: watch::Sender::new(false),
         })
+    }
+
+    /// The server is shutting down: connections that have not spoken yet are dropped.
+    pub fn close(&self) {
+        self.closing.send_replace(true);
     }
 
     /// Counts a new connection from `ip`, or refuses it when the address is at its cap.
@@ -104,12 +114,19 @@ impl<S: Send + 'static> Accept<TcpStream, S> for LimitAcceptor {
             .ok()
             .and_then(|peer| self.limits.admit(peer.ip()));
         let first_byte = self.first_byte;
+        let mut closing = self.limits.closing.subscribe();
         Box::pin(async move {
             // Dropping the stream closes the connection.
             let admission = admitted
                 .ok_or_else(|| io::Error::other("too many connections from this address"))?;
             let mut byte = [0u8; 1];
-            match tokio::time::timeout(first_byte, stream.peek(&mut byte)).await {
+            let first = tokio::select! {
+                first = tokio::time::timeout(first_byte, stream.peek(&mut byte)) => first,
+                _ = closing.wait_for(|closing| *closing) => {
+                    return Err(io::Error::other("shutting down"));
+                }
+            };
+            match first {
                 Ok(Ok(n)) if n > 0 => Ok((
                     CountedStream {
                         stream,

@@ -462,3 +462,22 @@ fn logs_can_be_json_lines_for_a_collector() {
     assert_eq!(entry["level"], "INFO");
     assert!(entry["local_addr"].as_str().is_some(), "{entry}");
 }
+
+#[tokio::test]
+async fn a_connection_that_never_spoke_does_not_hold_the_shutdown() {
+    let mut ts = TestServer::start_with(&[
+        "--header-read-timeout-secs",
+        "60",
+        "--shutdown-grace-secs",
+        "60",
+    ])
+    .await;
+    let _silent = TcpStream::connect(addr(&ts)).await.expect("connect");
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let server = ts.server.take().expect("running");
+    let stopped = tokio::time::timeout(Duration::from_secs(15), server.shutdown()).await;
+    assert!(
+        stopped.is_ok(),
+        "a silent connection held the shutdown for its whole header timeout"
+    );
+}
