@@ -29,6 +29,9 @@ pub struct ClientArgs {
     /// Messages queued while offline.
     #[arg(long, default_value_t = 1_000)]
     pub queued: u64,
+    /// Chats the queued messages are spread over.
+    #[arg(long, default_value_t = 10)]
+    pub queued_chats: u64,
 }
 
 const SAM: &str = "sam@tutorchat.test";
@@ -121,14 +124,17 @@ pub async fn run(args: ClientArgs) -> anyhow::Result<()> {
         Duration::from_secs(1),
     );
 
-    // 4: flushing the outbox after a reconnect.
+    // 4: flushing the outbox after a reconnect: `queued` messages across `queued_chats`
+    // chats (Sam and Ada, one chat per course), in order per chat.
+    let chats = bench_chats(&server, args.queued_chats).await?;
     let queue_dir = work.path().join("queue");
     let client = signed_in(&url, &queue_dir).await?;
     anyhow::ensure!(client.wait_online(Duration::from_secs(30)).await, "online");
     server.shutdown().await?;
     for i in 0..args.queued {
+        let chat = chats[usize::try_from(i)? % chats.len()];
         client
-            .send(ChatId(1), MessageKind::Text, &format!("queued {i}"))
+            .send(chat, MessageKind::Text, &format!("queued {i}"))
             .await?;
     }
     server = start_server(addr, &work.path().join("server")).await?;
@@ -142,20 +148,80 @@ pub async fn run(args: ClientArgs) -> anyhow::Result<()> {
             started.elapsed() < Duration::from_secs(60),
             "the outbox drains"
         );
-        tokio::time::sleep(Duration::from_millis(5)).await;
+        tokio::time::sleep(Duration::from_millis(1)).await;
     }
     let flushed = started.elapsed();
     client.close().await;
+    let store = server.state().store.clone();
+    for (n, chat) in chats.iter().enumerate() {
+        let page = store
+            .messages(
+                *chat,
+                tutorchat_server::store::PageRequest::Latest { limit: 1 },
+            )
+            .await?;
+        let expected = args.queued / chats.len() as u64
+            + u64::from((n as u64) < args.queued % chats.len() as u64);
+        anyhow::ensure!(
+            page.last_seq == expected,
+            "chat {chat}: each queued message once"
+        );
+    }
     report(
         &format!(
-            "flush {} queued messages after reconnect (all acked)",
-            args.queued
+            "flush {} queued messages across {} chats after reconnect (all acked)",
+            args.queued,
+            chats.len()
         ),
         &mut [flushed],
-        Duration::from_secs(2),
+        Duration::from_millis(500),
     );
     server.shutdown().await?;
     Ok(())
+}
+
+/// `count` new, empty chats between Sam and Ada, one per new course Sam has bought.
+async fn bench_chats(server: &Server, count: u64) -> anyhow::Result<Vec<ChatId>> {
+    use tutorchat_server::store::Provisioning;
+    use tutorchat_shared::api::{EnrollmentChange, UpsertCourse};
+    use tutorchat_shared::CourseId;
+
+    let (sam, ada) = (UserId::new("s-sam"), UserId::new("t-ada"));
+    let courses: Vec<CourseId> = (0..count)
+        .map(|i| CourseId::new(format!("bench-{i}")))
+        .collect();
+    let provisioning = Provisioning {
+        users: Vec::new(),
+        courses: courses
+            .iter()
+            .map(|id| UpsertCourse {
+                id: id.clone(),
+                title: format!("Bench course {id}"),
+                tutor_ids: vec![ada.clone()],
+            })
+            .collect(),
+        enrollments: courses
+            .iter()
+            .map(|id| EnrollmentChange {
+                course_id: id.clone(),
+                student_id: sam.clone(),
+                active: true,
+            })
+            .collect(),
+    };
+    let store = server.state().store.clone();
+    store
+        .provision(provisioning)
+        .await?
+        .map_err(|e| anyhow::anyhow!("provisioning: {e}"))?;
+    let mut chats = Vec::new();
+    for course in &courses {
+        let (chat, _) = store
+            .find_or_create_chat(course, &sam, &ada, chrono::Utc::now())
+            .await?;
+        chats.push(chat.id);
+    }
+    Ok(chats)
 }
 
 fn report(what: &str, samples: &mut [Duration], target: Duration) {

@@ -6,9 +6,13 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::api::SendMessageRequest;
 use crate::error::{ApiError, ErrorCode};
 use crate::ids::{ChatId, ClientId, UserId};
 use crate::model::{ChatSummary, Message, MessageKind, ReadPointer};
+
+/// Most messages one `send_messages` frame may carry.
+pub const MAX_SEND_BATCH: usize = 64;
 
 /// WebSocket close codes the server sends (RFC 6455 and the private 4000 range), and what a
 /// client does about each. `docs/protocol.md` lists them for other clients.
@@ -47,6 +51,14 @@ pub enum ClientFrame {
         content: String,
         #[serde(default)]
         kind: MessageKind,
+    },
+    /// Store several messages of one chat, in this order (a device flushing its outbox):
+    /// each is answered on its own, in order, by `message_ack` or `error` with its
+    /// `client_id`. Once one is refused for a transient reason (`rate_limited`), every later
+    /// one in the frame is refused too, so none overtakes it. At most [`MAX_SEND_BATCH`].
+    SendMessages {
+        chat_id: ChatId,
+        messages: Vec<SendMessageRequest>,
     },
     TypingStart {
         chat_id: ChatId,
@@ -155,6 +167,7 @@ impl ClientFrame {
         "join_chat",
         "leave_chat",
         "send_message",
+        "send_messages",
         "typing_start",
         "typing_stop",
         "mark_read",
@@ -320,6 +333,10 @@ mod tests {
                 client_id: ClientId::new("c"),
                 content: "x".into(),
                 kind: MessageKind::Text,
+            },
+            ClientFrame::SendMessages {
+                chat_id: ChatId(1),
+                messages: vec![],
             },
             ClientFrame::TypingStart { chat_id: ChatId(1) },
             ClientFrame::TypingStop { chat_id: ChatId(1) },
@@ -549,6 +566,26 @@ mod tests {
                 },
                 json!({"type": "send_message", "chat_id": 3, "client_id": "c-1",
                        "content": "hi", "kind": "image"}),
+            ),
+            (
+                ClientFrame::SendMessages {
+                    chat_id: ChatId(3),
+                    messages: vec![
+                        SendMessageRequest {
+                            client_id: ClientId::new("c-1"),
+                            kind: MessageKind::Text,
+                            content: "hi".into(),
+                        },
+                        SendMessageRequest {
+                            client_id: ClientId::new("c-2"),
+                            kind: MessageKind::Text,
+                            content: "again".into(),
+                        },
+                    ],
+                },
+                json!({"type": "send_messages", "chat_id": 3, "messages": [
+                    {"client_id": "c-1", "kind": "text", "content": "hi"},
+                    {"client_id": "c-2", "kind": "text", "content": "again"}]}),
             ),
             (
                 ClientFrame::TypingStart { chat_id: ChatId(3) },

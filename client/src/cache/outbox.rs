@@ -169,15 +169,20 @@ pub fn retry(c: &Connection, client_id: &ClientId) -> Result<bool> {
         > 0)
 }
 
-/// The oldest pending message of each chat: what may be sent next.
-pub fn heads(c: &Connection, me: &UserId) -> Result<Vec<LocalMessage>> {
+/// The oldest pending messages of each chat, up to `per_chat` each: what may be sent next,
+/// by chat in the order their oldest was written, each chat's in the order written.
+pub fn heads_up_to(c: &Connection, per_chat: u32, me: &UserId) -> Result<Vec<LocalMessage>> {
     let sql = format!(
-        "SELECT {COLUMNS} FROM outbox WHERE position IN (
-             SELECT min(position) FROM outbox WHERE state = 'pending' GROUP BY chat_id)
-         ORDER BY position"
+        "SELECT {COLUMNS} FROM (
+             SELECT *,
+                    row_number() OVER (PARTITION BY chat_id ORDER BY position) AS rank,
+                    min(position) OVER (PARTITION BY chat_id) AS first
+             FROM outbox WHERE state = 'pending')
+         WHERE rank <= ?1
+         ORDER BY first, position"
     );
     let mut stmt = c.prepare_cached(&sql)?;
-    let rows = stmt.query_map([], |r| from_row(r, me))?;
+    let rows = stmt.query_map([per_chat], |r| from_row(r, me))?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 

@@ -348,12 +348,18 @@ async fn refused(account: &Account, error: ApiError, outbox: &mut Outbox) -> Res
         return Ok(Applied::Done);
     };
     let (cid, me) = (client_id.clone(), account.session.user.id.clone());
+    let named_chat = error.chat_id;
     let refusal = account
         .cache
         .call(move |c| flush::settle_refusal(c, &cid, &error, &me))
         .await?;
     match refusal {
-        Refusal::Unknown => {}
+        Refusal::Unknown => {
+            // No longer in the outbox (settled or discarded meanwhile): still answered.
+            if let Some(chat_id) = named_chat {
+                outbox.answered(chat_id, &client_id);
+            }
+        }
         Refusal::Hold { chat_id, wait } => {
             outbox.answered(chat_id, &client_id);
             outbox.hold(chat_id, tokio::time::Instant::now() + wait);

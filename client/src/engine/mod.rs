@@ -282,7 +282,7 @@ async fn serve(
                         return Ended::ApplyFailed;
                     }
                 }
-                if outbox.flush(account, &mut sink).await.is_err() {
+                if outbox.flush_if_freed(account, &mut sink).await.is_err() {
                     return Ended::Lost;
                 }
             }

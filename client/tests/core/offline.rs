@@ -176,6 +176,33 @@ async fn a_thousand_offline_messages_flush_in_order_with_none_lost_or_doubled() 
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn a_backlog_the_server_rate_limits_midway_arrives_in_order_once() {
+    // The backlog goes in batches larger than the burst: the server refuses the rest of a batch
+    // once one is over the rate, the client holds the chat and resends from the refused one.
+    let mut server =
+        TestServer::started(&["--message-rate-per-second", "40", "--message-burst", "10"]).await;
+    let dir = tempfile::tempdir().expect("dir");
+    let sam = signed_in(&server.url(), dir.path(), SAM).await;
+    assert!(sam.wait_online(Duration::from_secs(10)).await);
+    server.stop().await;
+    let expected: Vec<String> = (0..60).map(|i| format!("held back {i:03}")).collect();
+    for text in &expected {
+        sam.send(SAM_ADA, MessageKind::Text, text)
+            .await
+            .expect("queued");
+    }
+    server.start().await;
+    sam.network_changed().await;
+    eventually("the outbox to drain", || async {
+        sam.outbox().await.expect("outbox").is_empty()
+    })
+    .await;
+    let ada = server.token(ADA).await;
+    assert_eq!(server.contents_after(&ada, 1, 122).await, expected);
+    sam.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn a_permanent_failure_is_marked_and_does_not_block_the_messages_behind_it() {
     // The server allows 20 characters; the client's own limit is higher, so the long message
     // reaches the server and is refused there for good.

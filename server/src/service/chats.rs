@@ -15,7 +15,7 @@ use tutorchat_shared::model::is_read;
 use tutorchat_shared::validation::{validate_client_id, validate_course_id, validate_message};
 use tutorchat_shared::ws::{ServerFrame, SyncCursor};
 use tutorchat_shared::{
-    ApiError, ChatId, ChatSummary, ErrorCode, MessageView, Participant, Role, UserId,
+    ApiError, ChatId, ChatSummary, ClientId, ErrorCode, MessageView, Participant, Role, UserId,
 };
 
 use crate::auth::CurrentUser;
@@ -30,6 +30,7 @@ use crate::service::live;
 use crate::state::AppState;
 use crate::store::{
     ChatRecord, ChatRow, InsertOutcome, NewMessage, OnCommit, PageRequest, SendChecks, SendRefusal,
+    StoreError,
 };
 
 pub async fn list(state: &AppState, me: &CurrentUser) -> Result<ChatList> {
@@ -193,72 +194,199 @@ pub async fn send(
     req: SendMessageRequest,
     origin: Option<ConnId>,
 ) -> Result<SendMessageResponse> {
-    let with_client_id =
-        |e: Error| e.map_api(|api| api.with_client_id(req.client_id.clone()).with_chat(chat_id));
-    let chat = member_chat(state, me, chat_id)
-        .await
-        .map_err(with_client_id)?;
-    validate_client_id(&req.client_id).map_err(|e| with_client_id(e.into()))?;
-    if let Err(wait) = state.rate.messages.check(&me.id) {
-        // A retry of a stored message is not a new message: answer it even when limited.
+    let mut answers = send_batch(state, me, chat_id, vec![req], origin).await;
+    match answers.pop() {
+        Some((_, answer)) => answer,
+        None => Err(StoreError::Corrupt("a send of one message answered nothing".into()).into()),
+    }
+}
+
+/// One message's answer in a batch: the `client_id` it answers, and the stored message or the
+/// refusal (which names the `client_id` and the chat).
+pub type Answer = (ClientId, Result<SendMessageResponse>);
+
+/// Stores several messages of one chat in order, as [`send`] does each (the WebSocket's
+/// `send_messages`, a device flushing its outbox): one store transaction, one answer per
+/// message in order. Once one is refused for a transient reason (the message rate), every
+/// later one is refused the same way, so a retried message is never overtaken by the ones
+/// written after it.
+pub async fn send_batch(
+    state: &AppState,
+    me: &CurrentUser,
+    chat_id: ChatId,
+    requests: Vec<SendMessageRequest>,
+    origin: Option<ConnId>,
+) -> Vec<Answer> {
+    let refusal_of = |client_id: &ClientId, e: &ApiError| -> Error {
+        e.clone()
+            .with_client_id(client_id.clone())
+            .with_chat(chat_id)
+            .into()
+    };
+    let refuse_all = |requests: Vec<SendMessageRequest>, e: Error| -> Vec<Answer> {
+        let e = internal_logged(e);
+        requests
+            .into_iter()
+            .map(|r| {
+                let refusal = refusal_of(&r.client_id, &e);
+                (r.client_id, Err(refusal))
+            })
+            .collect()
+    };
+    let chat = match member_chat(state, me, chat_id).await {
+        Ok(chat) => chat,
+        Err(e) => return refuse_all(requests, e),
+    };
+    let mut answers: Vec<Option<Answer>> = Vec::with_capacity(requests.len());
+    let mut accepted = Vec::with_capacity(requests.len());
+    let mut limited: Option<ApiError> = None;
+    for req in requests {
+        let index = answers.len();
+        answers.push(None);
+        let checked = admit(state, me, &req, &mut limited).await;
+        match checked {
+            Ok(None) => accepted.push((index, req)),
+            Ok(Some(original)) => {
+                let answer = duplicate_or_conflict(original, chat_id)
+                    .map_err(|e| e.map_api(|api| api.with_client_id(req.client_id.clone())));
+                answers[index] = Some((req.client_id, answer.map_err(|e| with_chat(e, chat_id))));
+            }
+            Err(e) => {
+                let refusal = e.map_api(|api| api.with_client_id(req.client_id.clone()));
+                answers[index] = Some((req.client_id, Err(with_chat(refusal, chat_id))));
+            }
+        }
+    }
+    if !accepted.is_empty() {
+        let recipient = chat
+            .peer_of(&me.id)
+            .cloned()
+            .unwrap_or_else(|| me.id.clone());
+        let checks = SendChecks {
+            recipient,
+            course: chat.course_id.clone(),
+            student: chat.student_id.clone(),
+            tutor: chat.tutor_id.clone(),
+        };
+        let hub = state.hub.clone();
+        let members = (chat.student_id.clone(), chat.tutor_id.clone());
+        let on_commit: OnCommit = Box::new(move |message| {
+            hub.deliver_message(message, [&members.0, &members.1], origin);
+        });
+        let at = Utc::now();
+        let messages = accepted
+            .iter()
+            .map(|(_, req)| NewMessage {
+                chat_id,
+                sender_id: me.id.clone(),
+                client_id: req.client_id.clone(),
+                kind: req.kind,
+                content: req.content.clone(),
+                at,
+            })
+            .collect();
+        match state
+            .store
+            .send_messages(messages, checks, Some(on_commit))
+            .await
+        {
+            Ok(outcomes) => {
+                let mut stored = false;
+                for ((index, req), outcome) in accepted.into_iter().zip(outcomes) {
+                    stored |= matches!(outcome, InsertOutcome::Stored(_));
+                    let answer = answer_of(state, &chat, outcome).map_err(|e| {
+                        let e = e.map_api(|api| api.with_client_id(req.client_id.clone()));
+                        with_chat(e, chat_id)
+                    });
+                    answers[index] = Some((req.client_id, answer));
+                }
+                if stored {
+                    live::typing_stopped(state, chat_id, &me.id);
+                }
+            }
+            Err(e) => {
+                let e = internal_logged(e.into());
+                for (index, req) in accepted {
+                    let refusal = refusal_of(&req.client_id, &e);
+                    answers[index] = Some((req.client_id, Err(refusal)));
+                }
+            }
+        }
+    }
+    answers.into_iter().flatten().collect()
+}
+
+/// Whether one message of a batch may go to the store: `Ok(None)` if so, the original if it
+/// is a retry of a stored message refused by the rate (a retry is not a new message), or the
+/// refusal. After the first transient refusal (`limited`), every later message gets it too.
+async fn admit(
+    state: &AppState,
+    me: &CurrentUser,
+    req: &SendMessageRequest,
+    limited: &mut Option<ApiError>,
+) -> Result<Option<tutorchat_shared::Message>> {
+    validate_client_id(&req.client_id)?;
+    let refused = match limited {
+        Some(refusal) => Some(refusal.clone()),
+        None => match state.rate.messages.check(&me.id) {
+            Ok(()) => None,
+            Err(wait) => {
+                let refusal = Error::rate_limited(retry_after_secs(wait)).to_api_error();
+                *limited = Some(refusal.clone());
+                Some(refusal)
+            }
+        },
+    };
+    if let Some(refusal) = refused {
         if let Some(original) = state
             .store
             .message_by_client_id(&me.id, &req.client_id)
             .await?
         {
-            return duplicate_or_conflict(original, chat_id).map_err(with_client_id);
+            return Ok(Some(original));
         }
         state.metrics.refused(crate::metrics::Limit::Messages);
-        return Err(with_client_id(Error::rate_limited(retry_after_secs(wait))));
+        return Err(refusal.into());
     }
-    validate_message(req.kind, &req.content, &state.limits)
-        .map_err(|e| with_client_id(e.into()))?;
-    let recipient = chat
-        .peer_of(&me.id)
-        .cloned()
-        .unwrap_or_else(|| me.id.clone());
-    let checks = SendChecks {
-        recipient,
-        course: chat.course_id.clone(),
-        student: chat.student_id.clone(),
-        tutor: chat.tutor_id.clone(),
-    };
-    let hub = state.hub.clone();
-    let members = (chat.student_id.clone(), chat.tutor_id.clone());
-    let on_commit: OnCommit = Box::new(move |message| {
-        hub.deliver_message(message, [&members.0, &members.1], origin);
-    });
-    let message = NewMessage {
-        chat_id,
-        sender_id: me.id.clone(),
-        client_id: req.client_id.clone(),
-        kind: req.kind,
-        content: req.content,
-        at: Utc::now(),
-    };
-    let outcome = state
-        .store
-        .send_message(message, checks, Some(on_commit))
-        .await?;
+    validate_message(req.kind, &req.content, &state.limits)?;
+    Ok(None)
+}
+
+/// The answer for one message's store outcome.
+fn answer_of(
+    state: &AppState,
+    chat: &ChatRecord,
+    outcome: InsertOutcome,
+) -> Result<SendMessageResponse> {
     match outcome {
         InsertOutcome::Stored(message) => {
             state.metrics.message_stored();
-            live::typing_stopped(state, chat_id, &me.id);
             Ok(SendMessageResponse {
                 message,
                 duplicate: false,
             })
         }
-        InsertOutcome::Duplicate(original) => {
-            duplicate_or_conflict(original, chat_id).map_err(with_client_id)
-        }
-        InsertOutcome::ClientIdReused { .. } => Err(with_client_id(client_id_reused())),
-        InsertOutcome::Refused(refusal) => Err(with_client_id(match refusal {
+        InsertOutcome::Duplicate(original) => duplicate_or_conflict(original, chat.id),
+        InsertOutcome::ClientIdReused { .. } => Err(client_id_reused()),
+        InsertOutcome::Refused(refusal) => Err(match refusal {
             SendRefusal::Blocked => blocked(),
             SendRefusal::NotEnrolled => Error::not_enrolled(&chat.course_id),
             SendRefusal::NotCourseTutor => not_course_tutor(&chat.tutor_id, &chat.course_id),
-        })),
+        }),
     }
+}
+
+fn with_chat(e: Error, chat_id: ChatId) -> Error {
+    e.map_api(|api| api.with_chat(chat_id))
+}
+
+/// A refusal to answer several messages with: itself, or for a server fault (logged here,
+/// once) the bare `internal` answer.
+fn internal_logged(e: Error) -> ApiError {
+    if !matches!(e, Error::Api(_)) {
+        tracing::error!(error = %e, "sending failed");
+    }
+    e.to_api_error()
 }
 
 fn duplicate_or_conflict(

@@ -187,8 +187,9 @@ pub enum SendRefusal {
     NotCourseTutor,
 }
 
-/// Runs on the writer thread once a stored message is durable, in commit order.
-pub type OnCommit = Box<dyn FnOnce(&Message) + Send>;
+/// Runs on the writer thread once a stored message is durable, in commit order: once for
+/// each message a send stored.
+pub type OnCommit = Box<dyn FnMut(&Message) + Send>;
 
 /// Which page of a chat's history.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -290,7 +291,21 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
         message: NewMessage,
         checks: SendChecks,
         on_commit: Option<OnCommit>,
-    ) -> Result<InsertOutcome>;
+    ) -> Result<InsertOutcome> {
+        let mut outcomes = self.send_messages(vec![message], checks, on_commit).await?;
+        outcomes
+            .pop()
+            .ok_or_else(|| StoreError::Corrupt("a send of one message answered nothing".into()))
+    }
+    /// [`Store::send_message`] for several messages of one chat from one sender, stored in
+    /// this order in one transaction: one outcome per message, in order. `on_commit` runs for
+    /// each stored message, in seq order, once the transaction is durable.
+    async fn send_messages(
+        &self,
+        messages: Vec<NewMessage>,
+        checks: SendChecks,
+        on_commit: Option<OnCommit>,
+    ) -> Result<Vec<InsertOutcome>>;
     /// The message this sender already stored under `client_id`, if any.
     async fn message_by_client_id(
         &self,

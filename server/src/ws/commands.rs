@@ -3,8 +3,8 @@
 
 use axum::extract::ws::WebSocket;
 use tutorchat_shared::api::{MarkReadRequest, SendMessageRequest};
-use tutorchat_shared::ws::{ClientFrame, ServerFrame};
-use tutorchat_shared::{ApiError, ErrorCode};
+use tutorchat_shared::ws::{ClientFrame, ServerFrame, MAX_SEND_BATCH};
+use tutorchat_shared::{ApiError, ChatId, ErrorCode};
 
 use super::session::{Session, WsResult};
 use crate::error::Result;
@@ -69,6 +69,9 @@ pub(super) async fn dispatch(
                 })
             })
         }
+        ClientFrame::SendMessages { chat_id, messages } => {
+            return send_batch(session, socket, chat_id, messages).await;
+        }
         ClientFrame::TypingStart { chat_id } => {
             live::typing(&session.state, &session.user, chat_id, true)
                 .await
@@ -98,4 +101,48 @@ pub(super) async fn dispatch(
         Ok(None) => Ok(()),
         Err(error) => session.send_error(socket, error).await,
     }
+}
+
+/// `send_messages`: one answer per message, in order, written in one flush.
+async fn send_batch(
+    session: &mut Session,
+    socket: &mut WebSocket,
+    chat_id: ChatId,
+    messages: Vec<SendMessageRequest>,
+) -> WsResult {
+    if messages.is_empty() || messages.len() > MAX_SEND_BATCH {
+        let error = ApiError::new(
+            ErrorCode::Validation,
+            format!("send_messages carries 1 to {MAX_SEND_BATCH} messages"),
+        )
+        .with_field("messages")
+        .with_chat(chat_id);
+        return session.send(socket, &ServerFrame::Error(error)).await;
+    }
+    let started = std::time::Instant::now();
+    let answers = chats::send_batch(
+        &session.state,
+        &session.user,
+        chat_id,
+        messages,
+        Some(session.conn),
+    )
+    .await;
+    let elapsed = started.elapsed();
+    let frames = answers.into_iter().map(|(client_id, answer)| match answer {
+        Ok(sent) => {
+            session.state.metrics.ack(elapsed);
+            ServerFrame::MessageAck {
+                client_id,
+                message: sent.message,
+            }
+        }
+        Err(error) => {
+            if !matches!(error, crate::error::Error::Api(_)) {
+                tracing::error!(error = %error, "sending failed");
+            }
+            ServerFrame::Error(error.to_api_error())
+        }
+    });
+    session.send_all(socket, frames).await
 }

@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::extract::ws::{Message as WsMessage, WebSocket};
+use futures_util::SinkExt;
 use tutorchat_shared::ws::ServerFrame;
 use tutorchat_shared::ChatId;
 
@@ -36,6 +37,18 @@ pub(super) struct Session {
 impl Session {
     pub(super) async fn send(&self, socket: &mut WebSocket, frame: &ServerFrame) -> WsResult {
         socket.send(WsMessage::Text(encode(frame))).await
+    }
+
+    /// Sends several frames in one flush.
+    pub(super) async fn send_all(
+        &self,
+        socket: &mut WebSocket,
+        frames: impl IntoIterator<Item = ServerFrame>,
+    ) -> WsResult {
+        for frame in frames {
+            socket.feed(WsMessage::Text(encode(&frame))).await?;
+        }
+        socket.flush().await
     }
 
     /// Sends a service error as an `error` frame (internal causes are logged, not sent).

@@ -383,6 +383,117 @@ async fn a_blocked_users_send_is_refused_and_a_revoked_enrollment_stops_new_mess
 }
 
 #[tokio::test]
+async fn a_batch_is_stored_in_order_each_message_acked_and_delivered_once() {
+    let ts = TestServer::start().await;
+    let (sam, ada) = (ts.token(SAM).await, ts.token(ADA).await);
+    let mut sam_ws = WsClient::connect(&ts, &sam).await;
+    let mut ada_ws = WsClient::connect(&ts, &ada).await;
+    let first = sam_ws.send_message(SAM_ADA, "q-0", "first").await;
+    assert_eq!(first["message"]["seq"], 123);
+
+    let answers = sam_ws
+        .send_messages(
+            SAM_ADA,
+            &[
+                ("q-0", "first"),
+                ("q-1", "one"),
+                ("q-2", ""),
+                ("q-3", "three"),
+            ],
+        )
+        .await;
+    let summary: Vec<(String, String)> = answers
+        .iter()
+        .map(|a| {
+            let what = a["message"]["seq"].as_u64().map_or_else(
+                || a["code"].as_str().unwrap_or("?").to_owned(),
+                |s| s.to_string(),
+            );
+            (a["client_id"].as_str().unwrap_or("?").to_owned(), what)
+        })
+        .collect();
+    let expected = [
+        ("q-0", "123"),
+        ("q-1", "124"),
+        ("q-2", "validation"),
+        ("q-3", "125"),
+    ];
+    assert_eq!(
+        summary,
+        expected.map(|(c, w)| (c.to_owned(), w.to_owned())),
+        "answers in order: the repeat gets the original, an empty message is refused alone"
+    );
+    assert_eq!(answers[2]["chat_id"], SAM_ADA, "a refusal names its chat");
+
+    let received = ada_ws
+        .collect_type("message_received", Duration::from_millis(500))
+        .await;
+    assert_eq!(seqs(&received), [123, 124, 125], "each once, in seq order");
+}
+
+#[tokio::test]
+async fn a_rate_limited_message_holds_back_the_rest_of_its_batch() {
+    let ts =
+        TestServer::start_with(&["--message-rate-per-second", "1", "--message-burst", "3"]).await;
+    let sam = ts.token(SAM).await;
+    let mut sam_ws = WsClient::connect(&ts, &sam).await;
+    let batch: Vec<(String, &str)> = (0..6).map(|i| (format!("r-{i}"), "hello")).collect();
+    let batch: Vec<(&str, &str)> = batch.iter().map(|(c, m)| (c.as_str(), *m)).collect();
+    let answers = sam_ws.send_messages(SAM_ADA, &batch).await;
+    let codes: Vec<&str> = answers
+        .iter()
+        .map(|a| a["code"].as_str().unwrap_or("ack"))
+        .collect();
+    assert_eq!(
+        codes,
+        [
+            "ack",
+            "ack",
+            "ack",
+            "rate_limited",
+            "rate_limited",
+            "rate_limited"
+        ]
+    );
+    for refused in &answers[3..] {
+        assert!(refused["retry_after_secs"].as_u64().is_some(), "{refused}");
+        assert_eq!(refused["chat_id"], SAM_ADA);
+    }
+    let page: Value = ts
+        .get(&sam, &format!("/api/chats/{SAM_ADA}/messages?limit=5"))
+        .await
+        .json();
+    assert_eq!(
+        page["last_seq"], 125,
+        "nothing after the refusal was stored"
+    );
+}
+
+#[tokio::test]
+async fn a_batch_with_no_messages_or_too_many_is_refused_whole() {
+    let ts = TestServer::start().await;
+    let sam = ts.token(SAM).await;
+    let mut sam_ws = WsClient::connect(&ts, &sam).await;
+    sam_ws
+        .send(json!({"type": "send_messages", "chat_id": SAM_ADA, "messages": []}))
+        .await;
+    let empty = sam_ws.recv_type("error").await;
+    assert_eq!(
+        (&empty["code"], &empty["field"]),
+        (&json!("validation"), &json!("messages"))
+    );
+    let many: Vec<Value> = (0..=tutorchat_shared::ws::MAX_SEND_BATCH)
+        .map(|i| json!({"client_id": format!("x-{i}"), "content": "hi"}))
+        .collect();
+    sam_ws
+        .send(json!({"type": "send_messages", "chat_id": SAM_ADA, "messages": many}))
+        .await;
+    let too_many = sam_ws.recv_type("error").await;
+    assert_eq!(too_many["field"], "messages");
+    sam_ws.ping().await;
+}
+
+#[tokio::test]
 async fn message_floods_answer_rate_limited() {
     let ts =
         TestServer::start_with(&["--message-rate-per-second", "1", "--message-burst", "3"]).await;

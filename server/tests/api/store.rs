@@ -138,6 +138,7 @@ mod sqlite {
         send::send_message_refuses_blocked_unenrolled_and_non_teaching,
         send::send_message_deduplicates_before_checking,
         send::send_message_hooks_run_in_commit_order,
+        send::send_messages_stores_a_batch_in_order_with_one_outcome_each,
         accounts::refresh_reuse_revokes_the_family,
         accounts::a_refresh_replayed_within_the_grace_gets_the_same_successor,
         accounts::expired_or_unknown_refresh_token_is_invalid,

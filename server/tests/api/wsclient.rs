@@ -180,6 +180,27 @@ impl WsClient {
         self.recv_reply(client_id).await
     }
 
+    /// Sends `send_messages` with these `(client_id, content)` and returns the answers (each a
+    /// `message_ack` or an `error` with a `client_id`) in the order they came.
+    pub async fn send_messages(&mut self, chat_id: i64, messages: &[(&str, &str)]) -> Vec<Value> {
+        let batch: Vec<Value> = messages
+            .iter()
+            .map(|(client_id, content)| json!({"client_id": client_id, "content": content}))
+            .collect();
+        self.send(json!({"type": "send_messages", "chat_id": chat_id, "messages": batch}))
+            .await;
+        let mut answers = Vec::new();
+        while answers.len() < messages.len() {
+            let frame = self.recv().await;
+            let answers_one = frame["type"] == "message_ack"
+                || (frame["type"] == "error" && frame["client_id"].is_string());
+            if answers_one {
+                answers.push(frame);
+            }
+        }
+        answers
+    }
+
     /// The `message_ack` or `error` answering `client_id`.
     pub async fn recv_reply(&mut self, client_id: &str) -> Value {
         let deadline = tokio::time::Instant::now() + WAIT;

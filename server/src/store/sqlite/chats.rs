@@ -163,25 +163,45 @@ pub(super) fn message_by_client_id(
         .optional()?)
 }
 
-/// Deduplicates, checks, then stores (see `Store::send_message`).
-pub(super) fn send_message(
+/// Deduplicates, checks, then stores each message in order (see `Store::send_messages`). The
+/// checks hold for the whole transaction, so they are read once, when the first new message
+/// needs them.
+pub(super) fn send_messages(
     c: &Connection,
-    m: &NewMessage,
+    messages: &[NewMessage],
     checks: &SendChecks,
-) -> Result<InsertOutcome> {
-    if let Some(known) = duplicate(c, m)? {
-        return Ok(known);
+) -> Result<Vec<InsertOutcome>> {
+    let mut verdict: Option<Option<SendRefusal>> = None;
+    let mut outcomes = Vec::with_capacity(messages.len());
+    for m in messages {
+        if let Some(known) = duplicate(c, m)? {
+            outcomes.push(known);
+            continue;
+        }
+        let refusal = match verdict {
+            Some(refusal) => refusal,
+            None => *verdict.insert(refusal(c, &m.sender_id, checks)?),
+        };
+        outcomes.push(match refusal {
+            Some(refusal) => InsertOutcome::Refused(refusal),
+            None => store_new(c, m)?,
+        });
     }
-    if accounts::is_blocked(c, &checks.recipient, &m.sender_id)? {
-        return Ok(InsertOutcome::Refused(SendRefusal::Blocked));
+    Ok(outcomes)
+}
+
+/// Why `sender` may not send now, if they may not.
+fn refusal(c: &Connection, sender: &UserId, checks: &SendChecks) -> Result<Option<SendRefusal>> {
+    if accounts::is_blocked(c, &checks.recipient, sender)? {
+        return Ok(Some(SendRefusal::Blocked));
     }
     if !accounts::is_enrolled(c, &checks.student, &checks.course)? {
-        return Ok(InsertOutcome::Refused(SendRefusal::NotEnrolled));
+        return Ok(Some(SendRefusal::NotEnrolled));
     }
     if !accounts::teaches(c, &checks.tutor, &checks.course)? {
-        return Ok(InsertOutcome::Refused(SendRefusal::NotCourseTutor));
+        return Ok(Some(SendRefusal::NotCourseTutor));
     }
-    store_new(c, m)
+    Ok(None)
 }
 
 pub(super) fn insert_message(c: &Connection, m: &NewMessage) -> Result<InsertOutcome> {

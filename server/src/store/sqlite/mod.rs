@@ -260,16 +260,19 @@ impl Store for SqliteStore {
             .await
     }
 
-    async fn send_message(
+    async fn send_messages(
         &self,
-        message: NewMessage,
+        messages: Vec<NewMessage>,
         checks: SendChecks,
         on_commit: Option<OnCommit>,
-    ) -> Result<InsertOutcome> {
-        let job = move |c: &Connection| chats::send_message(c, &message, &checks);
-        let after = move |outcome: &InsertOutcome| {
-            if let (InsertOutcome::Stored(message), Some(hook)) = (outcome, on_commit) {
-                hook(message);
+    ) -> Result<Vec<InsertOutcome>> {
+        let job = move |c: &Connection| chats::send_messages(c, &messages, &checks);
+        let after = move |outcomes: &Vec<InsertOutcome>| {
+            let Some(mut hook) = on_commit else { return };
+            for outcome in outcomes {
+                if let InsertOutcome::Stored(message) = outcome {
+                    hook(message);
+                }
             }
         };
         self.inner.writer.write_then(job, after).await

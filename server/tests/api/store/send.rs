@@ -1,5 +1,6 @@
-//! Conformance checks on the checked send path (`Store::send_message`): its refusals, its
-//! deduplication before any check, and the commit hook that publishes in commit order.
+//! Conformance checks on the checked send path (`Store::send_message`, `send_messages`): its
+//! refusals, its deduplication before any check, batches stored in order, and the commit hook
+//! that publishes in commit order.
 
 use std::sync::{Arc, Mutex};
 
@@ -152,4 +153,72 @@ pub async fn send_message_hooks_run_in_commit_order(store: &dyn Store) {
     }
     let seen = seen.lock().expect("lock").clone();
     assert_eq!(seen, (1..=64).collect::<Vec<_>>(), "published in seq order");
+}
+
+pub async fn send_messages_stores_a_batch_in_order_with_one_outcome_each(store: &dyn Store) {
+    let chat = school(store).await.id;
+    let (seen, hook) = recorder();
+    let first = store
+        .send_message(new_message(chat, STUDENT, "m-0"), checks(), Some(hook()))
+        .await
+        .expect("send");
+    let InsertOutcome::Stored(original) = first else {
+        panic!("expected a new message, got {first:?}");
+    };
+    let batch = ["m-0", "m-1", "m-2", "m-3"]
+        .into_iter()
+        .map(|client_id| new_message(chat, STUDENT, client_id))
+        .collect();
+    let outcomes = store
+        .send_messages(batch, checks(), Some(hook()))
+        .await
+        .expect("send");
+    assert_eq!(outcomes.len(), 4, "one outcome per message");
+    assert_eq!(
+        outcomes[0],
+        InsertOutcome::Duplicate(original),
+        "a repeat inside a batch"
+    );
+    let seqs: Vec<u64> = outcomes[1..]
+        .iter()
+        .map(|outcome| match outcome {
+            InsertOutcome::Stored(message) => message.seq,
+            other => panic!("expected a new message, got {other:?}"),
+        })
+        .collect();
+    assert_eq!(seqs, [2, 3, 4], "stored in the order given");
+    assert_eq!(
+        *seen.lock().expect("lock"),
+        vec![1, 2, 3, 4],
+        "the hook ran once per new message, in seq order"
+    );
+
+    store
+        .set_block(&id(TUTOR), &id(STUDENT), true)
+        .await
+        .expect("block");
+    let batch = ["m-3", "m-4", "m-5"]
+        .into_iter()
+        .map(|client_id| new_message(chat, STUDENT, client_id))
+        .collect();
+    let outcomes = store
+        .send_messages(batch, checks(), Some(hook()))
+        .await
+        .expect("send");
+    assert!(
+        matches!(outcomes[0], InsertOutcome::Duplicate(_)),
+        "the stored one still answers with the original"
+    );
+    assert_eq!(
+        outcomes[1..],
+        [
+            InsertOutcome::Refused(SendRefusal::Blocked),
+            InsertOutcome::Refused(SendRefusal::Blocked)
+        ]
+    );
+    let page = store
+        .messages(chat, PageRequest::Latest { limit: 10 })
+        .await
+        .expect("page");
+    assert_eq!(page.last_seq, 4, "a refused batch stores nothing");
 }
