@@ -7,6 +7,8 @@
 //! A permanent refusal marks the row failed with its reason; it stays until retried or
 //! discarded and does not hold back the rows behind it.
 
+use std::collections::HashSet;
+
 use chrono::{DateTime, Utc};
 use rusqlite::{params, Connection, OptionalExtension, Row};
 use tutorchat_shared::app::{DeliveryState, LocalMessage, SendFailure};
@@ -169,21 +171,35 @@ pub fn retry(c: &Connection, client_id: &ClientId) -> Result<bool> {
         > 0)
 }
 
-/// The oldest pending messages of each chat, up to `per_chat` each: what may be sent next,
-/// by chat in the order their oldest was written, each chat's in the order written.
-pub fn heads_up_to(c: &Connection, per_chat: u32, me: &UserId) -> Result<Vec<LocalMessage>> {
+/// The oldest pending messages of each chat not in `skip`, up to `per_chat` each: what may be
+/// sent next, by chat in the order their oldest was written, each chat's in the order written.
+/// Costs one pass over the pending rows' chats, then an index range per chat.
+pub fn next_batches(
+    c: &Connection,
+    skip: &HashSet<ChatId>,
+    per_chat: u32,
+    me: &UserId,
+) -> Result<Vec<LocalMessage>> {
+    let chats: Vec<ChatId> = c
+        .prepare_cached(
+            "SELECT chat_id FROM outbox WHERE state = 'pending'
+             GROUP BY chat_id ORDER BY min(position)",
+        )?
+        .query_map([], |r| Ok(ChatId(r.get(0)?)))?
+        .collect::<rusqlite::Result<_>>()?;
     let sql = format!(
-        "SELECT {COLUMNS} FROM (
-             SELECT *,
-                    row_number() OVER (PARTITION BY chat_id ORDER BY position) AS rank,
-                    min(position) OVER (PARTITION BY chat_id) AS first
-             FROM outbox WHERE state = 'pending')
-         WHERE rank <= ?1
-         ORDER BY first, position"
+        "SELECT {COLUMNS} FROM outbox WHERE chat_id = ?1 AND state = 'pending'
+         ORDER BY position LIMIT ?2"
     );
     let mut stmt = c.prepare_cached(&sql)?;
-    let rows = stmt.query_map([per_chat], |r| from_row(r, me))?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+    let mut batches = Vec::new();
+    for chat in chats.into_iter().filter(|chat| !skip.contains(chat)) {
+        let rows = stmt.query_map(params![chat.0, per_chat], |r| from_row(r, me))?;
+        for row in rows {
+            batches.push(row?);
+        }
+    }
+    Ok(batches)
 }
 
 /// Attempts made for an entry so far.

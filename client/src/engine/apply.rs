@@ -43,7 +43,7 @@ pub(super) async fn frame(
         ServerFrame::Ready { .. } => Ok(Applied::Done),
         ServerFrame::Pong => Ok(Applied::Pong),
         ServerFrame::MessageAck { client_id, message } => {
-            acked(account, outbox, &client_id, message).await
+            acked(account, outbox, client_id, message).await
         }
         ServerFrame::MessageReceived { message } => received(account, message).await,
         ServerFrame::ChatCreated { chat } => chat_created(account, chat).await,
@@ -83,25 +83,54 @@ pub(super) async fn frame(
 async fn acked(
     account: &Account,
     outbox: &mut Outbox,
-    client_id: &ClientId,
+    client_id: ClientId,
     message: Message,
 ) -> Result<Applied> {
-    outbox.answered(message.chat_id, client_id);
-    let me = account.session.user.id.clone();
-    let chat_id = message.chat_id;
-    if !ensure_chat(account, chat_id).await? {
-        return Ok(Applied::Done);
+    acks(account, vec![(client_id, message)], outbox).await
+}
+
+/// Several `message_ack`s that arrived together (a flushed batch): stored in one cache
+/// transaction, each settling its outbox row, in the order they came.
+pub(super) async fn acks(
+    account: &Account,
+    acks: Vec<(ClientId, Message)>,
+    outbox: &mut Outbox,
+) -> Result<Applied> {
+    let mut chats_acked: Vec<ChatId> = Vec::new();
+    for (client_id, message) in &acks {
+        outbox.answered(message.chat_id, client_id);
+        if !chats_acked.contains(&message.chat_id) {
+            chats_acked.push(message.chat_id);
+        }
     }
-    let local = account
+    let mut known = Vec::with_capacity(chats_acked.len());
+    for chat_id in chats_acked {
+        if ensure_chat(account, chat_id).await? {
+            known.push(chat_id);
+        }
+    }
+    let me = account.session.user.id.clone();
+    let stored = account
         .cache
         .transaction(move |tx| {
-            messages::store(tx, chat_id, std::slice::from_ref(&message), &me)?;
-            // The server moved our read pointer to our own message (sending means reading).
-            chats::set_read(tx, chat_id, true, message.seq)?;
-            messages::local_view(tx, &message, &me)
+            let mut stored = Vec::with_capacity(acks.len());
+            for (_, message) in acks.iter().filter(|(_, m)| known.contains(&m.chat_id)) {
+                let chat_id = message.chat_id;
+                messages::store(tx, chat_id, std::slice::from_ref(message), &me)?;
+                // The server moved our read pointer to our own message (sending means
+                // reading).
+                chats::set_read(tx, chat_id, true, message.seq)?;
+                stored.push(messages::local_view(tx, message, &me)?);
+            }
+            Ok(stored)
         })
         .await?;
-    account.emit(AppEvent::MessageUpserted { message: local });
+    if stored.is_empty() {
+        return Ok(Applied::Done);
+    }
+    for local in stored {
+        account.emit(AppEvent::MessageUpserted { message: local });
+    }
     account.emit(AppEvent::ChatsChanged);
     Ok(Applied::Done)
 }

@@ -9,7 +9,7 @@
 //! The policy is in [`Outbox::due`] (what may go now) and [`settle_refusal`] (what a refusal
 //! does to the outbox row), both free of the socket so they are tested on a real cache file.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
 use futures_util::SinkExt;
@@ -48,11 +48,23 @@ impl Outbox {
         self.freed = false;
         let me = account.session.user.id.clone();
         let per_chat = u32::try_from(BATCH_MESSAGES).unwrap_or(u32::MAX);
+        let now = Instant::now();
+        let busy: HashSet<ChatId> = self
+            .in_flight
+            .keys()
+            .chain(
+                self.held
+                    .iter()
+                    .filter(|(_, until)| **until > now)
+                    .map(|(chat, _)| chat),
+            )
+            .copied()
+            .collect();
         let pending = account
             .cache
-            .call(move |c| outbox::heads_up_to(c, per_chat, &me))
+            .call(move |c| outbox::next_batches(c, &busy, per_chat, &me))
             .await?;
-        let due = self.due(pending, Instant::now());
+        let due = self.due(pending, now);
         if due.is_empty() {
             return Ok(());
         }
@@ -242,8 +254,8 @@ mod tests {
     }
 
     fn pending(c: &Connection) -> Vec<LocalMessage> {
-        outbox::heads_up_to(c, u32::try_from(BATCH_MESSAGES).expect("small"), &me())
-            .expect("pending")
+        let per_chat = u32::try_from(BATCH_MESSAGES).expect("small");
+        outbox::next_batches(c, &HashSet::new(), per_chat, &me()).expect("pending")
     }
 
     /// Chat 1 with `a1`, `a2` waiting; chat 2 with `b1`.

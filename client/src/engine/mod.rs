@@ -19,7 +19,7 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures_util::{SinkExt, StreamExt};
+use futures_util::{FutureExt, SinkExt, StreamExt};
 use rand::Rng;
 use reqwest::Method;
 use tokio::sync::{mpsc, watch};
@@ -28,7 +28,7 @@ use tokio_tungstenite::tungstenite::Message as WsMessage;
 use tutorchat_shared::api::ChatList;
 use tutorchat_shared::app::{AppEvent, ConnectionState, SessionEndReason};
 use tutorchat_shared::ws::{close, ClientFrame, ServerFrame, SyncCursor};
-use tutorchat_shared::{ApiError, ErrorCode};
+use tutorchat_shared::{ApiError, ClientId, ErrorCode, Message};
 
 use self::apply::Applied;
 use self::flush::Outbox;
@@ -221,7 +221,8 @@ async fn serve(
     frames: &mut mpsc::Receiver<ClientFrame>,
     shutdown: &mut watch::Receiver<bool>,
 ) -> Ended {
-    let (mut sink, mut stream) = socket.split();
+    let (mut sink, stream) = socket.split();
+    let mut stream = stream.peekable();
     let start = async {
         let cursors = account.cache.call(|c| chats::cursors(c)).await?;
         let cursors = cursors
@@ -266,7 +267,15 @@ async fn serve(
                         continue;
                     }
                 };
-                match apply::frame(account, frame, &mut outbox).await {
+                let applied = match frame {
+                    ServerFrame::MessageAck { client_id, message } => {
+                        let mut acks = vec![(client_id, message)];
+                        more_acks(&mut stream, &mut acks);
+                        apply::acks(account, acks, &mut outbox).await
+                    }
+                    frame => apply::frame(account, frame, &mut outbox).await,
+                };
+                match applied {
                     Ok(Applied::Done) => {}
                     Ok(Applied::Pong) => pong_due = None,
                     Ok(Applied::Resync(cursor)) => {
@@ -339,6 +348,30 @@ async fn refreshed(account: &Account, token: &str) -> Ended {
 }
 
 type Sink = futures_util::stream::SplitSink<Socket, WsMessage>;
+type Stream = futures_util::stream::Peekable<futures_util::stream::SplitStream<Socket>>;
+
+/// Most acks stored in one cache transaction.
+const ACKS_PER_TRANSACTION: usize = 256;
+
+/// Takes the acks that have already arrived right behind the first (the answers to a flushed
+/// batch), so they are stored in one transaction; stops at anything else, which stays next.
+fn more_acks(stream: &mut Stream, acks: &mut Vec<(ClientId, Message)>) {
+    let is_ack = |item: &std::result::Result<WsMessage, tokio_tungstenite::tungstenite::Error>| {
+        matches!(item, Ok(WsMessage::Text(text))
+            if matches!(ServerFrame::parse(text), Ok(ServerFrame::MessageAck { .. })))
+    };
+    while acks.len() < ACKS_PER_TRANSACTION {
+        let next = std::pin::Pin::new(&mut *stream)
+            .next_if(is_ack)
+            .now_or_never();
+        let Some(Some(Ok(WsMessage::Text(text)))) = next else {
+            return;
+        };
+        if let Ok(ServerFrame::MessageAck { client_id, message }) = ServerFrame::parse(&text) {
+            acks.push((client_id, message));
+        }
+    }
+}
 
 async fn send(sink: &mut Sink, frame: &ClientFrame) -> Result<()> {
     sink.send(WsMessage::Text(serde_json::to_string(frame)?.into()))

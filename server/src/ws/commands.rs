@@ -2,12 +2,14 @@
 //! rules; this only translates.
 
 use axum::extract::ws::WebSocket;
+use futures_util::stream::FuturesUnordered;
+use sync_wrapper::SyncWrapper;
 use tutorchat_shared::api::{MarkReadRequest, SendMessageRequest};
 use tutorchat_shared::ws::{ClientFrame, ServerFrame, MAX_SEND_BATCH};
 use tutorchat_shared::{ApiError, ChatId, ErrorCode};
 
-use super::session::{Session, WsResult};
-use crate::error::Result;
+use super::session::{next_sent, Send, Session, WsResult, MAX_SENDS_IN_FLIGHT};
+use crate::error::{Error, Result};
 use crate::service::{chats, live};
 
 pub(super) async fn dispatch(
@@ -47,30 +49,24 @@ pub(super) async fn dispatch(
             content,
             kind,
         } => {
-            let started = std::time::Instant::now();
-            let req = SendMessageRequest {
-                client_id: client_id.clone(),
+            let request = SendMessageRequest {
+                client_id,
                 kind,
                 content,
             };
-            chats::send(
-                &session.state,
-                &session.user,
-                chat_id,
-                req,
-                Some(session.conn),
-            )
-            .await
-            .map(|sent| {
-                session.state.metrics.ack(started.elapsed());
-                Some(ServerFrame::MessageAck {
-                    client_id,
-                    message: sent.message,
-                })
-            })
+            return start_send(session, socket, chat_id, vec![request]).await;
         }
         ClientFrame::SendMessages { chat_id, messages } => {
-            return send_batch(session, socket, chat_id, messages).await;
+            if messages.is_empty() || messages.len() > MAX_SEND_BATCH {
+                let error = ApiError::new(
+                    ErrorCode::Validation,
+                    format!("send_messages carries 1 to {MAX_SEND_BATCH} messages"),
+                )
+                .with_field("messages")
+                .with_chat(chat_id);
+                return session.send(socket, &ServerFrame::Error(error)).await;
+            }
+            return start_send(session, socket, chat_id, messages).await;
         }
         ClientFrame::TypingStart { chat_id } => {
             live::typing(&session.state, &session.user, chat_id, true)
@@ -103,46 +99,53 @@ pub(super) async fn dispatch(
     }
 }
 
-/// `send_messages`: one answer per message, in order, written in one flush.
-async fn send_batch(
+/// `send_message` and `send_messages`: the send goes to the store, and the connection reads on
+/// while it commits; its answers (one per message, in order) are written when it is done. A
+/// send for a chat that already has one in flight on this connection — or past
+/// [`MAX_SENDS_IN_FLIGHT`] — first waits for the earlier ones, so a chat's sends are stored in
+/// the order they came.
+async fn start_send(
     session: &mut Session,
     socket: &mut WebSocket,
     chat_id: ChatId,
-    messages: Vec<SendMessageRequest>,
+    requests: Vec<SendMessageRequest>,
 ) -> WsResult {
-    if messages.is_empty() || messages.len() > MAX_SEND_BATCH {
-        let error = ApiError::new(
-            ErrorCode::Validation,
-            format!("send_messages carries 1 to {MAX_SEND_BATCH} messages"),
-        )
-        .with_field("messages")
-        .with_chat(chat_id);
-        return session.send(socket, &ServerFrame::Error(error)).await;
+    while session.sending_chats.contains(&chat_id)
+        || session.sending_chats.len() >= MAX_SENDS_IN_FLIGHT
+    {
+        let (chat, frames) = next_sent(&mut session.sending).await;
+        session.finish_send(socket, chat, frames).await?;
     }
-    let started = std::time::Instant::now();
-    let answers = chats::send_batch(
-        &session.state,
-        &session.user,
-        chat_id,
-        messages,
-        Some(session.conn),
-    )
-    .await;
-    let elapsed = started.elapsed();
-    let frames = answers.into_iter().map(|(client_id, answer)| match answer {
-        Ok(sent) => {
-            session.state.metrics.ack(elapsed);
-            ServerFrame::MessageAck {
-                client_id,
-                message: sent.message,
-            }
-        }
-        Err(error) => {
-            if !matches!(error, crate::error::Error::Api(_)) {
-                tracing::error!(error = %error, "sending failed");
-            }
-            ServerFrame::Error(error.to_api_error())
-        }
+    let (state, user, conn) = (session.state.clone(), session.user.clone(), session.conn);
+    let send: Send = Box::pin(async move {
+        let started = std::time::Instant::now();
+        let answers = chats::send_batch(&state, &user, chat_id, requests, Some(conn)).await;
+        let elapsed = started.elapsed();
+        let frames = answers
+            .into_iter()
+            .map(|(client_id, answer)| match answer {
+                Ok(sent) => {
+                    state.metrics.ack(elapsed);
+                    ServerFrame::MessageAck {
+                        client_id,
+                        message: sent.message,
+                    }
+                }
+                Err(error) => {
+                    if !matches!(error, Error::Api(_)) {
+                        tracing::error!(error = %error, "sending failed");
+                    }
+                    ServerFrame::Error(error.to_api_error())
+                }
+            })
+            .collect();
+        (chat_id, frames)
     });
-    session.send_all(socket, frames).await
+    session
+        .sending
+        .get_or_insert_with(|| SyncWrapper::new(FuturesUnordered::new()))
+        .get_mut()
+        .push(send);
+    session.sending_chats.push(chat_id);
+    Ok(())
 }

@@ -4,12 +4,13 @@
 use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::ws::{CloseFrame, Message as WsMessage, Utf8Bytes, WebSocket};
 use futures_util::SinkExt;
 use tutorchat_shared::ws::{ClientFrame, ServerFrame};
-use tutorchat_shared::{ApiError, ErrorCode};
+use tutorchat_shared::{ApiError, ChatId, ErrorCode};
 
 use crate::auth::CurrentUser;
 use crate::error::Error;
@@ -20,7 +21,7 @@ use crate::rate_limit::TokenBucket;
 use crate::service::live;
 use crate::state::AppState;
 
-use super::session::{Session, WsResult};
+use super::session::{next_sent, Session, WsResult};
 
 /// Close codes (RFC 6455 and the private range): defined once, in `shared`.
 const CLOSE_GOING_AWAY: u16 = tutorchat_shared::ws::close::GOING_AWAY;
@@ -33,6 +34,7 @@ const CLOSE_TOKEN_EXPIRED: u16 = tutorchat_shared::ws::close::TOKEN_EXPIRED;
 enum Event {
     Incoming(Option<Result<WsMessage, axum::Error>>),
     Queued(Next),
+    Sent((ChatId, Vec<ServerFrame>)),
     Expired,
 }
 
@@ -142,13 +144,15 @@ impl Session {
         );
         Some(Session {
             state,
-            user,
+            user: Arc::new(user),
             conn,
             queue,
             synced: HashMap::new(),
             viewing: Vec::new(),
             frames,
             rate_error_sent: None,
+            sending: None,
+            sending_chats: Vec::new(),
         })
     }
 
@@ -176,6 +180,7 @@ impl Session {
             let event = tokio::select! {
                 incoming = socket.recv() => Event::Incoming(incoming),
                 next = self.queue.next() => Event::Queued(next),
+                sent = next_sent(&mut self.sending) => Event::Sent(sent),
                 () = &mut expiry => Event::Expired,
             };
             let go_on = match event {
@@ -198,6 +203,10 @@ impl Session {
                 }
                 Event::Queued(Next::Items(items)) => {
                     Box::pin(self.write_items(socket, items)).await?;
+                    true
+                }
+                Event::Sent((chat, frames)) => {
+                    Box::pin(self.finish_send(socket, chat, frames)).await?;
                     true
                 }
                 Event::Queued(Next::Closed(reason)) => {

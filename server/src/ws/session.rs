@@ -2,10 +2,14 @@
 //! dispatch (`commands`) and catch-up (`sync`). A leaf: it depends on none of them.
 
 use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 
 use axum::extract::ws::{Message as WsMessage, WebSocket};
-use futures_util::SinkExt;
+use futures_util::stream::FuturesUnordered;
+use futures_util::{SinkExt, StreamExt};
+use sync_wrapper::SyncWrapper;
 use tutorchat_shared::ws::ServerFrame;
 use tutorchat_shared::ChatId;
 
@@ -18,9 +22,16 @@ use crate::state::AppState;
 
 pub(super) type WsResult = Result<(), axum::Error>;
 
+/// A send waiting for its commit: its chat, then the frames that answer it.
+pub(super) type Send =
+    Pin<Box<dyn Future<Output = (ChatId, Vec<ServerFrame>)> + std::marker::Send>>;
+
+/// Most sends one connection may have waiting for their commit at once.
+pub(super) const MAX_SENDS_IN_FLIGHT: usize = 16;
+
 pub(super) struct Session {
     pub state: AppState,
-    pub user: CurrentUser,
+    pub user: Arc<CurrentUser>,
     pub conn: ConnId,
     pub queue: Arc<ConnQueue>,
     /// For chats caught up by `sync` on this connection: the highest seq sent. Live copies at
@@ -32,11 +43,32 @@ pub(super) struct Session {
     pub frames: TokenBucket,
     /// When the last `rate_limited` error went out (at most one a second).
     pub rate_error_sent: Option<tokio::time::Instant>,
+    /// Sends waiting for their commit while the connection reads on, so a device flushing
+    /// several chats shares one commit instead of waiting one per frame. At most one per chat
+    /// (`sending_chats`), which keeps each chat's sends in the order they came. `None` until
+    /// the connection first sends: an idle connection keeps nothing here.
+    /// (`SyncWrapper`: a send's future is not `Sync`, and this is only ever used through
+    /// `&mut`, while the session itself is shared by `&` across awaits.)
+    pub sending: Option<SyncWrapper<FuturesUnordered<Send>>>,
+    pub sending_chats: Vec<ChatId>,
 }
 
 impl Session {
     pub(super) async fn send(&self, socket: &mut WebSocket, frame: &ServerFrame) -> WsResult {
         socket.send(WsMessage::Text(encode(frame))).await
+    }
+
+    /// Writes a finished send's answers; its chat may send again.
+    pub(super) async fn finish_send(
+        &mut self,
+        socket: &mut WebSocket,
+        chat: ChatId,
+        frames: Vec<ServerFrame>,
+    ) -> WsResult {
+        if let Some(at) = self.sending_chats.iter().position(|c| *c == chat) {
+            self.sending_chats.swap_remove(at);
+        }
+        self.send_all(socket, frames).await
     }
 
     /// Sends several frames in one flush.
@@ -58,5 +90,18 @@ impl Session {
         }
         self.send(socket, &ServerFrame::Error(error.to_api_error()))
             .await
+    }
+}
+
+/// The next send to finish; never, while none is waiting.
+pub(super) async fn next_sent(
+    sending: &mut Option<SyncWrapper<FuturesUnordered<Send>>>,
+) -> (ChatId, Vec<ServerFrame>) {
+    match sending.as_mut().map(SyncWrapper::get_mut) {
+        Some(sends) if !sends.is_empty() => match sends.next().await {
+            Some(done) => done,
+            None => std::future::pending().await,
+        },
+        _ => std::future::pending().await,
     }
 }

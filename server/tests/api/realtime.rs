@@ -432,6 +432,50 @@ async fn a_batch_is_stored_in_order_each_message_acked_and_delivered_once() {
 }
 
 #[tokio::test]
+async fn sends_written_back_to_back_on_one_connection_are_stored_in_that_order() {
+    let ts = TestServer::start().await;
+    let sam = ts.token(SAM).await;
+    let mut sam_ws = WsClient::connect(&ts, &sam).await;
+    // The connection reads on while a send commits; a chat's next send waits for it.
+    for i in 0..20 {
+        if i % 5 == 4 {
+            let batch: Vec<Value> = (0..3)
+                .map(|j| json!({"client_id": format!("o-{i}-{j}"), "content": "batched"}))
+                .collect();
+            sam_ws
+                .send(json!({"type": "send_messages", "chat_id": SAM_ADA, "messages": batch}))
+                .await;
+        } else {
+            sam_ws
+                .send(json!({"type": "send_message", "chat_id": SAM_ADA,
+                             "client_id": format!("o-{i}"), "content": "single"}))
+                .await;
+        }
+    }
+    let acks = sam_ws
+        .collect_type("message_ack", Duration::from_secs(3))
+        .await;
+    let order: Vec<&str> = acks
+        .iter()
+        .map(|a| a["client_id"].as_str().expect("client_id"))
+        .collect();
+    let mut sent = Vec::new();
+    for i in 0..20 {
+        if i % 5 == 4 {
+            sent.extend((0..3).map(|j| format!("o-{i}-{j}")));
+        } else {
+            sent.push(format!("o-{i}"));
+        }
+    }
+    assert_eq!(order, sent, "answered in the order sent");
+    assert_eq!(
+        seqs(&acks),
+        (123..123 + sent.len() as u64).collect::<Vec<u64>>(),
+        "stored in the order sent"
+    );
+}
+
+#[tokio::test]
 async fn a_rate_limited_message_holds_back_the_rest_of_its_batch() {
     let ts =
         TestServer::start_with(&["--message-rate-per-second", "1", "--message-burst", "3"]).await;
