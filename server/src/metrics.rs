@@ -26,6 +26,8 @@ pub enum Limit {
     Passwords,
     ConnectionsPerUser,
     ConnectionsPerAddress,
+    /// Sends refused because the store's writer was saturated.
+    Saturated,
 }
 
 impl Limit {
@@ -39,6 +41,7 @@ impl Limit {
             Limit::Passwords => "passwords",
             Limit::ConnectionsPerUser => "connections_per_user",
             Limit::ConnectionsPerAddress => "connections_per_address",
+            Limit::Saturated => "saturated",
         }
     }
 }

@@ -304,6 +304,19 @@ pub async fn send_batch(
                     live::typing_stopped(state, chat_id, &me.id);
                 }
             }
+            Err(StoreError::Busy) => {
+                // Saturated: refuse now, quickly, rather than queue seconds deep.
+                state.metrics.refused(crate::metrics::Limit::Saturated);
+                let busy = ApiError::new(
+                    ErrorCode::RateLimited,
+                    "the server is busy; this message was not stored, send it again shortly",
+                )
+                .with_retry_after(1);
+                for (index, req) in accepted {
+                    let refusal = refusal_of(&req.client_id, &busy);
+                    answers[index] = Some((req.client_id, Err(refusal)));
+                }
+            }
             Err(e) => {
                 let e = internal_logged(e.into());
                 for (index, req) in accepted {

@@ -22,6 +22,10 @@ pub enum StoreError {
     Sqlite(#[from] rusqlite::Error),
     #[error("the database's writer has stopped")]
     WriterGone,
+    /// Too much is already waiting to be written: a send is refused now rather than queued
+    /// behind it (the sender retries). Only from [`Store::send_messages`].
+    #[error("the database's writer is saturated")]
+    Busy,
     #[error("commit failed: {0}")]
     Commit(String),
     #[error("migration {version} failed: {source}")]

@@ -275,7 +275,7 @@ impl Store for SqliteStore {
                 }
             }
         };
-        self.inner.writer.write_then(job, after).await
+        self.inner.writer.write_then_unless_busy(job, after).await
     }
 
     async fn message_by_client_id(

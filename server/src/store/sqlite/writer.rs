@@ -17,6 +17,10 @@ use super::super::{Result, StoreError};
 const MAX_BATCH: usize = 512;
 /// Jobs that may wait for the writer before senders wait too (back-pressure).
 const QUEUE_DEPTH: usize = 8192;
+/// Past this many queued jobs a send is refused at once instead of queued (`Busy`): about
+/// 100 ms of the writer's work here, so past saturation the messages taken are acknowledged
+/// quickly and the rest are told to retry, rather than everyone waiting seconds.
+const SEND_QUEUE_LIMIT: usize = 1024;
 
 /// Runs one job inside the open transaction; returns whether it succeeded and how to answer
 /// its caller once the commit's outcome is known.
@@ -99,6 +103,21 @@ impl Writer {
             .map_err(|_| StoreError::WriterGone)?;
         rx.await.map_err(|_| StoreError::WriterGone)?
     }
+
+    /// Like [`Writer::write_then`], but refused with [`StoreError::Busy`] at once when more
+    /// than `SEND_QUEUE_LIMIT` jobs are already waiting (for sends, which a client retries).
+    pub(super) async fn write_then_unless_busy<T, F, H>(&self, f: F, after_commit: H) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T> + Send + 'static,
+        H: FnOnce(&T) + Send + 'static,
+    {
+        let queued = self.jobs.max_capacity() - self.jobs.capacity();
+        if queued >= SEND_QUEUE_LIMIT {
+            return Err(StoreError::Busy);
+        }
+        self.write_then(f, after_commit).await
+    }
 }
 
 fn run(conn: Connection, mut rx: mpsc::Receiver<Job>, observer: &OnceLock<CommitObserver>) {
@@ -161,4 +180,48 @@ fn run_in_savepoint(conn: &Connection, job: Job) -> Completion {
         tracing::error!(error = %e, "ending a savepoint failed");
     }
     complete
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::mpsc as std_mpsc;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn a_send_is_refused_at_once_when_the_queue_is_deep_and_taken_when_it_drains() {
+        let dir = tempfile::tempdir().expect("dir");
+        let conn = Connection::open(dir.path().join("w.db")).expect("open");
+        let writer = Writer::spawn(conn).expect("writer");
+        // Hold the writer inside a job until released.
+        let (release, held) = std_mpsc::channel::<()>();
+        let blocker = writer.clone();
+        let busy = tokio::spawn(async move {
+            blocker
+                .write(move |_| {
+                    let _ = held.recv();
+                    Ok(())
+                })
+                .await
+        });
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        let mut queued = Vec::new();
+        for _ in 0..SEND_QUEUE_LIMIT {
+            let w = writer.clone();
+            queued.push(tokio::spawn(async move { w.write(|_| Ok(())).await }));
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        let refused = writer.write_then_unless_busy(|_| Ok(()), |_: &()| {}).await;
+        assert!(matches!(refused, Err(StoreError::Busy)), "{refused:?}");
+
+        release.send(()).expect("release");
+        busy.await.expect("join").expect("the held job commits");
+        for job in queued {
+            job.await.expect("join").expect("every queued job commits");
+        }
+        writer
+            .write_then_unless_busy(|_| Ok(()), |_: &()| {})
+            .await
+            .expect("taken once the queue has drained");
+    }
 }
