@@ -9,8 +9,9 @@
 //! newer server's) is logged and passed over, since no retry could apply it.
 //!
 //! - this file: the connect/serve/backoff loop.
-//! - [`apply`]: one server frame → one cache transaction → events.
-//! - [`flush`]: the outbox: one message in flight per chat (order), many chats at once.
+//! - [`apply`]: one server frame → one cache transaction → events (a run of acks that arrived
+//!   together: one transaction).
+//! - [`flush`]: the outbox: one batch in flight per chat (order), many chats at once.
 
 mod apply;
 mod flush;
