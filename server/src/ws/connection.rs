@@ -51,7 +51,9 @@ pub(super) fn run(
         let mut socket = socket;
         let user = match user {
             Some(user) => user,
-            None => match authenticate(&state, &mut socket).await {
+            // Boxed: this future lives as long as the connection, and the wait for the auth
+            // frame is over long before; inline it would keep its ~1 KiB state for good.
+            None => match Box::pin(authenticate(&state, &mut socket)).await {
                 Some(user) => user,
                 None => return,
             },
@@ -61,7 +63,7 @@ pub(super) fn run(
             Some(session) => Box::pin(session.serve(socket)).await,
             None => {
                 metrics.refused(crate::metrics::Limit::ConnectionsPerUser);
-                refuse(&mut socket, too_many_connections()).await;
+                Box::pin(refuse(&mut socket, too_many_connections())).await;
             }
         }
     })
@@ -170,10 +172,7 @@ impl Session {
     /// The loop an idle connection sits in. Only the wait itself is inline; every reaction is
     /// a boxed future, so an idle connection keeps just the three small waits.
     async fn serve_frames(&mut self, socket: &mut WebSocket) -> WsResult {
-        let ready = ServerFrame::Ready {
-            user_id: self.user.id.clone(),
-        };
-        Box::pin(self.send(socket, &ready)).await?;
+        Box::pin(self.send_ready(socket)).await?;
         let expiry = tokio::time::sleep(until(self.user.expires_at));
         tokio::pin!(expiry);
         loop {
@@ -220,6 +219,14 @@ impl Session {
                 return Ok(());
             }
         }
+    }
+
+    /// `ready`, built here so the frame lives in this (boxed) future, not in the serving loop's.
+    async fn send_ready(&self, socket: &mut WebSocket) -> WsResult {
+        let ready = ServerFrame::Ready {
+            user_id: self.user.id.clone(),
+        };
+        self.send(socket, &ready).await
     }
 
     async fn close_for(&self, socket: &mut WebSocket, reason: CloseReason) -> WsResult {
