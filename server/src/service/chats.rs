@@ -274,14 +274,15 @@ pub async fn send_batch(
             hub.deliver_message(message, [&members.0, &members.1], origin);
         });
         let at = Utc::now();
+        // The content moves into the store; the request keeps its client_id for the answer.
         let messages = accepted
-            .iter()
+            .iter_mut()
             .map(|(_, req)| NewMessage {
                 chat_id,
                 sender_id: me.id.clone(),
                 client_id: req.client_id.clone(),
                 kind: req.kind,
-                content: req.content.clone(),
+                content: std::mem::take(&mut req.content),
                 at,
             })
             .collect();
