@@ -357,9 +357,12 @@ const ACKS_PER_TRANSACTION: usize = 256;
 /// Takes the acks that have already arrived right behind the first (the answers to a flushed
 /// batch), so they are stored in one transaction; stops at anything else, which stays next.
 fn more_acks(stream: &mut Stream, acks: &mut Vec<(ClientId, Message)>) {
+    // The prefix check keeps a large frame (a sync batch) from being parsed twice; the parse
+    // decides. A frame that fails either stays next, untouched.
     let is_ack = |item: &std::result::Result<WsMessage, tokio_tungstenite::tungstenite::Error>| {
         matches!(item, Ok(WsMessage::Text(text))
-            if matches!(ServerFrame::parse(text), Ok(ServerFrame::MessageAck { .. })))
+            if text.starts_with(r#"{"type":"message_ack""#)
+                && matches!(ServerFrame::parse(text), Ok(ServerFrame::MessageAck { .. })))
     };
     while acks.len() < ACKS_PER_TRANSACTION {
         let next = std::pin::Pin::new(&mut *stream)
