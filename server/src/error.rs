@@ -102,6 +102,18 @@ impl Error {
             _ => ApiError::new(ErrorCode::Internal, "internal error; it has been logged"),
         }
     }
+
+    /// The body about to be sent, over HTTP or a WebSocket: a server fault is logged here,
+    /// once, with its cause, which the answer never carries.
+    pub fn into_answer(self) -> ApiError {
+        match self {
+            Error::Api(e) => *e,
+            fault => {
+                tracing::error!(error = %fault, "request failed");
+                fault.to_api_error()
+            }
+        }
+    }
 }
 
 impl From<ApiError> for Error {
@@ -146,10 +158,7 @@ impl From<PathRejection> for Error {
 
 impl IntoResponse for Error {
     fn into_response(self) -> Response {
-        let body = self.to_api_error();
-        if !matches!(self, Error::Api(_)) {
-            tracing::error!(error = %self, "request failed");
-        }
+        let body = self.into_answer();
         let status = StatusCode::from_u16(body.code.http_status())
             .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let retry_after = body.retry_after_secs;

@@ -43,7 +43,7 @@ pub(super) async fn frame(
         ServerFrame::Ready { .. } => Ok(Applied::Done),
         ServerFrame::Pong => Ok(Applied::Pong),
         ServerFrame::MessageAck { client_id, message } => {
-            acked(account, outbox, client_id, message).await
+            acks(account, vec![(client_id, message)], outbox).await
         }
         ServerFrame::MessageReceived { message } => received(account, message).await,
         ServerFrame::ChatCreated { chat } => chat_created(account, chat).await,
@@ -78,19 +78,8 @@ pub(super) async fn frame(
     }
 }
 
-/// `message_ack`: the server stored our message. Storing it settles its outbox row in the
-/// same transaction.
-async fn acked(
-    account: &Account,
-    outbox: &mut Outbox,
-    client_id: ClientId,
-    message: Message,
-) -> Result<Applied> {
-    acks(account, vec![(client_id, message)], outbox).await
-}
-
-/// Several `message_ack`s that arrived together (a flushed batch): stored in one cache
-/// transaction, each settling its outbox row, in the order they came.
+/// `message_ack`s — one, or several that arrived together (a flushed batch): the server stored
+/// our messages. Stored in one cache transaction, each settling its outbox row, in order.
 pub(super) async fn acks(
     account: &Account,
     acks: Vec<(ClientId, Message)>,

@@ -16,6 +16,7 @@
 mod apply;
 mod flush;
 
+use std::pin::Pin;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
@@ -357,23 +358,22 @@ const ACKS_PER_TRANSACTION: usize = 256;
 /// Takes the acks that have already arrived right behind the first (the answers to a flushed
 /// batch), so they are stored in one transaction; stops at anything else, which stays next.
 fn more_acks(stream: &mut Stream, acks: &mut Vec<(ClientId, Message)>) {
-    // The prefix check keeps a large frame (a sync batch) from being parsed twice; the parse
-    // decides. A frame that fails either stays next, untouched.
-    let is_ack = |item: &std::result::Result<WsMessage, tokio_tungstenite::tungstenite::Error>| {
-        matches!(item, Ok(WsMessage::Text(text))
-            if text.starts_with(r#"{"type":"message_ack""#)
-                && matches!(ServerFrame::parse(text), Ok(ServerFrame::MessageAck { .. })))
-    };
     while acks.len() < ACKS_PER_TRANSACTION {
-        let next = std::pin::Pin::new(&mut *stream)
-            .next_if(is_ack)
-            .now_or_never();
-        let Some(Some(Ok(WsMessage::Text(text)))) = next else {
+        let Some(Some(Ok(WsMessage::Text(text)))) = Pin::new(&mut *stream).peek().now_or_never()
+        else {
             return;
         };
-        if let Ok(ServerFrame::MessageAck { client_id, message }) = ServerFrame::parse(&text) {
-            acks.push((client_id, message));
+        // The prefix check keeps a large frame (a sync batch) from being parsed here as well as
+        // where it is applied; the parse decides.
+        if !text.starts_with(r#"{"type":"message_ack""#) {
+            return;
         }
+        let Ok(ServerFrame::MessageAck { client_id, message }) = ServerFrame::parse(text) else {
+            return;
+        };
+        // Peeked, so ready: this takes the frame just parsed.
+        let _ = stream.next().now_or_never();
+        acks.push((client_id, message));
     }
 }
 

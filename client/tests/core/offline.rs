@@ -4,10 +4,24 @@
 use std::process::Command;
 use std::time::Duration;
 
+use tutorchat_client::Client;
 use tutorchat_shared::app::{AppEvent, DeliveryState};
 use tutorchat_shared::{ErrorCode, MessageKind};
 
 use crate::harness::{device, eventually, signed_in, wait_event, TestServer, ADA, SAM, SAM_ADA};
+
+/// Starts the stopped server, tells `sam` the network is back, waits for the outbox to drain,
+/// and returns what Ada reads in their chat after the demo's history.
+async fn delivered_after_reconnect(server: &mut TestServer, sam: &Client) -> Vec<String> {
+    server.start().await;
+    sam.network_changed().await;
+    eventually("the outbox to drain", || async {
+        sam.outbox().await.expect("outbox").is_empty()
+    })
+    .await;
+    let ada = server.token(ADA).await;
+    server.contents_after(&ada, 1, 122).await
+}
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_message_sent_while_the_server_is_down_is_delivered_once_when_it_returns() {
@@ -162,14 +176,7 @@ async fn a_thousand_offline_messages_flush_in_order_with_none_lost_or_doubled() 
         "the outbox survived the restart"
     );
 
-    server.start().await;
-    sam.network_changed().await;
-    eventually("the outbox to drain", || async {
-        sam.outbox().await.expect("outbox").is_empty()
-    })
-    .await;
-    let ada = server.token(ADA).await;
-    assert_eq!(server.contents_after(&ada, 1, 122).await, expected);
+    assert_eq!(delivered_after_reconnect(&mut server, &sam).await, expected);
     let page = sam.messages(SAM_ADA, None, 3).await.expect("page");
     assert_eq!(page.messages.last().and_then(|m| m.seq), Some(1122));
     sam.close().await;
@@ -191,14 +198,7 @@ async fn a_backlog_the_server_rate_limits_midway_arrives_in_order_once() {
             .await
             .expect("queued");
     }
-    server.start().await;
-    sam.network_changed().await;
-    eventually("the outbox to drain", || async {
-        sam.outbox().await.expect("outbox").is_empty()
-    })
-    .await;
-    let ada = server.token(ADA).await;
-    assert_eq!(server.contents_after(&ada, 1, 122).await, expected);
+    assert_eq!(delivered_after_reconnect(&mut server, &sam).await, expected);
     sam.close().await;
 }
 

@@ -217,45 +217,42 @@ pub async fn send_batch(
     requests: Vec<SendMessageRequest>,
     origin: Option<ConnId>,
 ) -> Vec<Answer> {
-    let refusal_of = |client_id: &ClientId, e: &ApiError| -> Error {
-        e.clone()
-            .with_client_id(client_id.clone())
-            .with_chat(chat_id)
-            .into()
+    // Every refusal names the message it answers and its chat.
+    let tag = |client_id: &ClientId, e: Error| -> Error {
+        e.map_api(|api| api.with_client_id(client_id.clone()).with_chat(chat_id))
     };
-    let refuse_all = |requests: Vec<SendMessageRequest>, e: Error| -> Vec<Answer> {
-        let e = internal_logged(e);
-        requests
-            .into_iter()
-            .map(|r| {
-                let refusal = refusal_of(&r.client_id, &e);
-                (r.client_id, Err(refusal))
-            })
-            .collect()
+    // One refusal for several messages: the same answer for each (a fault is logged once,
+    // by `into_answer`).
+    let refuse_each = |answers: &mut [Option<Answer>],
+                       requests: Vec<(usize, SendMessageRequest)>,
+                       refusal: &ApiError| {
+        for (index, req) in requests {
+            let answer = Err(tag(&req.client_id, refusal.clone().into()));
+            answers[index] = Some((req.client_id, answer));
+        }
     };
+    let mut answers: Vec<Option<Answer>> = requests.iter().map(|_| None).collect();
+    let requests: Vec<(usize, SendMessageRequest)> = requests.into_iter().enumerate().collect();
     let chat = match member_chat(state, me, chat_id).await {
         Ok(chat) => chat,
-        Err(e) => return refuse_all(requests, e),
+        Err(e) => {
+            refuse_each(&mut answers, requests, &e.into_answer());
+            return answers.into_iter().flatten().collect();
+        }
     };
-    let mut answers: Vec<Option<Answer>> = Vec::with_capacity(requests.len());
     let mut accepted = Vec::with_capacity(requests.len());
     let mut limited: Option<ApiError> = None;
-    for req in requests {
-        let index = answers.len();
-        answers.push(None);
-        let checked = admit(state, me, &req, &mut limited).await;
-        match checked {
-            Ok(None) => accepted.push((index, req)),
-            Ok(Some(original)) => {
-                let answer = duplicate_or_conflict(original, chat_id)
-                    .map_err(|e| e.map_api(|api| api.with_client_id(req.client_id.clone())));
-                answers[index] = Some((req.client_id, answer.map_err(|e| with_chat(e, chat_id))));
+    for (index, req) in requests {
+        let answer = match admit(state, me, &req, &mut limited).await {
+            Ok(None) => {
+                accepted.push((index, req));
+                continue;
             }
-            Err(e) => {
-                let refusal = e.map_api(|api| api.with_client_id(req.client_id.clone()));
-                answers[index] = Some((req.client_id, Err(with_chat(refusal, chat_id))));
-            }
-        }
+            Ok(Some(original)) => duplicate_or_conflict(original, chat_id),
+            Err(e) => Err(e),
+        };
+        let answer = answer.map_err(|e| tag(&req.client_id, e));
+        answers[index] = Some((req.client_id, answer));
     }
     if !accepted.is_empty() {
         let recipient = chat
@@ -295,10 +292,8 @@ pub async fn send_batch(
                 let mut stored = false;
                 for ((index, req), outcome) in accepted.into_iter().zip(outcomes) {
                     stored |= matches!(outcome, InsertOutcome::Stored(_));
-                    let answer = answer_of(state, &chat, outcome).map_err(|e| {
-                        let e = e.map_api(|api| api.with_client_id(req.client_id.clone()));
-                        with_chat(e, chat_id)
-                    });
+                    let answer =
+                        answer_of(state, &chat, outcome).map_err(|e| tag(&req.client_id, e));
                     answers[index] = Some((req.client_id, answer));
                 }
                 if stored {
@@ -313,18 +308,9 @@ pub async fn send_batch(
                     "the server is busy; this message was not stored, send it again shortly",
                 )
                 .with_retry_after(1);
-                for (index, req) in accepted {
-                    let refusal = refusal_of(&req.client_id, &busy);
-                    answers[index] = Some((req.client_id, Err(refusal)));
-                }
+                refuse_each(&mut answers, accepted, &busy);
             }
-            Err(e) => {
-                let e = internal_logged(e.into());
-                for (index, req) in accepted {
-                    let refusal = refusal_of(&req.client_id, &e);
-                    answers[index] = Some((req.client_id, Err(refusal)));
-                }
-            }
+            Err(e) => refuse_each(&mut answers, accepted, &Error::from(e).into_answer()),
         }
     }
     answers.into_iter().flatten().collect()
@@ -388,19 +374,6 @@ fn answer_of(
             SendRefusal::NotCourseTutor => not_course_tutor(&chat.tutor_id, &chat.course_id),
         }),
     }
-}
-
-fn with_chat(e: Error, chat_id: ChatId) -> Error {
-    e.map_api(|api| api.with_chat(chat_id))
-}
-
-/// A refusal to answer several messages with: itself, or for a server fault (logged here,
-/// once) the bare `internal` answer.
-fn internal_logged(e: Error) -> ApiError {
-    if !matches!(e, Error::Api(_)) {
-        tracing::error!(error = %e, "sending failed");
-    }
-    e.to_api_error()
 }
 
 fn duplicate_or_conflict(

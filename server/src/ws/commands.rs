@@ -9,7 +9,7 @@ use tutorchat_shared::ws::{ClientFrame, ServerFrame, MAX_SEND_BATCH};
 use tutorchat_shared::{ApiError, ChatId, ErrorCode};
 
 use super::session::{next_sent, Send, Session, WsResult, MAX_SENDS_IN_FLIGHT};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::service::{chats, live};
 
 pub(super) async fn dispatch(
@@ -131,12 +131,7 @@ async fn start_send(
                         message: sent.message,
                     }
                 }
-                Err(error) => {
-                    if !matches!(error, Error::Api(_)) {
-                        tracing::error!(error = %error, "sending failed");
-                    }
-                    ServerFrame::Error(error.to_api_error())
-                }
+                Err(error) => ServerFrame::Error(error.into_answer()),
             })
             .collect();
         (chat_id, frames)

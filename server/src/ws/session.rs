@@ -85,10 +85,7 @@ impl Session {
 
     /// Sends a service error as an `error` frame (internal causes are logged, not sent).
     pub(super) async fn send_error(&self, socket: &mut WebSocket, error: Error) -> WsResult {
-        if !matches!(error, Error::Api(_)) {
-            tracing::error!(error = %error, "websocket request failed");
-        }
-        self.send(socket, &ServerFrame::Error(error.to_api_error()))
+        self.send(socket, &ServerFrame::Error(error.into_answer()))
             .await
     }
 }
