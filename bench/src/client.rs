@@ -218,6 +218,7 @@ async fn bench_chats(server: &Server, count: u64) -> anyhow::Result<Vec<ChatId>>
                 id: id.clone(),
                 title: format!("Bench course {id}"),
                 tutor_ids: vec![ada.clone()],
+                purchase_url: None,
             })
             .collect(),
         enrollments: courses

@@ -6,6 +6,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use tokio::sync::{broadcast, mpsc, Notify};
 use tutorchat_shared::app::{AppEvent, ConnectionState};
 use tutorchat_shared::ws::ClientFrame;
+use tutorchat_shared::ChatId;
 
 use crate::cache::Cache;
 use crate::live::LiveState;
@@ -28,6 +29,10 @@ pub(crate) struct Account {
     pub ws_connector: Option<tokio_tungstenite::Connector>,
     /// The last connection state announced (std mutex: a copy in and out).
     pub state: std::sync::Mutex<ConnectionState>,
+    /// The chat this device has on screen: joined again on every connection, so typing and
+    /// presence for it keep coming after an outage or a token refresh, and a chat opened
+    /// before the first connection is joined once it is up.
+    pub viewing: std::sync::Mutex<Option<ChatId>>,
 }
 
 impl std::fmt::Debug for Account {
@@ -46,6 +51,14 @@ impl Account {
         }
         // Nobody listening is fine: the cache holds the truth.
         let _ = self.events.send(event);
+    }
+
+    pub fn viewing(&self) -> Option<ChatId> {
+        *self.viewing.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub fn set_viewing(&self, chat: Option<ChatId>) {
+        *self.viewing.lock().unwrap_or_else(|p| p.into_inner()) = chat;
     }
 
     pub fn is_connected(&self) -> bool {

@@ -3,12 +3,14 @@
 //! typing, and drafts.
 
 use chrono::Utc;
+use reqwest::Method;
+use tutorchat_shared::api::ChatSettingsChange;
 use tutorchat_shared::app::{AppEvent, ChatItem};
 use tutorchat_shared::ws::ClientFrame;
-use tutorchat_shared::ChatId;
+use tutorchat_shared::{ChatId, ChatSummary, Limits};
 
 use crate::cache::{self, chat_list, chats};
-use crate::error::Result;
+use crate::error::{ClientError, Result};
 use crate::Client;
 
 impl Client {
@@ -19,13 +21,56 @@ impl Client {
         let me2 = me.clone();
         let mut items = account
             .cache
-            .call(move |c| chat_list::list(c, &me2))
+            .call(move |c| chat_list::list(c, &me2, Utc::now()))
             .await?;
         for item in &mut items {
             item.peer.online = account.live.is_online(&item.peer.id);
             item.peer_typing = account.live.someone_typing(item.id, &me);
         }
         Ok(items)
+    }
+
+    /// Changes the user's own settings for a chat (muted, archived) on the server, which
+    /// keeps them for all of the user's devices; answers with the chat as now listed.
+    pub async fn set_chat_settings(
+        &self,
+        chat: ChatId,
+        change: ChatSettingsChange,
+    ) -> Result<ChatItem> {
+        let account = self.account().await?;
+        let url = account
+            .session
+            .url(&["api", "chats", &chat.to_string(), "settings"]);
+        let summary: ChatSummary = account
+            .session
+            .call(Method::PUT, url, Some(&change))
+            .await?;
+        account
+            .cache
+            .call(move |c| chats::upsert_summary(c, &summary))
+            .await?;
+        account.emit(AppEvent::ChatsChanged);
+        let (unread, total) = account.cache.call(move |c| chats::unread(c, chat)).await?;
+        account.emit(AppEvent::UnreadChanged {
+            chat_id: chat,
+            unread,
+            total,
+        });
+        self.chats()
+            .await?
+            .into_iter()
+            .find(|c| c.id == chat)
+            .ok_or(ClientError::NotYourChat(chat))
+    }
+
+    /// The content limits the server published (the shared defaults until it has), which
+    /// [`Client::send`] checks against.
+    pub async fn limits(&self) -> Result<Limits> {
+        let account = self.account().await?;
+        account
+            .cache
+            .call(|c| cache::server_config::limits(c))
+            .await
     }
 
     /// Total unread messages over all chats.
@@ -65,14 +110,20 @@ impl Client {
         Ok(())
     }
 
-    /// This device views the chat (typing indicators come for it) or stops viewing it.
+    /// This device views the chat (typing indicators come for it) or stops viewing it. The
+    /// chat on screen is remembered and joined again on every connection.
     pub async fn view_chat(&self, chat: ChatId, viewing: bool) -> Result<()> {
-        self.send_live(if viewing {
-            ClientFrame::JoinChat { chat_id: chat }
+        let account = self.account().await?;
+        if viewing {
+            account.set_viewing(Some(chat));
+            account.send_frame(ClientFrame::JoinChat { chat_id: chat });
         } else {
-            ClientFrame::LeaveChat { chat_id: chat }
-        })
-        .await
+            if account.viewing() == Some(chat) {
+                account.set_viewing(None);
+            }
+            account.send_frame(ClientFrame::LeaveChat { chat_id: chat });
+        }
+        Ok(())
     }
 
     /// Typing started or stopped (callers debounce; offline it is simply not sent).

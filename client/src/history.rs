@@ -9,7 +9,7 @@ use tutorchat_shared::{ChatId, Message, UserId};
 
 use crate::account::Account;
 use crate::cache::{chats, messages, outbox};
-use crate::error::Result;
+use crate::error::{ClientError, Result};
 use crate::Client;
 
 /// History page size when asking the server for older messages.
@@ -27,10 +27,23 @@ impl Client {
     ) -> Result<ChatPage> {
         let account = self.account().await?;
         let limit = limit.clamp(1, 500);
-        let (synced, from) = account
-            .cache
-            .call(move |c| messages::run_bounds(c, chat))
-            .await?;
+        let bounds = move |c: &mut rusqlite::Connection| match messages::run_bounds(c, chat) {
+            Err(ClientError::Cache(rusqlite::Error::QueryReturnedNoRows)) => Ok(None),
+            other => other.map(Some),
+        };
+        let (synced, from) = match account.cache.call(bounds).await? {
+            Some(bounds) => bounds,
+            None => {
+                // Not in the cache: a chat created since the list was last fetched, or not one
+                // of the user's (a stale route, someone else's link). The server decides.
+                crate::engine::refresh_chat_list(&account).await?;
+                account
+                    .cache
+                    .call(bounds)
+                    .await?
+                    .ok_or(ClientError::NotYourChat(chat))?
+            }
+        };
         if synced == 0 {
             // Nothing of this chat here yet: its newest page comes from the server.
             if let Err(e) = fetch_newest(&account, chat, limit).await {
@@ -66,11 +79,21 @@ impl Client {
 
     /// Cached history matching every word of `query`, newest first (works offline).
     pub async fn search(&self, query: &str, limit: u32) -> Result<Vec<LocalMessage>> {
+        self.search_in(None, query, limit).await
+    }
+
+    /// The same within one chat, or across all (`None`).
+    pub async fn search_in(
+        &self,
+        chat: Option<ChatId>,
+        query: &str,
+        limit: u32,
+    ) -> Result<Vec<LocalMessage>> {
         let account = self.account().await?;
         let (query, me) = (query.to_owned(), account.session.user.id.clone());
         account
             .cache
-            .call(move |c| messages::search(c, &query, limit, &me))
+            .call(move |c| messages::search(c, &query, chat, limit, &me))
             .await
     }
 }

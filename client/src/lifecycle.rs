@@ -156,6 +156,7 @@ impl Client {
             connected: AtomicBool::new(false),
             online: AtomicBool::new(false),
             state: std::sync::Mutex::new(ConnectionState::Offline),
+            viewing: std::sync::Mutex::new(None),
             ws_connector,
         });
         let (shutdown, shutdown_rx) = watch::channel(false);

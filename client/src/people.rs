@@ -79,6 +79,9 @@ impl Client {
         } else {
             Method::DELETE
         };
-        account.session.call(method, url, None::<&()>).await
+        let status: BlockStatus = account.session.call(method, url, None::<&()>).await?;
+        // The chats with them show it now (the server also tells the other devices).
+        crate::engine::refresh_chat_list(&account).await?;
+        Ok(status)
     }
 }

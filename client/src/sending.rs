@@ -5,9 +5,9 @@
 use chrono::Utc;
 use tutorchat_shared::app::{AppEvent, LocalMessage};
 use tutorchat_shared::validation::validate_message;
-use tutorchat_shared::{ChatId, ClientId, Limits, MessageKind};
+use tutorchat_shared::{ChatId, ClientId, MessageKind};
 
-use crate::cache::{chats, outbox};
+use crate::cache::{chats, outbox, server_config};
 use crate::error::{ClientError, Result};
 use crate::Client;
 
@@ -20,7 +20,6 @@ impl Client {
         kind: MessageKind,
         content: &str,
     ) -> Result<LocalMessage> {
-        validate_message(kind, content, &Limits::default())?;
         let account = self.account().await?;
         let me = account.session.user.id.clone();
         let client_id = ClientId::new(uuid::Uuid::new_v4().to_string());
@@ -28,6 +27,8 @@ impl Client {
         let local = account
             .cache
             .call(move |c| {
+                // Against the limits the server published (the defaults until it has).
+                validate_message(kind, &content, &server_config::limits(c)?)?;
                 if !chats::exists(c, chat)? {
                     return Err(ClientError::NotYourChat(chat));
                 }

@@ -119,6 +119,16 @@ pub struct Config {
     )]
     pub max_url_chars: usize,
 
+    /// Chats with no activity for this many days move to each member's "Archived" section by
+    /// themselves (0: never). Published to clients in `/api/config`.
+    #[arg(
+        long,
+        global = true,
+        env = "TUTORCHAT_ARCHIVE_AFTER_DAYS",
+        default_value_t = 90
+    )]
+    pub archive_after_days: u32,
+
     /// Largest REST request body, in bytes (provisioning imports go up to 64 times this).
     #[arg(
         long,

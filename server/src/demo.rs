@@ -76,6 +76,7 @@ pub async fn seed(store: &dyn Store, passwords: &PasswordHasher) -> Result<bool>
                 id: CourseId::new(*id),
                 title: (*title).into(),
                 tutor_ids: tutors.iter().map(|t| UserId::new(*t)).collect(),
+                purchase_url: Some(format!("https://school.tutorchat.test/courses/{id}/buy")),
             })
             .collect(),
         enrollments: ENROLLMENTS

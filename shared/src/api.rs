@@ -218,6 +218,10 @@ pub struct UpsertCourse {
     pub title: String,
     #[serde(default)]
     pub tutor_ids: Vec<UserId>,
+    /// Where the platform sells the course (`https://…`): the app offers it to a student who
+    /// has not bought the course, or whose purchase ended.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub purchase_url: Option<String>,
 }
 
 /// A student's purchase of a course; `active: false` revokes it.
@@ -349,6 +353,38 @@ pub struct AuditQuery {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AuditPage {
     pub entries: Vec<AuditEntry>,
+}
+
+/// `GET /api/config`: what a client must know of this server before it sends anything — the
+/// limits it enforces. Public (the sign-in screen may ask).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ServerConfig {
+    pub limits: crate::Limits,
+    /// Chats with no activity for this many days are archived by themselves (0: never); see
+    /// [`crate::model::is_archived`].
+    #[serde(default)]
+    pub archive_after_days: u32,
+}
+
+impl ServerConfig {
+    /// The automatic archiving period, if any.
+    pub fn archive_after(&self) -> Option<chrono::Duration> {
+        (self.archive_after_days > 0)
+            .then(|| chrono::Duration::days(i64::from(self.archive_after_days)))
+    }
+}
+
+/// `PUT /api/chats/{id}/settings`: the caller's own settings for a chat, the same on all of
+/// their devices. A field left out is left as it is.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct ChatSettingsChange {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub muted: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub archived: Option<bool>,
 }
 
 /// `GET /healthz`

@@ -83,6 +83,21 @@ pub struct ChatItem {
     pub failed: u32,
     pub peer_typing: bool,
     pub last_activity_at: DateTime<Utc>,
+    /// No notifications and no part in the badge; the chat keeps its unread count.
+    #[serde(default)]
+    pub muted: bool,
+    /// In the "Archived" section (by choice, or quiet for the server's period).
+    #[serde(default)]
+    pub archived: bool,
+    /// The user blocked the other person.
+    #[serde(default)]
+    pub blocked: bool,
+    /// Why the user can read this chat but no longer write in it, if so.
+    #[serde(default)]
+    pub read_only: Option<crate::model::ReadOnly>,
+    /// Where to buy the course again, when the purchase ended.
+    #[serde(default)]
+    pub purchase_url: Option<String>,
 }
 
 /// A page of a chat as a device shows it: stored messages ascending by seq, then the
@@ -176,6 +191,12 @@ pub enum AppEvent {
     OpenChat {
         chat_id: ChatId,
     },
+    /// A deep link named a course the student has not bought: the shell asks the UI to offer
+    /// it, with where to buy it when the platform said.
+    UpgradeRequired {
+        course: crate::CourseRef,
+        purchase_url: Option<String>,
+    },
 }
 
 #[cfg(test)]
@@ -220,6 +241,7 @@ mod tests {
             AppEvent::Connection { .. } => "connection",
             AppEvent::SessionEnded { .. } => "session_ended",
             AppEvent::OpenChat { .. } => "open_chat",
+            AppEvent::UpgradeRequired { .. } => "upgrade_required",
         }
     }
 
@@ -336,6 +358,18 @@ mod tests {
                 AppEvent::OpenChat { chat_id: ChatId(3) },
                 json!({"type": "open_chat", "chat_id": 3}),
             ),
+            (
+                AppEvent::UpgradeRequired {
+                    course: crate::CourseRef {
+                        id: crate::CourseId::new("ml-401"),
+                        title: "Machine Learning".into(),
+                    },
+                    purchase_url: Some("https://school.test/ml-401".into()),
+                },
+                json!({"type": "upgrade_required",
+                       "course": {"id": "ml-401", "title": "Machine Learning"},
+                       "purchase_url": "https://school.test/ml-401"}),
+            ),
         ];
         let mut seen = Vec::new();
         for (event, wire) in snapshots {
@@ -346,7 +380,7 @@ mod tests {
             seen.push(event_type(&event));
         }
         seen.dedup();
-        assert_eq!(seen.len(), 12, "one snapshot per event: {seen:?}");
+        assert_eq!(seen.len(), 13, "one snapshot per event: {seen:?}");
     }
 
     #[test]
@@ -462,6 +496,56 @@ pub mod commands {
         CreateChat = "create_chat": CreateChatArgs => ChatItem;
         Block = "block": BlockArgs => BlockStatus;
         Connection = "connection": () => ConnectionState;
+        /// The content limits the server published (the defaults until it has).
+        Limits = "limits": () => crate::Limits;
+        /// The user's own settings for a chat (muted, archived), kept on the server for all
+        /// of their devices; answers with the chat as now listed.
+        SetChatSettings = "set_chat_settings": ChatSettingsArgs => ChatItem;
+        /// Opens an `http(s)` address in the system's browser (a course's purchase page).
+        OpenUrl = "open_url": UrlArgs => ();
+        /// Cached history matching every word, newest first, in every chat or in one.
+        Search = "search": SearchArgs => Vec<LocalMessage>;
+        /// The app's own settings (signed in or not).
+        Preferences = "preferences": () => AppPreferences;
+        SetNotifications = "set_notifications": NotificationsArgs => AppPreferences;
+    }
+
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    pub struct SearchArgs {
+        pub query: String,
+        #[serde(default)]
+        pub chat_id: Option<ChatId>,
+        pub limit: u32,
+    }
+
+    /// What the settings screen shows.
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    pub struct AppPreferences {
+        /// The server last signed in to (kept after signing out), or the default.
+        pub server: String,
+        /// Desktop notifications for new messages.
+        pub notifications: bool,
+        /// The app's version.
+        pub version: String,
+    }
+
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    pub struct NotificationsArgs {
+        pub enabled: bool,
+    }
+
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    pub struct ChatSettingsArgs {
+        pub chat_id: ChatId,
+        #[serde(default)]
+        pub muted: Option<bool>,
+        #[serde(default)]
+        pub archived: Option<bool>,
+    }
+
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    pub struct UrlArgs {
+        pub url: String,
     }
 
     #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -220,6 +220,12 @@ pub struct ApiError {
     /// On `not_enrolled`: the course to offer for purchase.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub course_id: Option<CourseId>,
+    /// On `not_enrolled`: the course's title, to name it in the offer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub course_title: Option<String>,
+    /// On `not_enrolled`: where to buy it, if the platform provisioned the address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub purchase_url: Option<String>,
     /// On `validation`: the offending field.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
@@ -240,6 +246,8 @@ impl ApiError {
             code,
             message: message.into(),
             course_id: None,
+            course_title: None,
+            purchase_url: None,
             field: None,
             retry_after_secs: None,
             client_id: None,
@@ -249,6 +257,13 @@ impl ApiError {
 
     pub fn with_course(mut self, course_id: CourseId) -> Self {
         self.course_id = Some(course_id);
+        self
+    }
+
+    /// The offer on `not_enrolled`: the course's title and where to buy it.
+    pub fn with_offer(mut self, title: Option<String>, purchase_url: Option<String>) -> Self {
+        self.course_title = title;
+        self.purchase_url = purchase_url;
         self
     }
 

@@ -143,4 +143,100 @@ pub struct ChatSummary {
     pub created_at: DateTime<Utc>,
     /// When the last message was sent, or when the chat was created.
     pub last_activity_at: DateTime<Utc>,
+    /// The caller muted the chat: no notifications, no part in the badge (still unread).
+    #[serde(default)]
+    pub muted: bool,
+    /// The caller's last archive choice, if any (see [`is_archived`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub archive: Option<ArchiveMark>,
+    /// The caller blocked the other participant.
+    #[serde(default)]
+    pub blocked: bool,
+    /// Why the caller can read this chat but no longer write in it, if so.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub read_only: Option<ReadOnly>,
+    /// Where the student can buy the course again (when its enrollment ended), if the
+    /// platform provisioned one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub purchase_url: Option<String>,
+}
+
+/// Why a member can read a chat but no longer write in it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum ReadOnly {
+    /// The student's purchase of the course ended (refunded, expired, revoked).
+    EnrollmentEnded,
+    /// The tutor no longer teaches the course.
+    TutorLeft,
+}
+
+/// A member's own choice to archive a chat or bring it back, and when it was made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ArchiveMark {
+    pub archived: bool,
+    pub at: DateTime<Utc>,
+}
+
+/// Whether a chat is in the member's "Archived" section. Their own choice holds until the
+/// chat moves after it (a new message brings an archived chat back by itself); without a
+/// choice that still holds, a chat with no activity for `auto_after` is archived (`None`:
+/// never). One rule, so every device of the member shows the same list.
+pub fn is_archived(
+    mark: Option<ArchiveMark>,
+    last_activity_at: DateTime<Utc>,
+    now: DateTime<Utc>,
+    auto_after: Option<chrono::Duration>,
+) -> bool {
+    match mark {
+        Some(mark) if mark.at >= last_activity_at => mark.archived,
+        _ => auto_after.is_some_and(|after| now - last_activity_at >= after),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn day(n: i64) -> DateTime<Utc> {
+        DateTime::from_timestamp(1_700_000_000 + n * 86_400, 0).expect("a valid time")
+    }
+
+    fn mark(archived: bool, at: i64) -> Option<ArchiveMark> {
+        Some(ArchiveMark {
+            archived,
+            at: day(at),
+        })
+    }
+
+    const NINETY: Option<chrono::Duration> = Some(chrono::Duration::days(90));
+
+    #[test]
+    fn a_chat_archived_by_hand_comes_back_when_it_moves() {
+        assert!(is_archived(mark(true, 5), day(3), day(6), NINETY));
+        assert!(
+            !is_archived(mark(true, 5), day(7), day(8), NINETY),
+            "a message after archiving brings it back"
+        );
+    }
+
+    #[test]
+    fn quiet_chats_archive_by_themselves_unless_brought_back_by_hand() {
+        assert!(!is_archived(None, day(0), day(89), NINETY));
+        assert!(is_archived(None, day(0), day(90), NINETY));
+        assert!(
+            !is_archived(None, day(0), day(900), None),
+            "never, when off"
+        );
+        assert!(
+            !is_archived(mark(false, 100), day(0), day(200), NINETY),
+            "unarchived by hand after it went quiet: stays in the list"
+        );
+        assert!(
+            is_archived(mark(false, 1), day(2), day(200), NINETY),
+            "a choice older than the last activity no longer holds"
+        );
+    }
 }

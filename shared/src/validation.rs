@@ -9,8 +9,10 @@ use crate::api::ProvisioningBatch;
 use crate::ids::{ClientId, CourseId, UserId};
 use crate::model::MessageKind;
 
-/// Length limits, in Unicode scalar values (what a person counts as characters).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Length limits, in Unicode scalar values (what a person counts as characters). The server
+/// publishes the ones it enforces (`GET /api/config`), so clients check against those.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Limits {
     /// Longest text message.
     pub max_text_chars: usize,
@@ -126,19 +128,25 @@ pub fn validate_message(
             if content.is_empty() {
                 return Err(ValidationError::new(FIELD, Problem::Empty));
             }
-            check_length(FIELD, content, limits.max_url_chars)?;
-            check_no_controls(FIELD, content)?;
-            let is_url = (content.starts_with("https://") || content.starts_with("http://"))
-                && !content.contains(char::is_whitespace)
-                && content
-                    .split_once("://")
-                    .is_some_and(|(_, rest)| !rest.is_empty());
-            if !is_url {
-                return Err(ValidationError::new(FIELD, Problem::NotAUrl));
-            }
-            Ok(())
+            validate_web_url(FIELD, content, limits.max_url_chars)
         }
     }
+}
+
+/// An `http(s)://` address of at most `max` characters, with no spaces or control characters
+/// (an attachment's URL, a course's purchase page): nothing a webview could run.
+pub fn validate_web_url(field: &'static str, url: &str, max: usize) -> Result<(), ValidationError> {
+    check_length(field, url, max)?;
+    check_no_controls(field, url)?;
+    let is_url = (url.starts_with("https://") || url.starts_with("http://"))
+        && !url.contains(char::is_whitespace)
+        && url
+            .split_once("://")
+            .is_some_and(|(_, rest)| !rest.is_empty());
+    if !is_url {
+        return Err(ValidationError::new(field, Problem::NotAUrl));
+    }
+    Ok(())
 }
 
 /// A client id: 1..=128 visible ASCII characters (a UUID fits).
@@ -247,6 +255,9 @@ pub fn validate_batch(batch: &ProvisioningBatch) -> Result<(), ValidationError> 
     for c in &batch.courses {
         validate_course_id(&c.id)?;
         validate_name("title", &c.title)?;
+        if let Some(url) = &c.purchase_url {
+            validate_web_url("purchase_url", url, Limits::default().max_url_chars)?;
+        }
         for t in &c.tutor_ids {
             validate_user_id(t)?;
         }
@@ -377,5 +388,22 @@ mod tests {
         assert!(validate_platform_id("user_id", "u-1").is_ok());
         assert!(validate_platform_id("user_id", " u-1").is_err());
         assert!(validate_platform_id("user_id", "").is_err());
+    }
+
+    #[test]
+    fn published_limits_have_a_stable_wire_form() {
+        let config = crate::api::ServerConfig {
+            limits: Limits::default(),
+            archive_after_days: 90,
+        };
+        let wire = serde_json::json!({
+            "limits": {"max_text_chars": 4000, "max_url_chars": 2048},
+            "archive_after_days": 90,
+        });
+        assert_eq!(serde_json::to_value(&config).expect("serialize"), wire);
+        assert_eq!(
+            serde_json::from_value::<crate::api::ServerConfig>(wire).expect("parse"),
+            config
+        );
     }
 }

@@ -134,6 +134,11 @@ pub enum ServerFrame {
     ChatCreated {
         chat: ChatSummary,
     },
+    /// The user's view of a chat changed other than by a message: muted or archived (on any
+    /// of their devices), the other person blocked or unblocked.
+    ChatUpdated {
+        chat: ChatSummary,
+    },
     /// Messages after a sync cursor, ascending; `more: true` means another batch follows.
     SyncBatch {
         chat_id: ChatId,
@@ -367,6 +372,7 @@ mod tests {
             ServerFrame::TypingIndicator { .. } => "typing_indicator",
             ServerFrame::MessageRead { .. } => "message_read",
             ServerFrame::ChatCreated { .. } => "chat_created",
+            ServerFrame::ChatUpdated { .. } => "chat_updated",
             ServerFrame::SyncBatch { .. } => "sync_batch",
             ServerFrame::SyncComplete => "sync_complete",
             ServerFrame::Pong => "pong",
@@ -433,6 +439,11 @@ mod tests {
             peer_read_seq: 0,
             created_at: at(1_700_000_000),
             last_activity_at: at(1_700_000_000),
+            muted: false,
+            archive: None,
+            blocked: false,
+            read_only: None,
+            purchase_url: None,
         };
         let snapshots = [
             (
@@ -496,13 +507,37 @@ mod tests {
                        "read_at": "2023-11-14T22:14:20Z"}),
             ),
             (
-                ServerFrame::ChatCreated { chat },
+                ServerFrame::ChatCreated { chat: chat.clone() },
                 json!({"type": "chat_created", "chat": {
                     "id": 3, "course": {"id": "rust-101", "title": "Rust"},
                     "peer": {"id": "t-ada", "name": "Ada", "role": "tutor", "online": true},
                     "last_message": null, "last_seq": 0, "unread": 0, "my_read_seq": 0,
                     "peer_read_seq": 0, "created_at": "2023-11-14T22:13:20Z",
-                    "last_activity_at": "2023-11-14T22:13:20Z"}}),
+                    "last_activity_at": "2023-11-14T22:13:20Z", "muted": false,
+                    "blocked": false}}),
+            ),
+            (
+                ServerFrame::ChatUpdated {
+                    chat: ChatSummary {
+                        muted: true,
+                        archive: Some(crate::model::ArchiveMark {
+                            archived: true,
+                            at: at(1_700_000_060),
+                        }),
+                        read_only: Some(crate::model::ReadOnly::EnrollmentEnded),
+                        purchase_url: Some("https://school.test/buy/rust-101".into()),
+                        ..chat
+                    },
+                },
+                json!({"type": "chat_updated", "chat": {
+                    "id": 3, "course": {"id": "rust-101", "title": "Rust"},
+                    "peer": {"id": "t-ada", "name": "Ada", "role": "tutor", "online": true},
+                    "last_message": null, "last_seq": 0, "unread": 0, "my_read_seq": 0,
+                    "peer_read_seq": 0, "created_at": "2023-11-14T22:13:20Z",
+                    "last_activity_at": "2023-11-14T22:13:20Z", "muted": true,
+                    "archive": {"archived": true, "at": "2023-11-14T22:14:20Z"},
+                    "blocked": false, "read_only": "enrollment_ended",
+                    "purchase_url": "https://school.test/buy/rust-101"}}),
             ),
             (
                 ServerFrame::SyncBatch {
@@ -539,7 +574,7 @@ mod tests {
             seen.push(server_type(&frame));
         }
         seen.dedup();
-        assert_eq!(seen.len(), 13, "one snapshot per server frame: {seen:?}");
+        assert_eq!(seen.len(), 14, "one snapshot per server frame: {seen:?}");
     }
 
     #[test]

@@ -8,13 +8,17 @@
 //! (`ui/src/tauri.rs`), so the two cannot disagree.
 
 use tauri::{AppHandle, State};
+use tutorchat_shared::api::ChatSettingsChange;
 use tutorchat_shared::app::commands::{
     Answer, Args, AvailableTutors, Block, Chats, Command, Connection, CreateChat, Discard, Draft,
-    Login, Logout, MarkRead, Messages, Retry, Send, Session, SetDraft, Students, Typing, ViewChat,
+    Limits, Login, Logout, MarkRead, Messages, OpenUrl, Preferences, Retry, Search, Send, Session,
+    SetChatSettings, SetDraft, SetNotifications, Students, Typing, ViewChat,
 };
 use tutorchat_shared::app::ConnectionState;
+use tutorchat_shared::validation::validate_web_url;
+use tutorchat_shared::{ApiError, ErrorCode};
 
-use crate::error::CommandResult;
+use crate::error::{CommandError, CommandResult};
 use crate::events;
 use crate::state::Shell;
 
@@ -118,6 +122,62 @@ shell_command!(mark_read: MarkRead, args, (shell: State<'_, Shell>) {
         .mark_read(args.chat_id, args.up_to_seq)
         .await?)
 });
+
+shell_command!(limits: Limits, (shell: State<'_, Shell>) {
+    Ok(shell.client().await?.limits().await?)
+});
+
+shell_command!(set_chat_settings: SetChatSettings, args, (shell: State<'_, Shell>) {
+    let change = ChatSettingsChange {
+        muted: args.muted,
+        archived: args.archived,
+    };
+    Ok(shell.client().await?.set_chat_settings(args.chat_id, change).await?)
+});
+
+shell_command!(open_url: OpenUrl, args, (app: AppHandle) {
+    // Only web pages, never a file or a scheme that runs something.
+    validate_web_url("url", &args.url, tutorchat_shared::Limits::default().max_url_chars)
+        .map_err(|e| CommandError(ApiError::new(ErrorCode::Validation, e.to_string())))?;
+    use tauri_plugin_opener::OpenerExt;
+    app.opener()
+        .open_url(&args.url, None::<&str>)
+        .map_err(|e| {
+            tracing::warn!(error = %e, "could not open a web page");
+            CommandError(ApiError::new(ErrorCode::Unavailable, "The page could not be opened."))
+        })
+});
+
+shell_command!(search: Search, args, (shell: State<'_, Shell>) {
+    Ok(shell
+        .client()
+        .await?
+        .search_in(args.chat_id, &args.query, args.limit.min(200))
+        .await?)
+});
+
+shell_command!(preferences: Preferences, (shell: State<'_, Shell>) {
+    Ok(preferences_of(&shell))
+});
+
+shell_command!(set_notifications: SetNotifications, args, (shell: State<'_, Shell>) {
+    shell.config.set_notifications(args.enabled).map_err(|e| {
+        tracing::warn!(error = %e, "could not save the notification setting");
+        CommandError(ApiError::new(ErrorCode::Internal, "The setting could not be saved."))
+    })?;
+    Ok(preferences_of(&shell))
+});
+
+fn preferences_of(shell: &Shell) -> tutorchat_shared::app::commands::AppPreferences {
+    tutorchat_shared::app::commands::AppPreferences {
+        server: shell
+            .config
+            .last_server()
+            .unwrap_or_else(|| crate::config::DEFAULT_SERVER.to_owned()),
+        notifications: shell.config.notifications(),
+        version: env!("CARGO_PKG_VERSION").to_owned(),
+    }
+}
 
 shell_command!(view_chat: ViewChat, args, (shell: State<'_, Shell>) {
     let client = shell.client().await?;
@@ -223,6 +283,12 @@ registered![
     create_chat,
     block,
     connection,
+    limits,
+    set_chat_settings,
+    open_url,
+    search,
+    preferences,
+    set_notifications,
 ];
 
 #[cfg(test)]

@@ -9,6 +9,8 @@ use tutorchat_client::CredentialStore;
 /// The server offered on the login screen until the user picks another.
 pub const DEFAULT_SERVER: &str = "http://127.0.0.1:8080";
 const LAST_SERVER_FILE: &str = "server.txt";
+/// Present while the user has turned desktop notifications off.
+const NOTIFICATIONS_OFF_FILE: &str = "notifications-off";
 
 #[derive(Debug, Clone)]
 pub struct ShellConfig {
@@ -46,6 +48,24 @@ impl ShellConfig {
         let _ = std::fs::create_dir_all(&self.data_dir);
         let _ = std::fs::write(self.data_dir.join(LAST_SERVER_FILE), server);
     }
+
+    /// Whether new messages show desktop notifications (on unless the user turned them off).
+    pub fn notifications(&self) -> bool {
+        !self.data_dir.join(NOTIFICATIONS_OFF_FILE).exists()
+    }
+
+    pub fn set_notifications(&self, enabled: bool) -> std::io::Result<()> {
+        let flag = self.data_dir.join(NOTIFICATIONS_OFF_FILE);
+        if enabled {
+            match std::fs::remove_file(flag) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
+                _ => Ok(()),
+            }
+        } else {
+            std::fs::create_dir_all(&self.data_dir)?;
+            std::fs::write(flag, b"")
+        }
+    }
 }
 
 fn read_trimmed(path: &Path) -> Option<String> {
@@ -63,4 +83,26 @@ pub fn profile() -> Option<String> {
             && p.chars()
                 .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn notifications_stay_as_the_user_left_them() {
+        let dir = tempfile::tempdir().expect("dir");
+        let config = ShellConfig {
+            data_dir: dir.path().join("app"),
+            credentials: CredentialStore::default(),
+            extra_ca: None,
+        };
+        assert!(config.notifications(), "on by default");
+        config.set_notifications(false).expect("off");
+        assert!(!config.notifications());
+        config.set_notifications(false).expect("off again");
+        config.set_notifications(true).expect("on");
+        config.set_notifications(true).expect("on again");
+        assert!(config.notifications());
+    }
 }

@@ -1,9 +1,9 @@
 //! The client core's events, forwarded to the webview as one typed stream — plus what the
-//! shell itself does with them: native notifications, the unread badge in the window title,
-//! and on desktop the tray and the platform badge.
+//! shell itself does with them: native notifications (withdrawn once their chat is read),
+//! the unread badge in the window title, and on desktop the tray (its icon marked while
+//! anything is unread) and the platform badge.
 
 use tauri::{AppHandle, Emitter, Manager};
-use tauri_plugin_notification::NotificationExt;
 use tutorchat_client::Client;
 use tutorchat_shared::app::{AppEvent, EVENT};
 
@@ -42,16 +42,27 @@ async fn handle(app: &AppHandle, client: &Client, event: AppEvent) {
             sender_name,
             course_title,
         } => {
-            let visible = app.state::<Shell>().visible_chat();
-            if notify::should_notify(message.chat_id, main_window_focused(app), visible) {
+            let shell = app.state::<Shell>();
+            let visible = shell.visible_chat();
+            if shell.config.notifications()
+                && notify::should_notify(message.chat_id, main_window_focused(app), visible)
+            {
                 let (title, body) =
                     notify::notification(&sender_name, &course_title, &message.content);
-                if let Err(e) = app.notification().builder().title(title).body(body).show() {
-                    tracing::warn!(error = %e, "could not show a notification");
-                }
+                shell.notifications.show(app, message.chat_id, title, body);
             }
         }
-        AppEvent::UnreadChanged { total, .. } => set_badge(app, total),
+        AppEvent::UnreadChanged {
+            chat_id,
+            unread,
+            total,
+        } => {
+            // Read here or on another device: its notifications are no longer news.
+            if unread == 0 {
+                app.state::<Shell>().notifications.withdraw(chat_id);
+            }
+            set_badge(app, total);
+        }
         AppEvent::ChatsChanged | AppEvent::SessionEnded { .. } => refresh_badge(app, client).await,
         _ => {}
     }
@@ -83,9 +94,7 @@ fn set_badge(app: &AppHandle, total: u64) {
         }
     }
     #[cfg(desktop)]
-    if let Some(tray) = app.tray_by_id(crate::tray::ID) {
-        let _ = tray.set_tooltip(Some(&title));
-    }
+    crate::tray::show_unread(app, &title, total > 0);
 }
 
 /// Asks once for permission to notify (Android 13+ and iOS want the user's consent; until it
@@ -93,6 +102,7 @@ fn set_badge(app: &AppHandle, total: u64) {
 #[cfg(mobile)]
 pub fn ask_notification_permission(app: &AppHandle) {
     use tauri::plugin::PermissionState;
+    use tauri_plugin_notification::NotificationExt;
     let app = app.clone();
     tauri::async_runtime::spawn_blocking(move || {
         let notification = app.notification();

@@ -4,6 +4,7 @@
 //!
 //! - [`commands`]: what the webview invokes (argument types from `tutorchat_shared`).
 //! - [`events`]: the core's event stream → the webview, notifications, badge, tray.
+//! - [`notifications`]: showing, opening (on click) and withdrawing notifications.
 //! - [`notify`], [`deep_link`]: pure rules (when to notify; parsing `tutorchat://` links).
 //! - [`tray`] (desktop only), [`state`], [`config`], [`error`]: shell plumbing.
 //!
@@ -19,6 +20,7 @@ mod config;
 mod deep_link;
 mod error;
 mod events;
+mod notifications;
 mod notify;
 mod state;
 #[cfg(desktop)]
@@ -26,6 +28,7 @@ mod tray;
 
 use tauri::{AppHandle, Emitter, Manager};
 use tutorchat_shared::app::{AppEvent, EVENT};
+use tutorchat_shared::{CourseRef, ErrorCode};
 
 use crate::config::ShellConfig;
 use crate::state::Shell;
@@ -53,6 +56,7 @@ pub fn run() {
     let builder = builder
         .plugin(tauri_plugin_notification::init())
         .plugin(tauri_plugin_deep_link::init())
+        .plugin(tauri_plugin_opener::init())
         .invoke_handler(commands::invoke_handler!())
         .setup(|app| {
             let data_dir = app.path().app_data_dir()?;
@@ -107,6 +111,13 @@ fn setup_deep_links(app: &AppHandle) {
     });
 }
 
+/// Brings the window forward (on desktop) and has the UI show the chat.
+pub(crate) fn open_chat(app: &AppHandle, chat_id: tutorchat_shared::ChatId) {
+    #[cfg(desktop)]
+    tray::show_main(app);
+    let _ = app.emit(EVENT, &AppEvent::OpenChat { chat_id });
+}
+
 /// Opens (or creates) the chat a `tutorchat://chat?course=…&with=…` link names.
 async fn open_link(app: &AppHandle, url: &str) {
     let Some(link) = deep_link::parse(url) else {
@@ -121,8 +132,26 @@ async fn open_link(app: &AppHandle, url: &str) {
     #[cfg(desktop)]
     tray::show_main(app);
     match client.create_chat(&link.course, &link.with).await {
-        Ok(chat) => {
-            let _ = app.emit(EVENT, &AppEvent::OpenChat { chat_id: chat.id });
+        Ok(chat) => open_chat(app, chat.id),
+        // A course the student has not bought: offer it, rather than failing silently.
+        Err(e) if e.code() == ErrorCode::NotEnrolled => {
+            let api = e.api();
+            let course = CourseRef {
+                id: api
+                    .and_then(|a| a.course_id.clone())
+                    .unwrap_or_else(|| link.course.clone()),
+                title: api
+                    .and_then(|a| a.course_title.clone())
+                    .unwrap_or_else(|| link.course.to_string()),
+            };
+            let purchase_url = api.and_then(|a| a.purchase_url.clone());
+            let _ = app.emit(
+                EVENT,
+                &AppEvent::UpgradeRequired {
+                    course,
+                    purchase_url,
+                },
+            );
         }
         Err(e) => tracing::warn!(error = %e, "the link's chat cannot be opened"),
     }

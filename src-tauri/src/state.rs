@@ -1,5 +1,6 @@
 //! The shell's managed state: its settings, the client core (replaced when the user signs in
-//! to another server), the chat on screen, and the task forwarding the core's events.
+//! to another server), the chat on screen, the task forwarding the core's events, and the
+//! notifications shown.
 
 use std::sync::Mutex as StdMutex;
 
@@ -9,6 +10,7 @@ use tutorchat_shared::ChatId;
 
 use crate::config::{ShellConfig, DEFAULT_SERVER};
 use crate::error::{CommandError, CommandResult};
+use crate::notifications::Notifications;
 
 #[derive(Debug)]
 pub struct Shell {
@@ -19,6 +21,8 @@ pub struct Shell {
     /// A std mutex: read and written in a few instructions, never across `.await`.
     visible_chat: StdMutex<Option<ChatId>>,
     forwarder: StdMutex<Option<JoinHandle<()>>>,
+    /// The notifications shown, to open or withdraw them.
+    pub notifications: Notifications,
 }
 
 impl Shell {
@@ -28,6 +32,7 @@ impl Shell {
             client: tokio::sync::Mutex::new(None),
             visible_chat: StdMutex::new(None),
             forwarder: StdMutex::new(None),
+            notifications: Notifications::default(),
         }
     }
 

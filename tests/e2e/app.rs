@@ -201,6 +201,39 @@ impl App {
         }
     }
 
+    /// Opens a `tutorchat://` link as the desktop does on Linux: a second launch of the app
+    /// with the link as its argument, in this instance's environment; it hands the link to the
+    /// running instance and exits.
+    pub async fn open_link(&self, display: &Display, url: &str) {
+        let mut second = std::process::Command::new(binary("tutorchat-app"))
+            .arg(url)
+            .env("DISPLAY", &display.name)
+            .env("DBUS_SESSION_BUS_ADDRESS", &self.bus.address)
+            .env("NO_AT_BRIDGE", "1")
+            .env("HOME", &self.home)
+            .env("XDG_DATA_HOME", self.home.join(".local/share"))
+            .env("XDG_CONFIG_HOME", self.home.join(".config"))
+            .env("XDG_CACHE_HOME", self.home.join(".cache"))
+            .env("XDG_RUNTIME_DIR", self.home.join("run"))
+            .env("TUTORCHAT_CREDENTIALS", "file")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("a second launch of the app");
+        let deadline = Instant::now() + WAIT;
+        loop {
+            if let Ok(Some(_)) = second.try_wait() {
+                return;
+            }
+            if Instant::now() > deadline {
+                let _ = second.kill();
+                let _ = second.wait();
+                panic!("the second launch did not hand the link over and exit");
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
     pub async fn close(self) {
         let _ = self.web.close().await;
     }

@@ -59,7 +59,9 @@ async fn a_student_and_a_tutor_chat_through_outages_with_ticks_badges_and_notifi
         .wait_notification("Sam Student · Rust from Zero")
         .await;
 
-    // The tutor opens the chat: the student's tick turns to read, the badge goes.
+    // The tutor opens the chat in her focused window: the student's tick turns to read, the
+    // badge goes.
+    tutor.focus(&display).await;
     tutor.click("li.chat-item").await;
     tutor
         .wait_for(

@@ -146,7 +146,8 @@ impl Display {
     }
 }
 
-/// A private session bus with a notification daemon and a monitor that records `Notify` calls.
+/// A private session bus with a notification daemon and a monitor that records what crosses
+/// the notification interface (`Notify`, `CloseNotification`, `ActionInvoked`, …).
 pub struct Bus {
     pub address: String,
     monitor_log: PathBuf,
@@ -183,7 +184,7 @@ impl Bus {
                 .args([
                     "--address",
                     &address,
-                    "interface='org.freedesktop.Notifications',member='Notify'",
+                    "interface='org.freedesktop.Notifications'",
                 ])
                 .stdout(log)
                 .stderr(Stdio::null()),
@@ -211,20 +212,40 @@ impl Bus {
     pub fn notifications(&self) -> String {
         std::fs::read_to_string(&self.monitor_log).unwrap_or_default()
     }
+
+    /// Clicks the newest notification as a person would: dunst invokes its default action.
+    pub fn click_notification(&self) {
+        let status = Command::new("dunstctl")
+            .args(["action", "0"])
+            .env("DBUS_SESSION_BUS_ADDRESS", &self.address)
+            .status()
+            .expect("dunstctl runs");
+        assert!(status.success(), "dunstctl action failed");
+    }
 }
+
+/// The course platform's token for the server's admin API.
+pub const ADMIN_TOKEN: &str = "e2e-admin";
 
 /// The server binary, on a port fixed up front so it can be stopped and started again.
 pub struct ServerProc {
     pub port: u16,
     pub data: PathBuf,
+    extra: Vec<String>,
     proc: Option<Proc>,
 }
 
 impl ServerProc {
     pub fn start(data: &Path) -> ServerProc {
+        ServerProc::start_with(data, &[])
+    }
+
+    /// With more arguments (e.g. limits), kept for restarts.
+    pub fn start_with(data: &Path, extra: &[&str]) -> ServerProc {
         let mut server = ServerProc {
             port: free_port(),
             data: data.to_path_buf(),
+            extra: extra.iter().map(|s| (*s).to_owned()).collect(),
             proc: None,
         };
         server.restart();
@@ -255,6 +276,8 @@ impl ServerProc {
             .arg("--data-dir")
             .arg(&self.data)
             .args(["--jwt-secret", "e2e-secret", "--presence-grace-ms", "300"])
+            .args(["--admin-token", ADMIN_TOKEN])
+            .args(&self.extra)
             .stdout(Stdio::piped())
             .stderr(Stdio::null());
         let mut proc = Proc::spawn("tutorchat-server", &mut child);

@@ -6,6 +6,11 @@
 //! - `app`: a WebDriver session on one app instance, with waiting helpers.
 //! - `chat`: a student and a tutor chat: tutor list, messages both ways, typing, ticks,
 //!   badges and title, notifications, and a server outage without losing a message.
+//! - `seen`: receipts only from a focused window, typing after an outage, the access-denied
+//!   screen.
+//! - `standing`: mute, archive, block and unblock from the chat header; a chat read-only after
+//!   the purchase ended; the offer of a course not bought, from a deep link; a notification
+//!   that opens its chat when clicked and is withdrawn once the chat is read elsewhere.
 //! - `installed`: the binary the `.deb` installed signs in and shows the chat list (ignored;
 //!   `scripts/package.sh --test` runs it).
 
@@ -14,3 +19,5 @@ mod harness;
 
 mod chat;
 mod installed;
+mod seen;
+mod standing;

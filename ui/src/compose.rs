@@ -1,6 +1,5 @@
 //! The message input's rules: the character counter, the inline validation text (the shared
-//! `validate_message` rules, worded for a person), whether Enter sends, and how tall the
-//! textarea grows. Pure.
+//! `validate_message` rules, worded for a person), and whether Enter sends. Pure.
 
 use tutorchat_shared::validation::{validate_message, ValidationError};
 use tutorchat_shared::{Limits, MessageKind};
@@ -63,12 +62,6 @@ pub(crate) fn key_intent(key: &str, shift: bool, composing: bool) -> KeyIntent {
     } else {
         KeyIntent::Type
     }
-}
-
-/// The textarea grows with its lines, up to six.
-pub(crate) fn rows(text: &str) -> u32 {
-    let lines = text.split('\n').count();
-    u32::try_from(lines).unwrap_or(u32::MAX).clamp(1, 6)
 }
 
 #[cfg(test)]
@@ -135,12 +128,5 @@ mod tests {
         assert_eq!(key_intent("Enter", true, false), KeyIntent::Type);
         assert_eq!(key_intent("Enter", false, true), KeyIntent::Type);
         assert_eq!(key_intent("a", false, false), KeyIntent::Type);
-    }
-
-    #[test]
-    fn the_textarea_grows_to_six_rows() {
-        assert_eq!(rows(""), 1);
-        assert_eq!(rows("a\nb\nc"), 3);
-        assert_eq!(rows(&"\n".repeat(20)), 6);
     }
 }

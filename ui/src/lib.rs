@@ -12,11 +12,13 @@
 //!   messages (by client id, seq order, pending last) that the reducer uses.
 //! - `route`: the URL hash (`#/chat/<id>`, `#/chats`, …) parsed into a `Route` and back.
 //! - `format`: time and day-separator labels; `days`: a chat's messages grouped by local day;
-//!   `compose`: the message input's checks (counter, validation text, Enter handling). All pure.
+//!   `compose`: the message input's checks (counter, validation text, Enter handling);
+//!   `search`: a search result's marked words and snippet. All pure.
 //! - `hooks`: every side effect — invoking commands, the event subscription, timers (typing,
 //!   drafts, "back online"), scroll handling, media queries, the hash listener.
 //! - `components`: function components, one per file; props are data plus callbacks.
-//! - `pages`: the screens (login, tutors, students, chats) composed from components.
+//! - `pages`: the screens (login, tutors, students, chats, search, settings) composed from
+//!   components.
 //! - `app`: the root — the store provider, session restore, the router.
 //!
 //! Must not: render message text as HTML (`inner_html` is never used), keep a token (the shell
@@ -30,6 +32,7 @@ mod format;
 mod hooks;
 mod pages;
 mod route;
+mod search;
 mod state;
 pub mod tauri;
 mod timeline;

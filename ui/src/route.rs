@@ -1,7 +1,8 @@
 //! Screens as URL hashes, so the shell can deep-link (`#/chat/42`) and Back works.
 //!
-//! `#/tutors` (a student's home), `#/students` (a tutor's home), `#/chats`, `#/chat/<id>`.
-//! Anything else is [`Route::Home`], which the app resolves by role.
+//! `#/tutors` (a student's home), `#/students` (a tutor's home), `#/chats`, `#/chat/<id>`,
+//! `#/search` (all chats) and `#/search/<id>` (one chat), `#/settings`. Anything else is
+//! [`Route::Home`], which the app resolves by role.
 
 use tutorchat_shared::{ChatId, Role};
 
@@ -12,6 +13,13 @@ pub(crate) enum Route {
     Students,
     Chats,
     Chat(ChatId),
+    /// Search the cached history of every chat, or of one.
+    Search(Option<ChatId>),
+    Settings,
+}
+
+fn chat_id(s: &str) -> Option<ChatId> {
+    s.parse::<i64>().ok().filter(|id| *id > 0).map(ChatId)
 }
 
 impl Route {
@@ -23,9 +31,15 @@ impl Route {
             (Some("tutors"), None, _) => Route::Tutors,
             (Some("students"), None, _) => Route::Students,
             (Some("chats"), None, _) => Route::Chats,
-            (Some("chat"), Some(id), None) => match id.parse::<i64>() {
-                Ok(id) if id > 0 => Route::Chat(ChatId(id)),
-                _ => Route::Home,
+            (Some("settings"), None, _) => Route::Settings,
+            (Some("search"), None, _) => Route::Search(None),
+            (Some("chat"), Some(id), None) => match chat_id(id) {
+                Some(id) => Route::Chat(id),
+                None => Route::Home,
+            },
+            (Some("search"), Some(id), None) => match chat_id(id) {
+                Some(id) => Route::Search(Some(id)),
+                None => Route::Home,
             },
             _ => Route::Home,
         }
@@ -38,6 +52,9 @@ impl Route {
             Route::Students => "#/students".to_owned(),
             Route::Chats => "#/chats".to_owned(),
             Route::Chat(id) => format!("#/chat/{id}"),
+            Route::Search(None) => "#/search".to_owned(),
+            Route::Search(Some(id)) => format!("#/search/{id}"),
+            Route::Settings => "#/settings".to_owned(),
         }
     }
 
@@ -83,6 +100,8 @@ mod tests {
             "#/chat/-1",
             "#/nope",
             "#/chat/1/2",
+            "#/search/x",
+            "#/settings/1",
         ] {
             assert_eq!(Route::parse(hash), Route::Home, "{hash:?}");
         }
@@ -110,6 +129,9 @@ mod tests {
             Route::Students,
             Route::Chats,
             Route::Chat(ChatId(9)),
+            Route::Search(None),
+            Route::Search(Some(ChatId(9))),
+            Route::Settings,
         ] {
             assert_eq!(Route::parse(&route.to_hash()), route);
         }

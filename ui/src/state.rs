@@ -16,7 +16,7 @@ use tutorchat_shared::api::UserProfile;
 use tutorchat_shared::app::{
     AppEvent, ChatItem, ChatPage, ConnectionState, LocalMessage, SessionEndReason,
 };
-use tutorchat_shared::{ApiError, ChatId, ClientId, UserId};
+use tutorchat_shared::{ApiError, ChatId, ClientId, CourseRef, Limits, UserId};
 use yew::prelude::*;
 
 use crate::timeline;
@@ -33,6 +33,11 @@ pub(crate) struct State {
     /// Shown on the login screen (why the session ended).
     pub notice: Option<String>,
     pub connection: ConnectionState,
+    /// How many connection events have arrived: an answer to "what is the connection now?"
+    /// asked before the latest of them is stale and dropped (it raced an event and lost).
+    pub connection_events: u64,
+    /// The content limits the server published (the shared defaults until it has said).
+    pub limits: Limits,
 
     // The chat list.
     /// Newest activity first. Presence and typing are not read from here (see `online` and
@@ -60,6 +65,17 @@ pub(crate) struct State {
 
     /// The last failure worth showing.
     pub error: Option<ApiError>,
+    /// A course to offer for purchase (a chat with its tutors needs it), until dismissed.
+    pub upgrade: Option<UpgradeOffer>,
+    /// A message to bring into view when its chat opens (a search result), until it is.
+    pub focus: Option<(ChatId, u64)>,
+}
+
+/// A course the student has not bought, and where to buy it if the platform said.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct UpgradeOffer {
+    pub course: CourseRef,
+    pub purchase_url: Option<String>,
 }
 
 impl Default for State {
@@ -69,6 +85,8 @@ impl Default for State {
             user: None,
             notice: None,
             connection: ConnectionState::Offline,
+            connection_events: 0,
+            limits: Limits::default(),
             chats: Vec::new(),
             chats_loaded: false,
             loading: false,
@@ -80,6 +98,8 @@ impl Default for State {
             online: HashMap::new(),
             typing: HashMap::new(),
             error: None,
+            upgrade: None,
+            focus: None,
         }
     }
 }
@@ -90,11 +110,20 @@ pub(crate) enum Action {
     SessionRestored(Option<UserProfile>),
     SignedIn(UserProfile),
     SignedOut,
+    /// The shell's answer to "what is the connection now?", asked when `asked_after`
+    /// connection events had arrived.
+    ConnectionQueried {
+        state: ConnectionState,
+        asked_after: u64,
+    },
+    LimitsLoaded(Limits),
     // Chat list.
     ChatsRequested,
     ChatsLoaded(Vec<ChatItem>),
     /// `create_chat` answered: the chat exists (new or not).
     ChatOpened(ChatItem),
+    /// A change to a chat (muted, archived) answered with the chat as now listed.
+    ChatUpdated(ChatItem),
     SetActiveChat(Option<ChatId>),
     // Pages.
     PageLoaded(ChatPage),
@@ -104,6 +133,10 @@ pub(crate) enum Action {
     // Errors.
     Failed(ApiError),
     DismissError,
+    /// Offer a course for purchase; `None` dismisses the offer.
+    Upgrade(Option<UpgradeOffer>),
+    /// Bring this message into view when its chat shows (`None`: done).
+    Focus(Option<(ChatId, u64)>),
     /// An event of the shell, as it came.
     Event(AppEvent),
 }
@@ -115,6 +148,13 @@ impl Action {
     pub(crate) fn from_event(event: AppEvent) -> Option<Action> {
         match event {
             AppEvent::Incoming { .. } | AppEvent::OpenChat { .. } => None,
+            AppEvent::UpgradeRequired {
+                course,
+                purchase_url,
+            } => Some(Action::Upgrade(Some(UpgradeOffer {
+                course,
+                purchase_url,
+            }))),
             event => Some(Action::Event(event)),
         }
     }
@@ -188,9 +228,15 @@ impl State {
             }
             Action::SignedIn(user) => self.sign_in(user),
             Action::SignedOut => self.sign_out(None),
+            Action::LimitsLoaded(limits) => self.limits = limits,
+            Action::ConnectionQueried { state, asked_after } => {
+                if asked_after == self.connection_events {
+                    self.connection = state;
+                }
+            }
             Action::ChatsRequested => self.loading = true,
             Action::ChatsLoaded(chats) => self.chats_loaded(chats),
-            Action::ChatOpened(chat) => self.chat_opened(chat),
+            Action::ChatOpened(chat) | Action::ChatUpdated(chat) => self.chat_opened(chat),
             Action::SetActiveChat(id) => self.active_chat = id,
             Action::PageLoaded(page) => self.page_loaded(page),
             Action::OlderRequested(id) => {
@@ -203,6 +249,8 @@ impl State {
             }
             Action::Failed(error) => self.error = Some(error),
             Action::DismissError => self.error = None,
+            Action::Upgrade(offer) => self.upgrade = offer,
+            Action::Focus(focus) => self.focus = focus,
             Action::Event(event) => self.event(event),
         }
     }
@@ -236,14 +284,19 @@ impl State {
                 user_id,
                 typing,
             } => self.typing(chat_id, user_id, typing),
-            AppEvent::Connection { state } => self.connection = state,
+            AppEvent::Connection { state } => {
+                self.connection = state;
+                self.connection_events += 1;
+            }
             AppEvent::SessionEnded { reason } => self.sign_out(match reason {
                 SessionEndReason::SignedOut => None,
                 SessionEndReason::Expired => {
                     Some("Your session has ended. Please sign in again.".to_owned())
                 }
             }),
-            AppEvent::Incoming { .. } | AppEvent::OpenChat { .. } => {}
+            AppEvent::Incoming { .. }
+            | AppEvent::OpenChat { .. }
+            | AppEvent::UpgradeRequired { .. } => {}
         }
     }
 
@@ -255,6 +308,7 @@ impl State {
             *self = State {
                 restoring: false,
                 connection: self.connection,
+                connection_events: self.connection_events,
                 ..State::default()
             };
         }
@@ -267,6 +321,7 @@ impl State {
         *self = State {
             restoring: false,
             notice,
+            connection_events: self.connection_events,
             ..State::default()
         };
     }

@@ -18,7 +18,8 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use tutorchat_shared::app::commands::{
     Answer, Args, AvailableTutors, Block, Chats, Command, Connection, CreateChat, Discard, Draft,
-    Login, Logout, MarkRead, Messages, Retry, Send, Session, SetDraft, Students, Typing, ViewChat,
+    Limits, Login, Logout, MarkRead, Messages, OpenUrl, Preferences, Retry, Search, Send, Session,
+    SetChatSettings, SetDraft, SetNotifications, Students, Typing, ViewChat,
 };
 use tutorchat_shared::app::{AppEvent, EVENT};
 use tutorchat_shared::{ApiError, ErrorCode};
@@ -113,6 +114,34 @@ pub async fn block(args: &Args<Block>) -> Result<Answer<Block>, ApiError> {
 
 pub async fn connection() -> Result<Answer<Connection>, ApiError> {
     call_bare::<Connection>().await
+}
+
+pub async fn limits() -> Result<Answer<Limits>, ApiError> {
+    call_bare::<Limits>().await
+}
+
+pub async fn set_chat_settings(
+    args: &Args<SetChatSettings>,
+) -> Result<Answer<SetChatSettings>, ApiError> {
+    call::<SetChatSettings>(args).await
+}
+
+pub async fn open_url(args: &Args<OpenUrl>) -> Result<Answer<OpenUrl>, ApiError> {
+    call::<OpenUrl>(args).await
+}
+
+pub async fn search(args: &Args<Search>) -> Result<Answer<Search>, ApiError> {
+    call::<Search>(args).await
+}
+
+pub async fn preferences() -> Result<Answer<Preferences>, ApiError> {
+    call_bare::<Preferences>().await
+}
+
+pub async fn set_notifications(
+    args: &Args<SetNotifications>,
+) -> Result<Answer<SetNotifications>, ApiError> {
+    call::<SetNotifications>(args).await
 }
 
 // ---------------------------------------------------------------------------------------------

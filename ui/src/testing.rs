@@ -81,6 +81,11 @@ pub(crate) fn chat(id: i64, peer: &str, unread: u64) -> ChatItem {
         failed: 0,
         peer_typing: false,
         last_activity_at: base_time() + Duration::minutes(id),
+        muted: false,
+        archived: false,
+        blocked: false,
+        read_only: None,
+        purchase_url: None,
     }
 }
 

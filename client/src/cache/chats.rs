@@ -3,7 +3,8 @@
 //! the UI shows it is a read model over both, in [`super::chat_list`].
 
 use rusqlite::{params, Connection, OptionalExtension};
-use tutorchat_shared::{ChatId, ChatSummary, UserId};
+use tutorchat_shared::model::ReadOnly;
+use tutorchat_shared::{ChatId, ChatSummary};
 
 use super::{to_i64, to_ms, to_u64};
 use crate::error::Result;
@@ -13,8 +14,9 @@ use crate::error::Result;
 pub fn upsert_summary(c: &Connection, s: &ChatSummary) -> Result<()> {
     c.prepare_cached(
         "INSERT INTO chats (id, course_id, course_title, peer_id, peer_name, peer_role,
-                            created_at, last_activity_at, last_seq, my_read_seq, peer_read_seq)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
+                            created_at, last_activity_at, last_seq, my_read_seq, peer_read_seq,
+                            muted, archived, archived_at, blocked, read_only, purchase_url)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)
          ON CONFLICT (id) DO UPDATE SET
             course_title = excluded.course_title,
             peer_name = excluded.peer_name,
@@ -22,7 +24,13 @@ pub fn upsert_summary(c: &Connection, s: &ChatSummary) -> Result<()> {
             last_activity_at = max(chats.last_activity_at, excluded.last_activity_at),
             last_seq = max(chats.last_seq, excluded.last_seq),
             my_read_seq = max(chats.my_read_seq, excluded.my_read_seq),
-            peer_read_seq = max(chats.peer_read_seq, excluded.peer_read_seq)",
+            peer_read_seq = max(chats.peer_read_seq, excluded.peer_read_seq),
+            muted = excluded.muted,
+            archived = excluded.archived,
+            archived_at = excluded.archived_at,
+            blocked = excluded.blocked,
+            read_only = excluded.read_only,
+            purchase_url = excluded.purchase_url",
     )?
     .execute(params![
         s.id.0,
@@ -36,8 +44,29 @@ pub fn upsert_summary(c: &Connection, s: &ChatSummary) -> Result<()> {
         to_i64(s.last_seq),
         to_i64(s.my_read_seq),
         to_i64(s.peer_read_seq),
+        s.muted,
+        s.archive.map(|a| a.archived),
+        s.archive.map(|a| to_ms(a.at)),
+        s.blocked,
+        s.read_only.map(read_only_name),
+        s.purchase_url,
     ])?;
     Ok(())
+}
+
+pub(crate) fn read_only_name(why: ReadOnly) -> &'static str {
+    match why {
+        ReadOnly::EnrollmentEnded => "enrollment_ended",
+        ReadOnly::TutorLeft => "tutor_left",
+    }
+}
+
+pub(crate) fn read_only_from(name: Option<&str>) -> Option<ReadOnly> {
+    match name? {
+        "enrollment_ended" => Some(ReadOnly::EnrollmentEnded),
+        "tutor_left" => Some(ReadOnly::TutorLeft),
+        _ => None,
+    }
 }
 
 pub fn exists(c: &Connection, chat: ChatId) -> Result<bool> {
@@ -110,9 +139,11 @@ pub fn unread(c: &Connection, chat: ChatId) -> Result<(u64, u64)> {
     Ok((to_u64(one), total_unread(c)?))
 }
 
+/// Unread messages over all chats that are not muted (a muted chat keeps its own count but
+/// is no part of the badge).
 pub fn total_unread(c: &Connection) -> Result<u64> {
     let total: i64 = c.query_row(
-        "SELECT coalesce(sum(max(last_seq - my_read_seq, 0)), 0) FROM chats",
+        "SELECT coalesce(sum(max(last_seq - my_read_seq, 0)), 0) FROM chats WHERE muted = 0",
         [],
         |r| r.get(0),
     )?;
@@ -130,11 +161,12 @@ pub fn pointers(c: &Connection, chat: ChatId) -> Result<Option<(u64, u64, u64)>>
     )
 }
 
-/// The peer and course of a chat: (peer id, peer name, course title).
-pub fn peer(c: &Connection, chat: ChatId) -> Result<Option<(UserId, String, String)>> {
+/// (peer name, course title) for a notification about the chat, or `None` when it must not
+/// notify (muted, or unknown).
+pub fn notification_names(c: &Connection, chat: ChatId) -> Result<Option<(String, String)>> {
     Ok(
-        c.prepare_cached("SELECT peer_id, peer_name, course_title FROM chats WHERE id = ?1")?
-            .query_row([chat.0], |r| Ok((UserId(r.get(0)?), r.get(1)?, r.get(2)?)))
+        c.prepare_cached("SELECT peer_name, course_title FROM chats WHERE id = ?1 AND muted = 0")?
+            .query_row([chat.0], |r| Ok((r.get(0)?, r.get(1)?)))
             .optional()?,
     )
 }

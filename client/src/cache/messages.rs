@@ -200,9 +200,15 @@ pub fn local_view(c: &Connection, m: &Message, me: &UserId) -> Result<LocalMessa
     })
 }
 
-/// Full-text search over cached messages, newest first. Each word of `query` must appear
-/// (prefix match on the last one, as people type).
-pub fn search(c: &Connection, query: &str, limit: u32, me: &UserId) -> Result<Vec<LocalMessage>> {
+/// Full-text search over cached messages (of every chat, or of one), newest first. Each word
+/// of `query` must appear (prefix match on the last one, as people type).
+pub fn search(
+    c: &Connection,
+    query: &str,
+    chat: Option<ChatId>,
+    limit: u32,
+    me: &UserId,
+) -> Result<Vec<LocalMessage>> {
     let words: Vec<String> = query
         .split_whitespace()
         .map(|w| format!("\"{}\"", w.replace('"', "\"\"")))
@@ -218,7 +224,8 @@ pub fn search(c: &Connection, query: &str, limit: u32, me: &UserId) -> Result<Ve
     expr.push('*');
     let sql = format!(
         "SELECT {} FROM messages_fts f JOIN messages m ON m.id = f.rowid
-         WHERE messages_fts MATCH ?1 ORDER BY m.created_at DESC LIMIT ?2",
+         WHERE messages_fts MATCH ?1 AND (?3 IS NULL OR m.chat_id = ?3)
+         ORDER BY m.created_at DESC LIMIT ?2",
         MESSAGE_COLUMNS
             .split(", ")
             .map(|c| format!("m.{c}"))
@@ -226,7 +233,9 @@ pub fn search(c: &Connection, query: &str, limit: u32, me: &UserId) -> Result<Ve
             .join(", ")
     );
     let mut stmt = c.prepare_cached(&sql)?;
-    let rows = stmt.query_map(params![expr, limit], |r| message_from_row(r, me, 0, 0))?;
+    let rows = stmt.query_map(params![expr, limit, chat.map(|c| c.0)], |r| {
+        message_from_row(r, me, 0, 0)
+    })?;
     let mut found = rows.collect::<rusqlite::Result<Vec<_>>>()?;
     for m in &mut found {
         if let Some((_, my_read, peer_read)) = super::chats::pointers(c, m.chat_id)? {

@@ -14,12 +14,14 @@
 //!   settles its outbox row), pages, cursor advancement over contiguous data, search.
 //! - [`outbox`]: messages written here and not yet acknowledged.
 //! - [`drafts`]: unsent text per chat.
+//! - [`server_config`]: what the server publishes about itself (its limits).
 
 pub mod chat_list;
 pub mod chats;
 pub mod drafts;
 pub mod messages;
 pub mod outbox;
+pub mod server_config;
 #[cfg(test)]
 pub(crate) mod testing;
 
@@ -34,7 +36,10 @@ use crate::error::Result;
 /// How long a statement waits for another connection's write lock before failing.
 pub const BUSY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
 
-const MIGRATIONS: &[(u32, &str)] = &[(1, include_str!("../../migrations/0001_cache.sql"))];
+const MIGRATIONS: &[(u32, &str)] = &[
+    (1, include_str!("../../migrations/0001_cache.sql")),
+    (2, include_str!("../../migrations/0002_chat_standing.sql")),
+];
 
 /// Handle to one account's cache; cheap to clone.
 #[derive(Debug, Clone)]

@@ -48,6 +48,11 @@ pub fn chat(id: i64) -> ChatSummary {
         peer_read_seq: 0,
         created_at: now,
         last_activity_at: now,
+        muted: false,
+        archive: None,
+        blocked: false,
+        read_only: None,
+        purchase_url: None,
     }
 }
 

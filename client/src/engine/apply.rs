@@ -46,7 +46,9 @@ pub(super) async fn frame(
             acks(account, vec![(client_id, message)], outbox).await
         }
         ServerFrame::MessageReceived { message } => received(account, message).await,
-        ServerFrame::ChatCreated { chat } => chat_created(account, chat).await,
+        ServerFrame::ChatCreated { chat } | ServerFrame::ChatUpdated { chat } => {
+            chat_changed(account, chat).await
+        }
         ServerFrame::SyncBatch {
             chat_id,
             messages,
@@ -132,7 +134,7 @@ pub(super) struct Received {
     local: LocalMessage,
     /// The chat's cursor after storing.
     cursor: u64,
-    /// (peer name, course title), for a notification.
+    /// (peer name, course title), for a notification; `None`: do not notify (muted).
     peer: Option<(String, String)>,
 }
 
@@ -161,7 +163,7 @@ pub(super) fn store_received(c: &Connection, message: &Message, me: &UserId) -> 
         changed: !stored.fresh.is_empty() || !stored.settled.is_empty(),
         local: messages::local_view(c, message, me)?,
         cursor,
-        peer: chats::peer(c, chat_id)?.map(|(_, name, course)| (name, course)),
+        peer: chats::notification_names(c, chat_id)?,
     })
 }
 
@@ -184,13 +186,14 @@ async fn received(account: &Account, message: Message) -> Result<Applied> {
             message: local.clone(),
         });
         if local.sender_id != me {
-            let (sender_name, course_title) = received.peer.unwrap_or_default();
             account.live.set_typing(chat_id, &local.sender_id, false);
-            account.emit(AppEvent::Incoming {
-                message: local,
-                sender_name,
-                course_title,
-            });
+            if let Some((sender_name, course_title)) = received.peer {
+                account.emit(AppEvent::Incoming {
+                    message: local,
+                    sender_name,
+                    course_title,
+                });
+            }
         }
         account.emit(AppEvent::ChatsChanged);
         emit_unread(account, chat_id).await?;
@@ -208,7 +211,7 @@ pub(super) struct Batch {
     settled: Vec<LocalMessage>,
     /// The newest few that are still news (for notifications).
     recent: Vec<LocalMessage>,
-    /// (peer name, course title).
+    /// (peer name, course title) for notifications; `None`: do not notify (muted).
     peer: Option<(String, String)>,
 }
 
@@ -231,7 +234,7 @@ pub(super) fn store_batch(
             .map(local)
             .collect::<Result<_>>()?,
         settled: stored.settled.iter().map(local).collect::<Result<_>>()?,
-        peer: chats::peer(c, chat_id)?.map(|(_, name, course)| (name, course)),
+        peer: chats::notification_names(c, chat_id)?,
     })
 }
 
@@ -259,14 +262,16 @@ async fn sync_batch(
         }
         account.emit(AppEvent::ChatsChanged);
     }
-    // Messages that arrived while the device was away and are still news: notify.
-    let (sender_name, course_title) = stored.peer.unwrap_or_default();
-    for message in stored.recent {
-        account.emit(AppEvent::Incoming {
-            message,
-            sender_name: sender_name.clone(),
-            course_title: course_title.clone(),
-        });
+    // Messages that arrived while the device was away and are still news: notify (unless
+    // the chat is muted).
+    if let Some((sender_name, course_title)) = stored.peer {
+        for message in stored.recent {
+            account.emit(AppEvent::Incoming {
+                message,
+                sender_name: sender_name.clone(),
+                course_title: course_title.clone(),
+            });
+        }
     }
     emit_unread(account, chat_id).await?;
     Ok(Applied::Done)
@@ -283,13 +288,16 @@ fn sync_complete(account: &Account) -> Applied {
 }
 
 /// `chat_created`: a chat of ours, new here.
-async fn chat_created(account: &Account, chat: ChatSummary) -> Result<Applied> {
+async fn chat_changed(account: &Account, chat: ChatSummary) -> Result<Applied> {
     account.live.set_online(&chat.peer.id, chat.peer.online);
+    let chat_id = chat.id;
     account
         .cache
         .call(move |c| chats::upsert_summary(c, &chat))
         .await?;
     account.emit(AppEvent::ChatsChanged);
+    // Muting changes what the badge counts.
+    emit_unread(account, chat_id).await?;
     Ok(Applied::Done)
 }
 
@@ -426,7 +434,7 @@ async fn ensure_chat(account: &Account, chat_id: ChatId) -> Result<bool> {
         .await
     {
         Ok(chat) => {
-            chat_created(account, chat).await?;
+            chat_changed(account, chat).await?;
             Ok(true)
         }
         Err(ClientError::Server(e)) if e.code == ErrorCode::NotParticipant => Ok(false),

@@ -27,7 +27,7 @@ use reqwest::Method;
 use tokio::sync::{mpsc, watch};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::Message as WsMessage;
-use tutorchat_shared::api::ChatList;
+use tutorchat_shared::api::{ChatList, ServerConfig};
 use tutorchat_shared::app::{AppEvent, ConnectionState, SessionEndReason};
 use tutorchat_shared::ws::{close, ClientFrame, ServerFrame, SyncCursor};
 use tutorchat_shared::{ApiError, ClientId, ErrorCode, Message};
@@ -35,7 +35,7 @@ use tutorchat_shared::{ApiError, ClientId, ErrorCode, Message};
 use self::apply::Applied;
 use self::flush::Outbox;
 use crate::account::Account;
-use crate::cache::chats;
+use crate::cache::{chats, server_config};
 use crate::error::{ClientError, Result};
 use crate::session::is_session_expired;
 
@@ -147,6 +147,11 @@ pub(crate) fn backoff(attempt: u32) -> Duration {
 async fn connect(account: &Account) -> Result<(Socket, String)> {
     let token = account.session.access_token().await?;
     refresh_chat_list(account).await?;
+    // The server's limits may have changed since the last connection; without them the
+    // last known (or the defaults) still apply, so this is not worth failing the connection.
+    if let Err(e) = refresh_server_config(account).await {
+        tracing::debug!(error = %e, "could not fetch the server's config");
+    }
     let mut request = account
         .session
         .endpoints
@@ -190,8 +195,24 @@ async fn connect(account: &Account) -> Result<(Socket, String)> {
     }
 }
 
+/// Fetches what the server publishes about itself (its limits) into the cache.
+async fn refresh_server_config(account: &Account) -> Result<()> {
+    let config: ServerConfig = account
+        .session
+        .call(
+            Method::GET,
+            account.session.url(&["api", "config"]),
+            None::<&()>,
+        )
+        .await?;
+    account
+        .cache
+        .call(move |c| server_config::save(c, &config))
+        .await
+}
+
 /// Fetches the chat list into the cache (new chats, peers, pointers, presence).
-async fn refresh_chat_list(account: &Account) -> Result<()> {
+pub(crate) async fn refresh_chat_list(account: &Account) -> Result<()> {
     let list: ChatList = account
         .session
         .call(
@@ -234,6 +255,10 @@ async fn serve(
         send(&mut sink, &ClientFrame::Sync { cursors }).await?;
         for (chat_id, up_to_seq) in account.cache.call(|c| chats::unsent_reads(c)).await? {
             send(&mut sink, &ClientFrame::MarkRead { chat_id, up_to_seq }).await?;
+        }
+        // The server forgets who views what with the connection: join the chat on screen again.
+        if let Some(chat_id) = account.viewing() {
+            send(&mut sink, &ClientFrame::JoinChat { chat_id }).await?;
         }
         Ok::<_, ClientError>(())
     };

@@ -8,12 +8,17 @@
 //! - `session`: token refresh across an expiry; the session ending on a revoked refresh token;
 //!   restarts (and SIGKILLs) that do not spend the refresh token.
 //! - `processes`: one process per data directory.
+//! - `settings`: muted, archived and blocked follow the user across devices; a revoked
+//!   purchase turns a chat read-only.
+//! - `live`: the chat on screen joined again on every connection (typing after an outage).
 //! - `keyring`: the refresh token in a real Secret Service (GNOME Keyring), in no file.
 
 mod harness;
 
 mod keyring;
+mod live;
 mod offline;
 mod processes;
 mod session;
+mod settings;
 mod sync;

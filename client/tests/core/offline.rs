@@ -204,13 +204,14 @@ async fn a_backlog_the_server_rate_limits_midway_arrives_in_order_once() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_permanent_failure_is_marked_and_does_not_block_the_messages_behind_it() {
-    // The server allows 20 characters; the client's own limit is higher, so the long message
-    // reaches the server and is refused there for good.
-    let server = TestServer::started(&["--max-message-chars", "20"]).await;
+    // Written while the server allowed 4,000 characters; it comes back allowing 20, so the
+    // long message reaches the server and is refused there for good.
+    let mut server = TestServer::started(&[]).await;
     let dir = tempfile::tempdir().expect("dir");
     let sam = signed_in(&server.url(), dir.path(), SAM).await;
     let mut events = sam.events();
     assert!(sam.wait_online(Duration::from_secs(10)).await);
+    server.stop().await;
     let long = sam
         .send(
             SAM_ADA,
@@ -223,6 +224,9 @@ async fn a_permanent_failure_is_marked_and_does_not_block_the_messages_behind_it
         .send(SAM_ADA, MessageKind::Text, "short one")
         .await
         .expect("queued");
+    server.set_extra(&["--max-message-chars", "20"]);
+    server.start().await;
+    sam.network_changed().await;
     let failed = wait_event(&mut events, "the failure", |e| {
         matches!(e, AppEvent::MessageUpserted { message } if message.client_id == long.client_id && message.state == DeliveryState::Failed)
     })
@@ -272,6 +276,32 @@ async fn bad_input_is_refused_before_the_outbox() {
         sam.outbox().await.expect("outbox").is_empty(),
         "nothing was written"
     );
+    sam.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn input_is_checked_against_the_limits_the_server_published_even_offline() {
+    let mut server = TestServer::started(&["--max-message-chars", "20"]).await;
+    let dir = tempfile::tempdir().expect("dir");
+    let sam = signed_in(&server.url(), dir.path(), SAM).await;
+    assert!(sam.wait_online(Duration::from_secs(10)).await);
+    assert_eq!(sam.limits().await.expect("limits").max_text_chars, 20);
+    sam.close().await;
+    drop(sam);
+
+    // The next start is offline: the limits it learned still hold.
+    server.stop().await;
+    let sam = device(&server.url(), dir.path()).await;
+    let err = sam
+        .send(SAM_ADA, MessageKind::Text, &"x".repeat(21))
+        .await
+        .expect_err("over the server's limit");
+    assert_eq!(err.code(), ErrorCode::Validation);
+    assert!(sam.outbox().await.expect("outbox").is_empty());
+    sam.send(SAM_ADA, MessageKind::Text, &"x".repeat(20))
+        .await
+        .expect("at the limit");
+    assert_eq!(sam.outbox().await.expect("outbox").len(), 1);
     sam.close().await;
 }
 

@@ -188,6 +188,16 @@ async fn history_and_search_answer_from_the_cache_with_the_server_down() {
     assert_eq!(found[0].seq, Some(122));
     let prefix = sam.search("owner", 200).await.expect("prefix search");
     assert_eq!(prefix.len(), 60, "every 'ownership' question");
+    let within = sam
+        .search_in(Some(SAM_ADA), "owner", 200)
+        .await
+        .expect("search within the chat");
+    assert_eq!(within.len(), 60, "all of them are in this chat");
+    assert!(sam
+        .search_in(Some(tutorchat_shared::ChatId(2)), "owner", 200)
+        .await
+        .expect("search within another chat")
+        .is_empty());
     assert!(sam
         .search("\"; DROP TABLE messages; --", 5)
         .await
@@ -243,5 +253,26 @@ async fn a_frame_that_meets_a_locked_cache_is_synced_again_not_dropped() {
             .any(|m| m.seq == Some(123) && m.content == "sent while the cache was locked")
     })
     .await;
+    sam.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_chat_that_is_not_yours_is_refused_by_name_not_with_a_cache_error() {
+    let server = TestServer::started(&[]).await;
+    let dir = tempfile::tempdir().expect("dir");
+    let sam = signed_in(&server.url(), dir.path(), SAM).await;
+    assert!(sam.wait_online(Duration::from_secs(10)).await);
+    // A stale route or someone else's link: chat 999 is no chat of Sam's.
+    let err = sam
+        .messages(tutorchat_shared::ChatId(999), None, 50)
+        .await
+        .expect_err("not Sam's chat");
+    assert!(
+        matches!(err, tutorchat_client::ClientError::NotYourChat(_)),
+        "{err:?}"
+    );
+    assert_eq!(err.code(), tutorchat_shared::ErrorCode::NotParticipant);
+    // His own chat still opens.
+    assert!(sam.messages(SAM_ADA, None, 50).await.is_ok());
     sam.close().await;
 }

@@ -1,11 +1,12 @@
-//! `/api/chats…`: the caller's chats, opening one, history, sending and reading.
+//! `/api/chats…`: the caller's chats, opening one, history, sending, reading, and the caller's
+//! own settings for one.
 
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use tutorchat_shared::api::{
-    ChatList, CreateChatRequest, CreateChatResponse, MarkReadRequest, MarkReadResponse,
-    MessagePage, MessagesQuery, SendMessageRequest, SendMessageResponse,
+    ChatList, ChatSettingsChange, CreateChatRequest, CreateChatResponse, MarkReadRequest,
+    MarkReadResponse, MessagePage, MessagesQuery, SendMessageRequest, SendMessageResponse,
 };
 use tutorchat_shared::{ApiError, ChatId, ChatSummary};
 use utoipa_axum::router::OpenApiRouter;
@@ -14,7 +15,7 @@ use utoipa_axum::routes;
 use super::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::auth::CurrentUser;
 use crate::error::Result;
-use crate::service::chats;
+use crate::service::{chat_settings, chats};
 use crate::state::AppState;
 
 pub fn routes() -> OpenApiRouter<AppState> {
@@ -23,6 +24,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(get_one))
         .routes(routes!(messages, send))
         .routes(routes!(mark_read))
+        .routes(routes!(settings))
 }
 
 /// The caller's chats, newest activity first.
@@ -124,4 +126,23 @@ async fn mark_read(
     ApiJson(req): ApiJson<MarkReadRequest>,
 ) -> Result<Json<MarkReadResponse>> {
     Ok(Json(chats::mark_read(&state, &me, id, req).await?))
+}
+
+/// Change the caller's own settings for a chat (muted, archived): the same on all of their
+/// devices, which get the new view as `chat_updated`.
+#[utoipa::path(put, path = "/api/chats/{id}/settings", tag = "chats", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "chat id", example = 1)),
+    request_body = ChatSettingsChange,
+    responses(
+        (status = 200, body = ChatSummary),
+        (status = 403, description = "not_participant", body = ApiError),
+        (status = 422, body = ApiError),
+    ))]
+async fn settings(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    ApiPath(id): ApiPath<ChatId>,
+    ApiJson(change): ApiJson<ChatSettingsChange>,
+) -> Result<Json<ChatSummary>> {
+    Ok(Json(chat_settings::update(&state, &me, id, change).await?))
 }

@@ -2,6 +2,7 @@
 //! middleware stack and the JSON fallback.
 //!
 //! - [`auth`]: the `/api/auth/*` endpoints and `/api/me`
+//! - [`config`]: `/api/config`, the limits clients check against
 //! - [`chats`]: the `/api/chats` endpoints
 //! - [`people`]: available tutors, a tutor's students, blocking
 //! - [`admin`]: provisioning and the audit log (service token or admin)
@@ -15,6 +16,7 @@ pub mod admin;
 pub mod auth;
 pub mod chats;
 pub mod common_errors;
+pub mod config;
 pub mod extract;
 pub mod guard;
 pub mod people;
@@ -74,6 +76,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 fn api_router(max_body_bytes: usize) -> OpenApiRouter<AppState> {
     let mut router = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(auth::routes())
+        .merge(config::routes())
         .merge(chats::routes())
         .merge(people::routes())
         .merge(admin::routes().layer(admin::import_body_limit(max_body_bytes)));

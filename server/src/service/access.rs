@@ -80,8 +80,23 @@ async fn student_side(state: &AppState, course: &CourseId, student: &UserId) -> 
     if state.store.is_enrolled(student, course).await? {
         Ok(())
     } else {
-        Err(Error::not_enrolled(course))
+        Err(not_enrolled(state, course).await)
     }
+}
+
+/// `not_enrolled` with the offer: the course's title and where to buy it, when the platform
+/// provisioned the address.
+async fn not_enrolled(state: &AppState, course: &CourseId) -> Error {
+    let offer = async {
+        let title = state.store.course(course).await?.map(|c| c.title);
+        let url = state.store.purchase_url(course).await?;
+        Ok::<_, crate::store::StoreError>((title, url))
+    };
+    let (title, url) = offer.await.unwrap_or_else(|e| {
+        tracing::warn!(error = %e, %course, "could not read the course's offer");
+        (None, None)
+    });
+    Error::not_enrolled(course).map_api(|api| api.with_offer(title, url))
 }
 
 async fn tutor_side(state: &AppState, course: &CourseId, tutor: &UserId) -> Result<()> {

@@ -11,7 +11,7 @@ use tutorchat_shared::api::{
     AuditAction, ChatList, CreateChatRequest, CreateChatResponse, MarkReadRequest,
     MarkReadResponse, MessagePage, MessagesQuery, SendMessageRequest, SendMessageResponse,
 };
-use tutorchat_shared::model::is_read;
+use tutorchat_shared::model::{is_read, ReadOnly};
 use tutorchat_shared::validation::{validate_client_id, validate_course_id, validate_message};
 use tutorchat_shared::ws::{ServerFrame, SyncCursor};
 use tutorchat_shared::{
@@ -558,5 +558,19 @@ pub fn summary(state: &AppState, row: ChatRow) -> ChatSummary {
         peer_read_seq: row.peer_read_seq,
         created_at: row.chat.created_at,
         last_activity_at: row.last_activity_at,
+        muted: row.muted,
+        archive: row.archive,
+        blocked: row.blocked,
+        read_only: if !row.enrolled {
+            Some(ReadOnly::EnrollmentEnded)
+        } else if !row.teaching {
+            Some(ReadOnly::TutorLeft)
+        } else {
+            None
+        },
+        // Only the student can buy the course again.
+        purchase_url: (!row.enrolled && row.peer.role == Role::Tutor)
+            .then_some(row.purchase_url)
+            .flatten(),
     }
 }

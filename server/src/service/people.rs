@@ -5,7 +5,7 @@ use tutorchat_shared::{CourseId, ErrorCode, Role, UserId};
 
 use crate::auth::CurrentUser;
 use crate::error::{Error, Result};
-use crate::service::audit;
+use crate::service::{audit, chat_settings};
 use crate::state::AppState;
 use crate::store::ContactRow;
 
@@ -90,6 +90,12 @@ pub async fn set_block(
             None,
         )
         .await;
+        // Every device of the blocker shows the chats with them as blocked (or not) now.
+        for row in state.store.chats_of(&me.id).await? {
+            if row.peer.id == other {
+                chat_settings::publish_chat_updated(state, row.chat.id, &me.id).await?;
+            }
+        }
     }
     Ok(BlockStatus {
         user_id: other,

@@ -3,11 +3,11 @@
 
 use tutorchat_shared::api::{AuditAction, ProvisioningBatch, ProvisioningReport};
 use tutorchat_shared::validation::validate_batch;
-use tutorchat_shared::UserId;
+use tutorchat_shared::{CourseId, UserId};
 
 use crate::auth::password::PasswordHasher;
 use crate::error::{Error, Result};
-use crate::service::audit;
+use crate::service::{audit, chat_settings};
 use crate::state::AppState;
 use crate::store::{NewUser, Provisioning, Store};
 
@@ -18,7 +18,24 @@ pub async fn apply(
     action: AuditAction,
     batch: ProvisioningBatch,
 ) -> Result<ProvisioningReport> {
+    // Whose chats may have changed standing: students whose purchase changed.
+    let students: Vec<(CourseId, UserId)> = batch
+        .enrollments
+        .iter()
+        .map(|e| (e.course_id.clone(), e.student_id.clone()))
+        .collect();
     let report = apply_to_store(state.store.as_ref(), &state.passwords, batch).await?;
+    // A purchase that ended makes those chats read-only (one granted again, writable): both
+    // members' devices hear it now, not at their next connection.
+    for (course, student) in students {
+        for row in state.store.chats_of(&student).await? {
+            if row.chat.course_id == course {
+                for member in [&row.chat.student_id, &row.chat.tutor_id] {
+                    chat_settings::publish_chat_updated(state, row.chat.id, member).await?;
+                }
+            }
+        }
+    }
     let detail = format!(
         "users={} courses={} enrollments={}",
         report.users, report.courses, report.enrollments

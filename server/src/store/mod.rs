@@ -9,7 +9,10 @@ pub mod sqlite;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use tutorchat_shared::api::{AuditAction, AuditEntry, EnrollmentChange, UpsertCourse};
+use tutorchat_shared::api::{
+    AuditAction, AuditEntry, ChatSettingsChange, EnrollmentChange, UpsertCourse,
+};
+use tutorchat_shared::model::ArchiveMark;
 use tutorchat_shared::{
     ChatId, ClientId, CourseId, CourseRef, Message, MessageKind, ReadPointer, Role, UserId,
 };
@@ -138,6 +141,15 @@ pub struct ChatRow {
     pub my_read_seq: u64,
     pub peer_read_seq: u64,
     pub last_activity_at: DateTime<Utc>,
+    /// The viewer's own settings.
+    pub muted: bool,
+    pub archive: Option<ArchiveMark>,
+    /// The viewer blocked the other member.
+    pub blocked: bool,
+    /// The student's enrollment is active and the tutor still teaches the course.
+    pub enrolled: bool,
+    pub teaching: bool,
+    pub purchase_url: Option<String>,
 }
 
 /// One person the caller may chat with, in one course.
@@ -254,6 +266,8 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
     async fn user(&self, id: &UserId) -> Result<Option<UserRecord>>;
     async fn user_by_email(&self, email: &str) -> Result<Option<UserRecord>>;
     async fn course(&self, id: &CourseId) -> Result<Option<CourseRef>>;
+    /// Where the platform sells the course, if it said (and the course exists).
+    async fn purchase_url(&self, course: &CourseId) -> Result<Option<String>>;
     async fn provision(
         &self,
         batch: Provisioning,
@@ -284,6 +298,15 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
     /// The member's chats, newest activity first.
     async fn chats_of(&self, user: &UserId) -> Result<Vec<ChatRow>>;
     async fn chat_row(&self, id: ChatId, viewer: &UserId) -> Result<Option<ChatRow>>;
+    /// Applies a member's change to their own settings for a chat (a field left `None` stays
+    /// as it is; an archive choice is stamped `at`). Nothing happens for a non-member.
+    async fn set_chat_settings(
+        &self,
+        chat: ChatId,
+        member: &UserId,
+        change: ChatSettingsChange,
+        at: DateTime<Utc>,
+    ) -> Result<()>;
     /// Stores a message with the chat's next gapless seq, deduplicated on
     /// `(sender, client_id)`, and moves the sender's read pointer to it. Durable on return.
     async fn insert_message(&self, message: NewMessage) -> Result<InsertOutcome>;

@@ -8,6 +8,7 @@
 //! - `access`: participant-only access to chats, messages and lists (IDOR cases).
 //! - `history`: pagination both ways with no gap or duplicate; read pointers.
 //! - `blocking`: blocks stop messages to the blocker.
+//! - `settings`: a member's own view of a chat (muted, archived, blocked, read-only).
 //! - `admin`: provisioning, import all-or-nothing, the audit log.
 //! - `validation`: bad input answers 422 with the field, and stores nothing.
 //! - `realtime`: the WebSocket: delivery, sync, presence, typing, receipts, bad frames.
@@ -28,5 +29,6 @@ mod hardening;
 mod history;
 mod lifecycle;
 mod realtime;
+mod settings;
 mod store;
 mod validation;

@@ -58,6 +58,7 @@ async fn school(store: &dyn Store) -> ChatRecord {
             id: CourseId::new(COURSE),
             title: "Course One".into(),
             tutor_ids: vec![id(TUTOR)],
+            purchase_url: None,
         }],
         enrollments: vec![
             enrollment(COURSE, STUDENT),

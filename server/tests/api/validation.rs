@@ -56,6 +56,20 @@ async fn text_over_the_configured_length_is_refused() {
 }
 
 #[tokio::test]
+async fn the_configured_limits_are_published_to_anyone_who_asks() {
+    let ts = TestServer::start_with(&["--max-message-chars", "10", "--max-url-chars", "300"]).await;
+    let reply = ts.anonymous(Method::GET, "/api/config", None).await;
+    reply.assert_ok();
+    assert_eq!(
+        reply.body,
+        serde_json::json!({
+            "limits": {"max_text_chars": 10, "max_url_chars": 300},
+            "archive_after_days": 90,
+        })
+    );
+}
+
+#[tokio::test]
 async fn control_characters_are_refused() {
     let ts = TestServer::start().await;
     let sam = ts.token(SAM).await;

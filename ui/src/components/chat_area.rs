@@ -1,13 +1,18 @@
 //! One open conversation: header, the message list (older messages load when scrolled to the
-//! top, "Jump to latest" when scrolled up), and the input. While it is shown, the newest
-//! message is marked read. The list itself is `MessageList`.
+//! top, "Jump to latest" when scrolled up), and the input. The newest message is marked read
+//! only while someone can be looking at it: the window visible and focused, and the list at
+//! its bottom. A chat that is not the user's shows `AccessDenied`. The list itself is
+//! `MessageList`.
 
-use tutorchat_shared::ChatId;
+use tutorchat_shared::{ChatId, ErrorCode};
 use yew::prelude::*;
 
-use crate::components::{ChatHeader, Icon, IconKind, MessageInput, MessageList};
+use crate::components::{
+    cannot_write, AccessDenied, ChatHeader, Icon, IconKind, MessageInput, MessageList, WriteNotice,
+};
 use crate::hooks::{
-    use_chat_page, use_chat_scroll, use_mark_read, use_outbox, use_store, ScrollInputs,
+    use_attention, use_chat_actions, use_chat_page, use_chat_scroll, use_focus_message,
+    use_mark_read, use_outbox, use_store, ScrollInputs,
 };
 use crate::timeline::{lowest_seq, newest_seq};
 
@@ -31,7 +36,8 @@ pub(crate) fn ChatArea(props: &ChatAreaProps) -> Html {
     let chat = store.chat(chat_id).cloned();
     let me = store.me().cloned();
     let loading_older = store.loading_older.contains(&chat_id);
-    use_mark_read(chat_id, page.as_deref().and_then(newest_seq));
+    let attending = use_attention();
+    let actions = use_chat_actions(chat.clone());
 
     let lowest = page.as_deref().and_then(lowest_seq);
     let can_load_older = page.as_ref().is_some_and(|p| p.has_more_before) && !loading_older;
@@ -59,6 +65,26 @@ pub(crate) fn ChatArea(props: &ChatAreaProps) -> Html {
         },
         on_reach_top,
     );
+    use_focus_message(
+        chat_id,
+        lowest,
+        list_ref.clone(),
+        page_handle.load_older.clone(),
+    );
+    use_mark_read(
+        chat_id,
+        page.as_deref().and_then(newest_seq),
+        attending && scroll.at_bottom,
+    );
+
+    let denied = page.is_none()
+        && page_handle
+            .error
+            .as_ref()
+            .is_some_and(|e| e.code == ErrorCode::NotParticipant);
+    if denied {
+        return html! { <AccessDenied /> };
+    }
 
     let jump = (!scroll.at_bottom).then(|| {
         let onclick = scroll.jump_to_latest.reform(|_: MouseEvent| ());
@@ -78,16 +104,22 @@ pub(crate) fn ChatArea(props: &ChatAreaProps) -> Html {
             )}>
             <ChatHeader chat={chat.clone()} typing={store.peer_typing(chat_id)}
                 online={store.peer_online(chat_id)}
-                on_back={props.on_back.clone()} />
+                on_back={props.on_back.clone()} actions={actions.clone()} />
             <div class="messages-wrap">
                 <MessageList page={page.clone()} me={me.clone()}
+                    role={store.user.as_ref().map(|u| u.role)}
                     course_title={chat.as_ref().map(|c| c.course.title.clone())}
                     loading_older={loading_older} error={page_handle.error.clone()}
                     list_ref={list_ref} on_scroll={scroll.on_scroll.clone()}
                     on_retry={outbox.retry.clone()} on_discard={outbox.discard.clone()} />
                 { for jump }
             </div>
-            <MessageInput key={chat_id.to_string()} chat_id={chat_id} />
+            if let (Some(chat), Some(user)) = (chat.as_ref().filter(|c| cannot_write(c)), store.user.as_ref()) {
+                <WriteNotice chat={chat.clone()} role={user.role}
+                    on_unblock={actions.set_blocked.reform(|()| false)} />
+            } else {
+                <MessageInput key={chat_id.to_string()} chat_id={chat_id} />
+            }
         </section>
     }
 }

@@ -1,5 +1,5 @@
 //! One conversation in the list: peer and course, last message and time, unread badge,
-//! online dot, and markers for messages still sending or failed.
+//! online dot, a muted marker, and markers for messages still sending or failed.
 
 use chrono::{DateTime, FixedOffset, Utc};
 use tutorchat_shared::app::ChatItem;
@@ -45,6 +45,7 @@ pub(crate) fn ChatListItem(props: &ChatListItemProps) -> Html {
                 "chat-item",
                 props.active.then_some("active"),
                 (chat.unread > 0).then_some("has-unread"),
+                chat.muted.then_some("muted"),
             )}
             data-chat-id={chat.id.to_string()}>
             <a class="chat-link" href={Route::Chat(chat.id).to_hash()} aria-label={label}
@@ -75,6 +76,11 @@ pub(crate) fn ChatListItem(props: &ChatListItemProps) -> Html {
                         if chat.pending > 0 {
                             <span class="pending-marker" title="Sending…" aria-label="Sending">
                                 <Icon kind={IconKind::Clock} size={14} />
+                            </span>
+                        }
+                        if chat.muted {
+                            <span class="muted-marker" title="Muted" aria-label="Muted">
+                                <Icon kind={IconKind::BellOff} size={14} />
                             </span>
                         }
                         if chat.unread > 0 {

@@ -15,6 +15,11 @@ pub(crate) enum IconKind {
     ArrowDown,
     Chat,
     Logo,
+    More,
+    BellOff,
+    Archive,
+    Block,
+    Search,
 }
 
 #[derive(Properties, PartialEq)]
@@ -59,6 +64,41 @@ pub(crate) fn Icon(props: &IconProps) -> Html {
         IconKind::ArrowDown => html! { <path d="M12 5v14M19 12l-7 7-7-7" /> },
         IconKind::Chat => html! {
             <path d="M21 11.5a8.4 8.4 0 0 1-9 8.4 9 9 0 0 1-3.9-.9L3 21l1.9-5.1A8.4 8.4 0 0 1 12 3a8.4 8.4 0 0 1 9 8.5z" />
+        },
+        IconKind::More => html! {
+            <>
+                <circle cx="12" cy="5" r="1" />
+                <circle cx="12" cy="12" r="1" />
+                <circle cx="12" cy="19" r="1" />
+            </>
+        },
+        IconKind::BellOff => html! {
+            <>
+                <path d="M13.7 21a2 2 0 0 1-3.4 0" />
+                <path d="M18.6 13A17.9 17.9 0 0 1 18 8" />
+                <path d="M6.3 6.3A6 6 0 0 0 6 8c0 7-3 9-3 9h14" />
+                <path d="M18 8a6 6 0 0 0-9.3-5" />
+                <path d="M1 1l22 22" />
+            </>
+        },
+        IconKind::Archive => html! {
+            <>
+                <path d="M21 8v13H3V8" />
+                <rect x="1" y="3" width="22" height="5" />
+                <path d="M10 12h4" />
+            </>
+        },
+        IconKind::Block => html! {
+            <>
+                <circle cx="12" cy="12" r="10" />
+                <path d="M4.9 4.9l14.2 14.2" />
+            </>
+        },
+        IconKind::Search => html! {
+            <>
+                <circle cx="11" cy="11" r="7" />
+                <path d="M21 21l-4.3-4.3" />
+            </>
         },
         IconKind::Logo => html! {
             <>

@@ -1,12 +1,13 @@
-//! Writing a message: a growing textarea (Enter sends, Shift+Enter is a newline), the
-//! character counter against the shared limit, the validation text inline, and Send.
+//! Writing a message: a textarea that grows with its text — wrapped lines too — up to the
+//! stylesheet's `max-height`, then scrolls (Enter sends, Shift+Enter is a newline); the
+//! character counter against the limits, the validation text inline, and Send.
 
 use tutorchat_shared::ChatId;
 use web_sys::HtmlTextAreaElement;
 use yew::prelude::*;
 
 use crate::components::{Icon, IconKind};
-use crate::compose::{key_intent, rows, KeyIntent};
+use crate::compose::{key_intent, KeyIntent};
 use crate::hooks::use_composer;
 
 #[derive(Properties, PartialEq)]
@@ -17,6 +18,18 @@ pub(crate) struct MessageInputProps {
 #[function_component]
 pub(crate) fn MessageInput(props: &MessageInputProps) -> Html {
     let composer = use_composer(props.chat_id);
+    let input = use_node_ref();
+    {
+        let input = input.clone();
+        use_effect_with(composer.text.clone(), move |_| {
+            if let Some(el) = input.cast::<HtmlTextAreaElement>() {
+                // Shrink first, so deleted lines give the height back, then fit the text.
+                let style = el.style();
+                let _ = style.set_property("height", "auto");
+                let _ = style.set_property("height", &format!("{}px", el.scroll_height() + 2));
+            }
+        });
+    }
     let oninput = composer
         .on_input
         .reform(|e: InputEvent| e.target_unchecked_into::<HtmlTextAreaElement>().value());
@@ -45,7 +58,7 @@ pub(crate) fn MessageInput(props: &MessageInputProps) -> Html {
         <form class="composer" onsubmit={onsubmit}>
             <div class="composer-row">
                 <label for="message-input" class="sr-only">{ "Message" }</label>
-                <textarea id="message-input" rows={rows(&composer.text).to_string()}
+                <textarea id="message-input" rows="1" ref={input}
                     placeholder="Write a message…" value={composer.text.clone()}
                     aria-describedby="char-counter input-error"
                     aria-invalid={error.is_some().then_some("true")}

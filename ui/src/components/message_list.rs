@@ -6,7 +6,7 @@ use std::rc::Rc;
 
 use chrono::Utc;
 use tutorchat_shared::app::ChatPage;
-use tutorchat_shared::{ApiError, ClientId, UserId};
+use tutorchat_shared::{ApiError, ClientId, Role, UserId};
 use yew::prelude::*;
 
 use crate::components::{DaySeparator, Icon, IconKind, MessageBubble};
@@ -18,6 +18,8 @@ pub(crate) struct MessageListProps {
     /// None until the first page arrives.
     pub page: Option<Rc<ChatPage>>,
     pub me: Option<UserId>,
+    /// The empty chat's hint is worded for the viewer's role.
+    pub role: Option<Role>,
     /// For "the start of your conversation about …".
     pub course_title: Option<String>,
     pub loading_older: bool,
@@ -84,7 +86,7 @@ pub(crate) fn MessageList(props: &MessageListProps) -> Html {
             <div class="empty-state">
                 <Icon kind={IconKind::Chat} size={36} />
                 <p>{ "No messages yet." }</p>
-                <p class="muted">{ "Say hello and ask your first question." }</p>
+                <p class="muted">{ empty_hint(props.role) }</p>
             </div>
         },
         _ => html! {},
@@ -97,5 +99,14 @@ pub(crate) fn MessageList(props: &MessageListProps) -> Html {
             { placeholder }
             { for rows }
         </div>
+    }
+}
+
+/// What an empty conversation suggests, by who is looking at it.
+fn empty_hint(role: Option<Role>) -> &'static str {
+    match role {
+        Some(Role::Student) => "Say hello and ask your first question.",
+        Some(Role::Tutor) => "Say hello and offer your help with the course.",
+        Some(Role::Admin) | None => "Say hello.",
     }
 }

@@ -7,10 +7,13 @@
 //! - `NavBar`, `ConnectionBanner`, `ErrorToast`: the signed-in frame.
 //! - `ChatList`, `ChatListItem`: the conversations.
 //! - `ChatArea` (with `ChatHeader`, `MessageList`, `MessageBubble`, `DeliveryTicks`,
-//!   `DaySeparator`, `MessageInput`): one conversation.
+//!   `DaySeparator`, `MessageInput`, or `WriteNotice` when the user cannot write): one
+//!   conversation.
 //! - `TutorItem`, `StudentItem`, `UpgradePrompt`: the people lists.
+//! - `AccessDenied`: a conversation that is not the user's.
 //! - `Avatar`, `Icon`: small pieces.
 
+mod access_denied;
 mod avatar;
 mod chat_area;
 mod chat_header;
@@ -30,7 +33,9 @@ mod store_provider;
 mod student_item;
 mod tutor_item;
 mod upgrade_prompt;
+mod write_notice;
 
+pub(crate) use access_denied::AccessDenied;
 pub(crate) use avatar::Avatar;
 pub(crate) use chat_area::ChatArea;
 pub(crate) use chat_header::ChatHeader;
@@ -50,3 +55,4 @@ pub(crate) use store_provider::StoreProvider;
 pub(crate) use student_item::StudentItem;
 pub(crate) use tutor_item::TutorItem;
 pub(crate) use upgrade_prompt::UpgradePrompt;
+pub(crate) use write_notice::{cannot_write, WriteNotice};

@@ -1,5 +1,5 @@
 //! The top bar: brand, the role's tabs (Tutors or Students, and Chats with the unread
-//! total), the user and Sign out.
+//! total), Search, the user, Settings and Sign out.
 
 use tutorchat_shared::api::UserProfile;
 use tutorchat_shared::Role;
@@ -61,6 +61,17 @@ pub(crate) fn NavBar(props: &NavBarProps) -> Html {
                 { tab("nav-chats", "Chats", Route::Chats, in_chats, props.unread_total) }
             </nav>
             <div class="account">
+                <button id="nav-search" type="button"
+                    class={classes!("icon-button", matches!(props.route, Route::Search(_)).then_some("active"))}
+                    aria-label="Search messages" title="Search messages"
+                    onclick={props.on_navigate.reform(|_: MouseEvent| Route::Search(None))}>
+                    <Icon kind={IconKind::Search} />
+                </button>
+                <button id="nav-settings" type="button"
+                    class={classes!("ghost", (props.route == Route::Settings).then_some("active"))}
+                    onclick={props.on_navigate.reform(|_: MouseEvent| Route::Settings)}>
+                    { "Settings" }
+                </button>
                 <Avatar name={props.user.name.clone()} small={true} />
                 <span class="user-name" title={props.user.email.clone()}>{ &props.user.name }</span>
                 <button id="logout" type="button" class="ghost" onclick={on_logout}>{ "Sign out" }</button>

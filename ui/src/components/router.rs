@@ -1,16 +1,17 @@
 //! The screen: a splash while the session is restored, the login page without a user, and
-//! otherwise the signed-in frame (top bar, connection banner, error toast) around the page
+//! otherwise the signed-in frame (top bar, connection banner, a course offer, error toast)
+//! around the page
 //! the URL hash names. Also where the app-wide hooks run: the shell connection, the chat
 //! list, the connection state, and the active chat.
 
 use yew::prelude::*;
 
-use crate::components::{ConnectionBanner, ErrorToast, NavBar};
+use crate::components::{ConnectionBanner, ErrorToast, NavBar, UpgradePrompt};
 use crate::hooks::{
-    use_back_online, use_chat_list, use_connection_state, use_logout, use_route, use_shell,
-    use_store,
+    use_back_online, use_chat_list, use_connection_state, use_logout, use_route, use_server_limits,
+    use_shell, use_store,
 };
-use crate::pages::{ChatsPage, LoginPage, StudentsPage, TutorsPage};
+use crate::pages::{ChatsPage, LoginPage, SearchPage, SettingsPage, StudentsPage, TutorsPage};
 use crate::route::Route;
 use crate::state::Action;
 
@@ -20,6 +21,7 @@ pub(crate) fn Router() -> Html {
     use_shell(&store);
     use_chat_list(&store);
     use_connection_state(&store);
+    use_server_limits(&store);
     let route = use_route();
     let back_online = use_back_online(store.connection);
     let logout = use_logout();
@@ -58,16 +60,25 @@ pub(crate) fn Router() -> Html {
             html! { <ChatsPage active={None::<tutorchat_shared::ChatId>} /> }
         }
         Route::Chat(id) => html! { <ChatsPage active={Some(id)} /> },
+        Route::Search(chat) => html! { <SearchPage chat={chat} /> },
+        Route::Settings => html! { <SettingsPage /> },
     };
     let dismiss = {
         let dispatcher = store.dispatcher();
         Callback::from(move |()| dispatcher.dispatch(Action::DismissError))
+    };
+    let dismiss_offer = {
+        let dispatcher = store.dispatcher();
+        Callback::from(move |()| dispatcher.dispatch(Action::Upgrade(None)))
     };
     html! {
         <div class="app">
             <NavBar user={user} route={current} unread_total={store.unread_total()}
                 on_navigate={route.navigate.clone()} on_logout={logout} />
             <ConnectionBanner state={store.connection} back_online={back_online} />
+            if let Some(offer) = store.upgrade.clone() {
+                <UpgradePrompt offer={offer} on_dismiss={dismiss_offer} />
+            }
             <main class="content">{ page }</main>
             <ErrorToast error={store.error.clone()} on_dismiss={dismiss} />
         </div>

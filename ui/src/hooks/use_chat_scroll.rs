@@ -1,8 +1,11 @@
 //! Scrolling of the message list: start at the newest message; follow new ones while the
 //! view is at the bottom (and always for one's own); keep the view still when older
 //! messages are put above; ask for older ones near the top (or when the list is too short to
-//! scroll); say whether "Jump to latest" is needed.
+//! scroll); stay at the newest message when the window is resized (narrower text wraps onto
+//! more lines, so the list grows under a still scroll position); say whether "Jump to latest"
+//! is needed.
 
+use gloo_events::EventListener;
 use web_sys::{HtmlElement, ScrollBehavior, ScrollToOptions};
 use yew::prelude::*;
 
@@ -64,6 +67,27 @@ pub(crate) fn use_chat_scroll(
                     on_reach_top.emit(());
                 }
             }
+        });
+    }
+
+    {
+        let (list, at_bottom, from_bottom) = (list.clone(), at_bottom.clone(), from_bottom.clone());
+        use_effect_with((), move |()| {
+            let listener = web_sys::window().map(|window| {
+                EventListener::new(&window, "resize", move |_| {
+                    let Some(el) = list.cast::<HtmlElement>() else {
+                        return;
+                    };
+                    // At the newest message before the resize: still there after it.
+                    if *from_bottom.borrow() < EDGE_PX {
+                        el.set_scroll_top(el.scroll_height());
+                    }
+                    let distance = distance_from_bottom(&el);
+                    *from_bottom.borrow_mut() = distance;
+                    at_bottom.set(distance < EDGE_PX);
+                })
+            });
+            move || drop(listener)
         });
     }
 

@@ -1,9 +1,10 @@
-//! The message input's behaviour: the draft, the typing signal, the shared validation, and
+//! The message input's behaviour: the draft, the typing signal, the shared validation against
+//! the server's published limits, and
 //! sending (the shell writes the message to its outbox and answers with the pending echo,
 //! which goes straight into the store).
 
 use tutorchat_shared::app::commands::SendArgs;
-use tutorchat_shared::{ChatId, Limits, MessageKind};
+use tutorchat_shared::{ChatId, MessageKind};
 use yew::prelude::*;
 
 use crate::compose::{check_draft, DraftCheck};
@@ -25,11 +26,12 @@ pub(crate) struct Composer {
 
 #[hook]
 pub(crate) fn use_composer(chat_id: ChatId) -> Composer {
-    let dispatcher = use_store().dispatcher();
+    let store = use_store();
+    let dispatcher = store.dispatcher();
     let draft = use_draft(chat_id);
     let typing = use_typing(chat_id);
     let send_error = use_state(|| None::<String>);
-    let limits = Limits::default();
+    let limits = store.limits;
     let check = check_draft(&draft.text, &limits);
 
     let on_input = {

@@ -1,8 +1,10 @@
 //! The connection to the server as the banner shows it: asked for once at sign-in (later
-//! changes come as events), and "Back online" for a few seconds after an outage.
+//! changes come as events; an answer that an event overtook is dropped by the reducer), and
+//! "Back online" for a few seconds after an outage; and the server's published limits, which
+//! come with each connection.
 
 use gloo_timers::callback::Timeout;
-use tutorchat_shared::app::{AppEvent, ConnectionState};
+use tutorchat_shared::app::ConnectionState;
 use yew::prelude::*;
 
 use crate::state::{Action, Store};
@@ -15,11 +17,32 @@ const BACK_ONLINE_MS: u32 = 3_000;
 pub(crate) fn use_connection_state(store: &Store) {
     let dispatcher = store.dispatcher();
     let user = store.me().cloned();
+    let asked_after = store.connection_events;
     use_effect_with(user, move |user| {
         if user.is_some() {
             wasm_bindgen_futures::spawn_local(async move {
                 if let Ok(state) = tauri::connection().await {
-                    dispatcher.dispatch(Action::Event(AppEvent::Connection { state }));
+                    dispatcher.dispatch(Action::ConnectionQueried { state, asked_after });
+                }
+            });
+        }
+    });
+}
+
+/// The limits the server published, asked for at sign-in and whenever the connection comes
+/// up (the client core fetches them on every connection, before it says it is online).
+#[hook]
+pub(crate) fn use_server_limits(store: &Store) {
+    let dispatcher = store.dispatcher();
+    let key = (
+        store.me().cloned(),
+        store.connection == ConnectionState::Online,
+    );
+    use_effect_with(key, move |(user, _)| {
+        if user.is_some() {
+            wasm_bindgen_futures::spawn_local(async move {
+                if let Ok(limits) = tauri::limits().await {
+                    dispatcher.dispatch(Action::LimitsLoaded(limits));
                 }
             });
         }

@@ -1,6 +1,6 @@
 //! Opening a chat with a tutor or student in a course (`create_chat`, which finds the
-//! existing one too). A student without the course gets `not_enrolled`: that becomes an
-//! upgrade prompt naming the course, not an error.
+//! existing one too). A student without the course gets `not_enrolled`: that becomes the
+//! store's upgrade offer (the course and where to buy it), not an error.
 
 use tutorchat_shared::app::commands::CreateChatArgs;
 use tutorchat_shared::{ApiError, CourseId, CourseRef, ErrorCode, UserId};
@@ -9,7 +9,7 @@ use yew::prelude::*;
 use crate::hooks::use_route::navigate_to;
 use crate::hooks::use_store;
 use crate::route::Route;
-use crate::state::Action;
+use crate::state::{Action, UpgradeOffer};
 use crate::tauri;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -18,8 +18,6 @@ pub(crate) struct StartChat {
     pub start: Callback<(CourseRef, UserId)>,
     /// The request on its way, if any.
     pub pending: Option<(CourseId, UserId)>,
-    /// The course to buy before chatting with its tutors.
-    pub upgrade: Option<CourseRef>,
     pub error: Option<ApiError>,
     pub dismiss: Callback<()>,
 }
@@ -28,21 +26,15 @@ pub(crate) struct StartChat {
 pub(crate) fn use_start_chat() -> StartChat {
     let dispatcher = use_store().dispatcher();
     let pending = use_state(|| None::<(CourseId, UserId)>);
-    let upgrade = use_state(|| None::<CourseRef>);
     let error = use_state(|| None::<ApiError>);
 
     let start = {
-        let (pending, upgrade, error) = (pending.clone(), upgrade.clone(), error.clone());
+        let (pending, error, dispatcher) = (pending.clone(), error.clone(), dispatcher.clone());
         use_callback((), move |(course, with): (CourseRef, UserId), _| {
             pending.set(Some((course.id.clone(), with.clone())));
-            upgrade.set(None);
             error.set(None);
-            let (pending, upgrade, error, dispatcher) = (
-                pending.clone(),
-                upgrade.clone(),
-                error.clone(),
-                dispatcher.clone(),
-            );
+            dispatcher.dispatch(Action::Upgrade(None));
+            let (pending, error, dispatcher) = (pending.clone(), error.clone(), dispatcher.clone());
             wasm_bindgen_futures::spawn_local(async move {
                 let args = CreateChatArgs {
                     course_id: course.id.clone(),
@@ -57,7 +49,10 @@ pub(crate) fn use_start_chat() -> StartChat {
                         navigate_to(Route::Chat(id));
                     }
                     Err(e) if e.code == ErrorCode::NotEnrolled => {
-                        upgrade.set(Some(course_to_buy(course, e.course_id)));
+                        dispatcher.dispatch(Action::Upgrade(Some(UpgradeOffer {
+                            course: course_to_buy(course, e.course_id, e.course_title),
+                            purchase_url: e.purchase_url,
+                        })));
                     }
                     Err(e) => error.set(Some(e)),
                 }
@@ -65,26 +60,25 @@ pub(crate) fn use_start_chat() -> StartChat {
         })
     };
     let dismiss = {
-        let (upgrade, error) = (upgrade.clone(), error.clone());
+        let error = error.clone();
         use_callback((), move |(), _| {
-            upgrade.set(None);
             error.set(None);
+            dispatcher.dispatch(Action::Upgrade(None));
         })
     };
     StartChat {
         start,
         pending: (*pending).clone(),
-        upgrade: (*upgrade).clone(),
         error: (*error).clone(),
         dismiss,
     }
 }
 
 /// The course the refusal names, which is the one pressed unless the server says otherwise.
-fn course_to_buy(pressed: CourseRef, named: Option<CourseId>) -> CourseRef {
+fn course_to_buy(pressed: CourseRef, named: Option<CourseId>, title: Option<String>) -> CourseRef {
     match named {
         Some(id) if id != pressed.id => CourseRef {
-            title: id.to_string(),
+            title: title.unwrap_or_else(|| id.to_string()),
             id,
         },
         _ => pressed,

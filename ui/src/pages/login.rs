@@ -21,6 +21,21 @@ pub(crate) struct LoginPageProps {
 pub(crate) fn LoginPage(props: &LoginPageProps) -> Html {
     let login = use_login();
     let server = use_state(|| DEFAULT_SERVER.to_owned());
+    // Whether the user has typed a server (then the remembered one must not replace it).
+    let server_edited = use_mut_ref(|| false);
+    {
+        // The server signed in to last, kept by the shell after signing out.
+        let (server, edited) = (server.clone(), server_edited.clone());
+        use_effect_with((), move |()| {
+            wasm_bindgen_futures::spawn_local(async move {
+                if let Ok(prefs) = crate::tauri::preferences().await {
+                    if !*edited.borrow() {
+                        server.set(prefs.server);
+                    }
+                }
+            });
+        });
+    }
     let email = use_state(String::new);
     let password = use_state(String::new);
     let missing = use_state(|| false);
@@ -72,7 +87,18 @@ pub(crate) fn LoginPage(props: &LoginPageProps) -> Html {
                 }
                 <label for="server">{ "Server" }</label>
                 <input id="server" type="url" autocomplete="url" spellcheck="false"
-                    value={(*server).clone()} oninput={bind(&server)} />
+                    value={(*server).clone()}
+                    onfocus={{
+                        let edited = server_edited.clone();
+                        Callback::from(move |_: FocusEvent| *edited.borrow_mut() = true)
+                    }}
+                    oninput={{
+                        let edited = server_edited.clone();
+                        bind(&server).reform(move |e: InputEvent| {
+                            *edited.borrow_mut() = true;
+                            e
+                        })
+                    }} />
                 <label for="email">{ "Email" }</label>
                 <input id="email" type="email" autocomplete="username" spellcheck="false"
                     placeholder="you@school.example" value={(*email).clone()} oninput={bind(&email)} />

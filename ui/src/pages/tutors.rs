@@ -4,7 +4,7 @@
 use tutorchat_shared::CourseId;
 use yew::prelude::*;
 
-use crate::components::{TutorItem, UpgradePrompt};
+use crate::components::TutorItem;
 use crate::hooks::{use_contacts, use_start_chat, use_store, ContactQuery};
 
 #[function_component]
@@ -53,9 +53,6 @@ pub(crate) fn TutorsPage() -> Html {
                 <h1>{ "Your tutors" }</h1>
                 <p class="muted">{ "Ask the tutors of your courses anything — they usually answer within a day." }</p>
             </header>
-            if let Some(course) = start.upgrade.clone() {
-                <UpgradePrompt course={course} on_dismiss={start.dismiss.clone()} />
-            }
             if let Some(error) = &start.error {
                 <p class="form-error" role="alert">{ &error.message }</p>
             }

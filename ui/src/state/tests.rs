@@ -270,3 +270,36 @@ fn events_map_to_actions_and_incoming_is_left_to_the_shell() {
     let open = AppEvent::OpenChat { chat_id: CHAT };
     assert_eq!(Action::from_event(open), None);
 }
+
+#[test]
+fn a_connection_answer_overtaken_by_an_event_is_dropped() {
+    // Asked at sign-in (no events yet); the engine goes online before the answer lands.
+    let asked_after = signed_in().connection_events;
+    let state = reduce_all(
+        signed_in(),
+        [
+            Action::Event(AppEvent::Connection {
+                state: ConnectionState::Online,
+            }),
+            Action::ConnectionQueried {
+                state: ConnectionState::Connecting,
+                asked_after,
+            },
+        ],
+    );
+    assert_eq!(
+        state.connection,
+        ConnectionState::Online,
+        "not the stale answer"
+    );
+
+    // An answer nothing overtook is taken.
+    let state = reduce_all(
+        signed_in(),
+        [Action::ConnectionQueried {
+            state: ConnectionState::Online,
+            asked_after,
+        }],
+    );
+    assert_eq!(state.connection, ConnectionState::Online);
+}

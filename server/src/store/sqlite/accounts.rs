@@ -54,6 +54,16 @@ pub(super) fn user_by_email(c: &Connection, email: &str) -> Result<Option<UserRe
         .optional()?)
 }
 
+/// Where the platform sells the course, if it said.
+pub(super) fn purchase_url(c: &Connection, id: &CourseId) -> Result<Option<String>> {
+    Ok(
+        c.prepare_cached("SELECT purchase_url FROM courses WHERE id = ?1")?
+            .query_row([id.as_str()], |r| r.get(0))
+            .optional()?
+            .flatten(),
+    )
+}
+
 pub(super) fn course(c: &Connection, id: &CourseId) -> Result<Option<CourseRef>> {
     Ok(
         c.prepare_cached("SELECT id, title FROM courses WHERE id = ?1")?
@@ -104,10 +114,17 @@ pub(super) fn provision(
     }
     for course in &batch.courses {
         c.prepare_cached(
-            "INSERT INTO courses (id, title, created_at, updated_at) VALUES (?1, ?2, ?3, ?3)
-             ON CONFLICT (id) DO UPDATE SET title = excluded.title, updated_at = excluded.updated_at",
+            "INSERT INTO courses (id, title, purchase_url, created_at, updated_at)
+             VALUES (?1, ?2, ?4, ?3, ?3)
+             ON CONFLICT (id) DO UPDATE SET title = excluded.title,
+                purchase_url = excluded.purchase_url, updated_at = excluded.updated_at",
         )?
-        .execute(params![course.id.as_str(), course.title, now])?;
+        .execute(params![
+            course.id.as_str(),
+            course.title,
+            now,
+            course.purchase_url
+        ])?;
         c.prepare_cached("DELETE FROM course_tutors WHERE course_id = ?1")?
             .execute([course.id.as_str()])?;
         for tutor in &course.tutor_ids {

@@ -3,6 +3,8 @@
 
 use chrono::{DateTime, Utc};
 use rusqlite::{params, Connection, OptionalExtension, Row};
+use tutorchat_shared::api::ChatSettingsChange;
+use tutorchat_shared::model::ArchiveMark;
 use tutorchat_shared::{
     ChatId, ClientId, CourseId, CourseRef, Message, MessageId, MessageKind, ReadPointer, UserId,
 };
@@ -101,13 +103,23 @@ pub(super) fn find_or_create(
     Ok((record, true))
 }
 
-/// The viewer's chats (or one of them), newest activity first, with the peer, the course and
-/// the last message.
+/// The viewer's chats (or one of them), newest activity first, with the peer, the course, the
+/// last message, the viewer's own settings and whether both members may still write.
 pub(super) fn rows(c: &Connection, viewer: &UserId, only: Option<ChatId>) -> Result<Vec<ChatRow>> {
+    const FIRST_MESSAGE_COLUMN: usize = 20;
     let sql = format!(
         "SELECT ch.id, ch.course_id, ch.student_id, ch.tutor_id, ch.created_at,
                 co.title, pu.id, pu.name, pu.role,
                 ch.last_seq, me.read_seq, peer.read_seq, ch.last_activity_at,
+                me.muted, me.archived, me.archived_at,
+                EXISTS (SELECT 1 FROM blocks b
+                        WHERE b.blocker_id = me.user_id AND b.blocked_id = peer.user_id),
+                EXISTS (SELECT 1 FROM enrollments e
+                        WHERE e.course_id = ch.course_id AND e.student_id = ch.student_id
+                          AND e.revoked_at IS NULL),
+                EXISTS (SELECT 1 FROM course_tutors t
+                        WHERE t.course_id = ch.course_id AND t.tutor_id = ch.tutor_id),
+                co.purchase_url,
                 {}
          FROM chat_members me
          JOIN chats ch ON ch.id = me.chat_id
@@ -125,10 +137,18 @@ pub(super) fn rows(c: &Connection, viewer: &UserId, only: Option<ChatId>) -> Res
     );
     let mut stmt = c.prepare_cached(&sql)?;
     let rows = stmt.query_map(params![viewer.as_str(), only.map(|id| id.0)], |r| {
-        let last_message = if r.get_ref(13)?.data_type() == rusqlite::types::Type::Null {
-            None
-        } else {
-            Some(message_at(r, 13)?)
+        let last_message =
+            if r.get_ref(FIRST_MESSAGE_COLUMN)?.data_type() == rusqlite::types::Type::Null {
+                None
+            } else {
+                Some(message_at(r, FIRST_MESSAGE_COLUMN)?)
+            };
+        let archive = match (r.get::<_, Option<bool>>(14)?, r.get::<_, Option<i64>>(15)?) {
+            (Some(archived), Some(at)) => Some(ArchiveMark {
+                archived,
+                at: from_ms(at),
+            }),
+            _ => None,
         };
         Ok(ChatRow {
             chat: chat_from_row(r)?,
@@ -145,10 +165,38 @@ pub(super) fn rows(c: &Connection, viewer: &UserId, only: Option<ChatId>) -> Res
             my_read_seq: to_u64(r.get(10)?),
             peer_read_seq: to_u64(r.get(11)?),
             last_activity_at: from_ms(r.get(12)?),
+            muted: r.get(13)?,
+            archive,
+            blocked: r.get(16)?,
+            enrolled: r.get(17)?,
+            teaching: r.get(18)?,
+            purchase_url: r.get(19)?,
             last_message,
         })
     })?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// A member's change to their own settings for a chat.
+pub(super) fn set_settings(
+    c: &Connection,
+    chat: ChatId,
+    member: &UserId,
+    change: &ChatSettingsChange,
+    at: DateTime<Utc>,
+) -> Result<()> {
+    if let Some(muted) = change.muted {
+        c.prepare_cached("UPDATE chat_members SET muted = ?3 WHERE chat_id = ?1 AND user_id = ?2")?
+            .execute(params![chat.0, member.as_str(), muted])?;
+    }
+    if let Some(archived) = change.archived {
+        c.prepare_cached(
+            "UPDATE chat_members SET archived = ?3, archived_at = ?4
+             WHERE chat_id = ?1 AND user_id = ?2",
+        )?
+        .execute(params![chat.0, member.as_str(), archived, to_ms(at)])?;
+    }
+    Ok(())
 }
 
 pub(super) fn message_by_client_id(

@@ -13,7 +13,13 @@ use rusqlite::Connection;
 use crate::store::{Result, StoreError};
 
 /// (version, SQL). Versions are 1, 2, 3… in order.
-const MIGRATIONS: &[(u32, &str)] = &[(1, include_str!("../../../migrations/0001_init.sql"))];
+const MIGRATIONS: &[(u32, &str)] = &[
+    (1, include_str!("../../../migrations/0001_init.sql")),
+    (
+        2,
+        include_str!("../../../migrations/0002_chat_settings.sql"),
+    ),
+];
 
 /// Applies every migration newer than the database, each in its own transaction.
 pub(super) fn run(conn: &Connection) -> Result<()> {

@@ -21,7 +21,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, TimeZone, Utc};
 use rusqlite::{Connection, OpenFlags};
 use tokio::sync::Semaphore;
-use tutorchat_shared::api::{AuditAction, AuditEntry};
+use tutorchat_shared::api::{AuditAction, AuditEntry, ChatSettingsChange};
 use tutorchat_shared::{ChatId, ClientId, CourseId, CourseRef, Message, ReadPointer, UserId};
 
 use self::checkpoint::Checkpointer;
@@ -184,6 +184,11 @@ impl Store for SqliteStore {
         self.read(move |c| accounts::course(c, &id)).await
     }
 
+    async fn purchase_url(&self, course: &CourseId) -> Result<Option<String>> {
+        let course = course.clone();
+        self.read(move |c| accounts::purchase_url(c, &course)).await
+    }
+
     async fn provision(
         &self,
         batch: Provisioning,
@@ -305,6 +310,18 @@ impl Store for SqliteStore {
     ) -> Result<(ReadPointer, bool)> {
         let user = user.clone();
         self.write(move |c| chats::mark_read(c, chat, &user, up_to_seq, at))
+            .await
+    }
+
+    async fn set_chat_settings(
+        &self,
+        chat: ChatId,
+        member: &UserId,
+        change: ChatSettingsChange,
+        at: DateTime<Utc>,
+    ) -> Result<()> {
+        let member = member.clone();
+        self.write(move |c| chats::set_settings(c, chat, &member, &change, at))
             .await
     }
 

@@ -194,6 +194,7 @@ pub async fn provisioning_is_all_or_nothing(store: &dyn Store) {
             id: CourseId::new("c-new"),
             title: "New".into(),
             tutor_ids: vec![],
+            purchase_url: None,
         }],
         enrollments: vec![
             enrollment("c-new", "s-new"),
@@ -233,6 +234,7 @@ pub async fn provisioning_is_all_or_nothing(store: &dyn Store) {
             id: CourseId::new(COURSE),
             title: "X".into(),
             tutor_ids: vec![id(STUDENT)],
+            purchase_url: None,
         }],
         ..Default::default()
     };
