@@ -160,8 +160,12 @@ impl App {
     }
 
     pub async fn screenshot(&self, path: &std::path::Path) {
-        // Let layout and paint settle (WebKit paints asynchronously).
+        // Let layout and paint settle (WebKit paints asynchronously). The first capture after
+        // a while can be an old frame (seen here: the sign-in screen, long after it was left),
+        // so it is taken and thrown away, and the next one kept.
         tokio::time::sleep(Duration::from_millis(800)).await;
+        let _ = self.web.screenshot().await;
+        tokio::time::sleep(Duration::from_millis(400)).await;
         if let Ok(png) = self.web.screenshot().await {
             let _ = std::fs::write(path, png);
         }

@@ -196,5 +196,69 @@ async fn a_tutor_sees_badges_and_a_phone_width_window_shows_list_and_chat_as_sep
     ada.click("button#back").await;
     ada.wait_for("li.chat-item", "back to the list").await;
     assert!(!ada.exists("#chat-area").await);
+
+    // Wide again, the long chat with Sam open at its newest message; narrowing the window to
+    // a phone's width keeps it there (narrow text wraps onto more lines under it).
+    ada.web
+        .set_window_size(1280, 800)
+        .await
+        .expect("a desktop-sized window");
+    ada.click("li.chat-item[data-chat-id='1']").await;
+    ada.wait_for(".message[data-seq='122']", "the newest message")
+        .await;
+    ada.web
+        .set_window_size(390, 800)
+        .await
+        .expect("a phone-sized window");
+    // The window settles at its new size within a rendering update or two.
+    let deadline = std::time::Instant::now() + crate::app::WAIT;
+    loop {
+        let placed = ada
+            .web
+            .execute(
+                "const l = document.querySelector('#message-list');
+                 return [l.scrollHeight - l.scrollTop - l.clientHeight, !!document.querySelector('#jump-latest')];",
+                vec![],
+            )
+            .await
+            .expect("scroll position");
+        let from_bottom = placed[0].as_f64().expect("a distance");
+        if from_bottom < 80.0 || placed[1] == true {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "left {from_bottom} px above the newest message with no way back: {placed}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    // The composer grows with a long line (wrapped, no newline) and shrinks when it is sent
+    // or cleared.
+    let measure = || async {
+        ada.web
+            .execute(
+                "return document.querySelector('textarea#message-input').offsetHeight;",
+                vec![],
+            )
+            .await
+            .expect("height")
+            .as_f64()
+            .expect("a number")
+    };
+    let one_line = measure().await;
+    ada.type_into("textarea#message-input", &"word ".repeat(60))
+        .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let grown = measure().await;
+    assert!(grown > one_line * 2.0, "{one_line} → {grown}");
+    ada.find("textarea#message-input")
+        .await
+        .clear()
+        .await
+        .expect("clear");
+    ada.keys("textarea#message-input", "x").await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(measure().await < grown, "shrinks again");
     ada.close().await;
 }

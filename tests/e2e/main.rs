@@ -6,6 +6,7 @@
 //! - `app`: a WebDriver session on one app instance, with waiting helpers.
 //! - `chat`: a student and a tutor chat: tutor list, messages both ways, typing, ticks,
 //!   badges and title, notifications, and a server outage without losing a message.
+//! - `search`: search results open their chat at the message; settings remember the server.
 //! - `seen`: receipts only from a focused window, typing after an outage, the access-denied
 //!   screen.
 //! - `standing`: mute, archive, block and unblock from the chat header; a chat read-only after
@@ -19,5 +20,6 @@ mod harness;
 
 mod chat;
 mod installed;
+mod search;
 mod seen;
 mod standing;

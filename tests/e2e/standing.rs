@@ -196,7 +196,8 @@ async fn clicking_a_notification_opens_its_chat_and_reading_it_on_another_device
     laptop.login(&server.url(), "ada@tutorchat.test").await;
     for app in [&desk, &laptop] {
         app.click("#nav-chats").await;
-        app.wait_for("li.chat-item[data-chat-id='1']", "Ada's chats").await;
+        app.wait_for("li.chat-item[data-chat-id='1']", "Ada's chats")
+            .await;
     }
 
     // Sam writes; neither device has the chat open, so both notify.
@@ -212,17 +213,29 @@ async fn clicking_a_notification_opens_its_chat_and_reading_it_on_another_device
     )
     .await;
 
-    // Sam writes again; this time the laptop reads it (its window in front): the desktop's
-    // notification for it is withdrawn.
-    laptop.click("#nav-chats").await;
+    // Sam writes again while the laptop's window is in front; the laptop reads it there, and
+    // the desktop's notification for it is withdrawn.
     desk.click("#nav-chats").await;
+    desk.wait_gone("#chat-area", "the desktop back on its list")
+        .await;
+    laptop.click("#nav-chats").await;
+    laptop.focus(&display).await;
     sam_writes(&server, "e2e-notify-2", "And one about traits").await;
     desk.wait_notification("And one about traits").await;
-    let closes_before = desk.bus.notifications().matches("member=CloseNotification").count();
-    laptop.focus(&display).await;
+    let closes_before = desk
+        .bus
+        .notifications()
+        .matches("member=CloseNotification")
+        .count();
     laptop.click("li.chat-item[data-chat-id='1']").await;
     let deadline = std::time::Instant::now() + crate::app::WAIT;
-    while desk.bus.notifications().matches("member=CloseNotification").count() <= closes_before {
+    while desk
+        .bus
+        .notifications()
+        .matches("member=CloseNotification")
+        .count()
+        <= closes_before
+    {
         assert!(
             std::time::Instant::now() < deadline,
             "the desktop never withdrew the notification:\n{}",

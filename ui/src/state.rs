@@ -196,7 +196,12 @@ impl State {
 
     /// Unread messages over all chats.
     pub(crate) fn unread_total(&self) -> u64 {
-        self.chats.iter().map(|c| c.unread).sum()
+        // A muted chat keeps its own count but is no part of the badge.
+        self.chats
+            .iter()
+            .filter(|c| !c.muted)
+            .map(|c| c.unread)
+            .sum()
     }
 
     /// Whether the other participant of a chat is typing.

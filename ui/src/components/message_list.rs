@@ -110,3 +110,15 @@ fn empty_hint(role: Option<Role>) -> &'static str {
         Some(Role::Admin) | None => "Say hello.",
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_empty_chat_suggests_what_fits_the_viewer() {
+        assert!(empty_hint(Some(Role::Student)).contains("ask your first question"));
+        assert!(empty_hint(Some(Role::Tutor)).contains("offer your help"));
+        assert!(!empty_hint(Some(Role::Tutor)).contains("question"));
+    }
+}

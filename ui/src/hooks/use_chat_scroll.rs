@@ -1,12 +1,13 @@
 //! Scrolling of the message list: start at the newest message; follow new ones while the
 //! view is at the bottom (and always for one's own); keep the view still when older
 //! messages are put above; ask for older ones near the top (or when the list is too short to
-//! scroll); stay at the newest message when the window is resized (narrower text wraps onto
-//! more lines, so the list grows under a still scroll position); say whether "Jump to latest"
-//! is needed.
+//! scroll); stay at the newest message when the list's box changes size (a narrower window
+//! wraps text onto more lines under a still scroll position; a banner takes height); say
+//! whether "Jump to latest" is needed.
 
-use gloo_events::EventListener;
-use web_sys::{HtmlElement, ScrollBehavior, ScrollToOptions};
+use wasm_bindgen::closure::Closure;
+use wasm_bindgen::JsCast;
+use web_sys::{HtmlElement, ResizeObserver, ScrollBehavior, ScrollToOptions};
 use yew::prelude::*;
 
 /// Within this many pixels of an edge counts as at it.
@@ -71,23 +72,32 @@ pub(crate) fn use_chat_scroll(
     }
 
     {
+        // The list's own box changes size — the window resized, a banner came or went, the
+        // composer grew: at the newest message before, still there after.
         let (list, at_bottom, from_bottom) = (list.clone(), at_bottom.clone(), from_bottom.clone());
         use_effect_with((), move |()| {
-            let listener = web_sys::window().map(|window| {
-                EventListener::new(&window, "resize", move |_| {
-                    let Some(el) = list.cast::<HtmlElement>() else {
-                        return;
-                    };
-                    // At the newest message before the resize: still there after it.
-                    if *from_bottom.borrow() < EDGE_PX {
-                        el.set_scroll_top(el.scroll_height());
-                    }
-                    let distance = distance_from_bottom(&el);
-                    *from_bottom.borrow_mut() = distance;
-                    at_bottom.set(distance < EDGE_PX);
-                })
+            let observed = list.cast::<HtmlElement>();
+            let on_resize = Closure::<dyn FnMut()>::new(move || {
+                let Some(el) = list.cast::<HtmlElement>() else {
+                    return;
+                };
+                if *from_bottom.borrow() < EDGE_PX {
+                    el.set_scroll_top(el.scroll_height());
+                }
+                let distance = distance_from_bottom(&el);
+                *from_bottom.borrow_mut() = distance;
+                at_bottom.set(distance < EDGE_PX);
             });
-            move || drop(listener)
+            let observer = ResizeObserver::new(on_resize.as_ref().unchecked_ref()).ok();
+            if let (Some(observer), Some(el)) = (&observer, &observed) {
+                observer.observe(el);
+            }
+            move || {
+                if let Some(observer) = observer {
+                    observer.disconnect();
+                }
+                drop(on_resize);
+            }
         });
     }
 

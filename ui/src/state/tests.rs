@@ -153,6 +153,20 @@ fn unread_total_is_the_sum_of_the_list_then_what_the_shell_says() {
 }
 
 #[test]
+fn a_muted_chat_keeps_its_count_but_is_no_part_of_the_total() {
+    let muted = ChatItem {
+        muted: true,
+        ..chat(2, "b", 3)
+    };
+    let state = reduce_all(
+        signed_in(),
+        [Action::ChatsLoaded(vec![chat(1, "a", 2), muted])],
+    );
+    assert_eq!(state.unread_total(), 2);
+    assert_eq!(state.chat(ChatId(2)).map(|c| c.unread), Some(3));
+}
+
+#[test]
 fn chats_are_listed_newest_activity_first() {
     let state = signed_in().reduce(Action::ChatsLoaded(vec![
         chat(1, "a", 0),
