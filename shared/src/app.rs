@@ -508,6 +508,21 @@ pub mod commands {
         /// The app's own settings (signed in or not).
         Preferences = "preferences": () => AppPreferences;
         SetNotifications = "set_notifications": NotificationsArgs => AppPreferences;
+        /// Whether the platform lets the app notify: always on a desktop; on a phone not
+        /// until the user answered the system's question.
+        NotificationPermission = "notification_permission": () => PermissionAnswer;
+        /// Asks the system (on a phone, once the app has said why); answers the user's choice.
+        RequestNotificationPermission = "request_notification_permission": () => PermissionAnswer;
+    }
+
+    /// The platform's answer about notifications.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum PermissionAnswer {
+        Granted,
+        Denied,
+        /// Not asked yet: the app explains, then asks.
+        Prompt,
     }
 
     #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -11,8 +11,9 @@ use tauri::{AppHandle, State};
 use tutorchat_shared::api::ChatSettingsChange;
 use tutorchat_shared::app::commands::{
     Answer, Args, AvailableTutors, Block, Chats, Command, Connection, CreateChat, Discard, Draft,
-    Limits, Login, Logout, MarkRead, Messages, OpenUrl, Preferences, Retry, Search, Send, Session,
-    SetChatSettings, SetDraft, SetNotifications, Students, Typing, ViewChat,
+    Limits, Login, Logout, MarkRead, Messages, NotificationPermission, OpenUrl, Preferences,
+    RequestNotificationPermission, Retry, Search, Send, Session, SetChatSettings, SetDraft,
+    SetNotifications, Students, Typing, ViewChat,
 };
 use tutorchat_shared::app::ConnectionState;
 use tutorchat_shared::validation::validate_web_url;
@@ -168,6 +169,14 @@ shell_command!(set_notifications: SetNotifications, args, (shell: State<'_, Shel
     Ok(preferences_of(&shell))
 });
 
+shell_command!(notification_permission: NotificationPermission, (app: AppHandle) {
+    Ok(events::notification_permission(&app, false).await)
+});
+
+shell_command!(request_notification_permission: RequestNotificationPermission, (app: AppHandle) {
+    Ok(events::notification_permission(&app, true).await)
+});
+
 fn preferences_of(shell: &Shell) -> tutorchat_shared::app::commands::AppPreferences {
     tutorchat_shared::app::commands::AppPreferences {
         server: shell
@@ -289,6 +298,8 @@ registered![
     search,
     preferences,
     set_notifications,
+    notification_permission,
+    request_notification_permission,
 ];
 
 #[cfg(test)]

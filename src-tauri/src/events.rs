@@ -5,6 +5,7 @@
 
 use tauri::{AppHandle, Emitter, Manager};
 use tutorchat_client::Client;
+use tutorchat_shared::app::commands::PermissionAnswer;
 use tutorchat_shared::app::{AppEvent, EVENT};
 
 use crate::notify;
@@ -97,23 +98,37 @@ fn set_badge(app: &AppHandle, total: u64) {
     crate::tray::show_unread(app, &title, total > 0);
 }
 
-/// Asks once for permission to notify (Android 13+ and iOS want the user's consent; until it
-/// is given, `show` delivers nothing). Off the setup thread: the prompt waits for the user.
+/// Whether the platform lets the app notify, and with `ask` the system's question put to the
+/// user. A desktop needs no permission. Android 13+ and iOS want the user's consent (until it
+/// is given, `show` delivers nothing): the UI explains why first, then asks through this.
+#[cfg(desktop)]
+pub async fn notification_permission(_app: &AppHandle, _ask: bool) -> PermissionAnswer {
+    PermissionAnswer::Granted
+}
+
 #[cfg(mobile)]
-pub fn ask_notification_permission(app: &AppHandle) {
+pub async fn notification_permission(app: &AppHandle, ask: bool) -> PermissionAnswer {
     use tauri::plugin::PermissionState;
     use tauri_plugin_notification::NotificationExt;
     let app = app.clone();
-    tauri::async_runtime::spawn_blocking(move || {
+    // Off the async threads: the system's question waits for the user.
+    let answer = tauri::async_runtime::spawn_blocking(move || {
         let notification = app.notification();
-        match notification.permission_state() {
-            Ok(PermissionState::Prompt | PermissionState::PromptWithRationale) => {
-                if let Err(e) = notification.request_permission() {
-                    tracing::warn!(error = %e, "could not ask for notification permission");
-                }
+        let state = if ask {
+            notification.request_permission()
+        } else {
+            notification.permission_state()
+        };
+        match state {
+            Ok(PermissionState::Granted) => PermissionAnswer::Granted,
+            Ok(PermissionState::Denied) => PermissionAnswer::Denied,
+            Ok(_) => PermissionAnswer::Prompt,
+            Err(e) => {
+                tracing::warn!(error = %e, "no notification permission state");
+                PermissionAnswer::Denied
             }
-            Ok(_) => {}
-            Err(e) => tracing::warn!(error = %e, "no notification permission state"),
         }
-    });
+    })
+    .await;
+    answer.unwrap_or(PermissionAnswer::Denied)
 }

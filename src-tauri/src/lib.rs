@@ -13,7 +13,8 @@
 //! scheme at run time — is behind `#[cfg(desktop)]` (set by `tauri-build` from the target), so
 //! `cargo check --target aarch64-linux-android` sees the mobile shell. On a phone the OS owns
 //! the app's lifetime and single instance, the scheme comes from the app's manifest, and
-//! notifications go through the same plugin after asking for permission.
+//! notifications go through the plugin once the user allowed them (the UI says why, then asks:
+//! `request_notification_permission`).
 
 mod commands;
 mod config;
@@ -63,8 +64,6 @@ pub fn run() {
             app.manage(Shell::new(ShellConfig::new(data_dir)));
             #[cfg(desktop)]
             tray::create(app.handle())?;
-            #[cfg(mobile)]
-            events::ask_notification_permission(app.handle());
             let handle = app.handle().clone();
             tauri::async_runtime::block_on(async {
                 let shell = handle.state::<Shell>();

@@ -14,6 +14,10 @@ async fn a_search_result_opens_its_chat_at_the_message_and_settings_remember_the
     let server = ServerProc::start(data.path());
     let sam = App::launch(&display).await;
     sam.login(&server.url(), "sam@tutorchat.test").await;
+    assert!(
+        !sam.exists("#notification-prompt").await,
+        "a desktop needs no permission to notify, so it never asks"
+    );
     // The chat list syncs the whole chat into the cache.
     sam.click("#nav-chats").await;
     sam.wait_for("li.chat-item[data-chat-id='1']", "Sam's chats")

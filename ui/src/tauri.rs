@@ -18,8 +18,9 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use tutorchat_shared::app::commands::{
     Answer, Args, AvailableTutors, Block, Chats, Command, Connection, CreateChat, Discard, Draft,
-    Limits, Login, Logout, MarkRead, Messages, OpenUrl, Preferences, Retry, Search, Send, Session,
-    SetChatSettings, SetDraft, SetNotifications, Students, Typing, ViewChat,
+    Limits, Login, Logout, MarkRead, Messages, NotificationPermission, OpenUrl, Preferences,
+    RequestNotificationPermission, Retry, Search, Send, Session, SetChatSettings, SetDraft,
+    SetNotifications, Students, Typing, ViewChat,
 };
 use tutorchat_shared::app::{AppEvent, EVENT};
 use tutorchat_shared::{ApiError, ErrorCode};
@@ -142,6 +143,15 @@ pub async fn set_notifications(
     args: &Args<SetNotifications>,
 ) -> Result<Answer<SetNotifications>, ApiError> {
     call::<SetNotifications>(args).await
+}
+
+pub async fn notification_permission() -> Result<Answer<NotificationPermission>, ApiError> {
+    call_bare::<NotificationPermission>().await
+}
+
+pub async fn request_notification_permission(
+) -> Result<Answer<RequestNotificationPermission>, ApiError> {
+    call_bare::<RequestNotificationPermission>().await
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -4,7 +4,8 @@
 //!
 //! - `StoreProvider`: the store in a context at the root.
 //! - `Router`: splash, login or the signed-in layout, by session and URL hash.
-//! - `NavBar`, `ConnectionBanner`, `ErrorToast`: the signed-in frame.
+//! - `NavBar`, `ConnectionBanner`, `ErrorToast`, `NotificationPrompt` (why notifications, on a
+//!   phone, before the system asks): the signed-in frame.
 //! - `ChatList`, `ChatListItem`: the conversations.
 //! - `ChatArea` (with `ChatHeader`, `MessageList`, `MessageBubble`, `DeliveryTicks`,
 //!   `DaySeparator`, `MessageInput`, or `WriteNotice` when the user cannot write): one
@@ -28,6 +29,7 @@ mod message_bubble;
 mod message_input;
 mod message_list;
 mod nav_bar;
+mod notification_prompt;
 mod router;
 mod store_provider;
 mod student_item;
@@ -50,6 +52,7 @@ pub(crate) use message_bubble::MessageBubble;
 pub(crate) use message_input::MessageInput;
 pub(crate) use message_list::MessageList;
 pub(crate) use nav_bar::NavBar;
+pub(crate) use notification_prompt::NotificationPrompt;
 pub(crate) use router::Router;
 pub(crate) use store_provider::StoreProvider;
 pub(crate) use student_item::StudentItem;

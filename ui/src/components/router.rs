@@ -6,7 +6,7 @@
 
 use yew::prelude::*;
 
-use crate::components::{ConnectionBanner, ErrorToast, NavBar, UpgradePrompt};
+use crate::components::{ConnectionBanner, ErrorToast, NavBar, NotificationPrompt, UpgradePrompt};
 use crate::hooks::{
     use_back_online, use_chat_list, use_connection_state, use_logout, use_route, use_server_limits,
     use_shell, use_store,
@@ -76,6 +76,7 @@ pub(crate) fn Router() -> Html {
             <NavBar user={user} route={current} unread_total={store.unread_total()}
                 on_navigate={route.navigate.clone()} on_logout={logout} />
             <ConnectionBanner state={store.connection} back_online={back_online} />
+            <NotificationPrompt />
             if let Some(offer) = store.upgrade.clone() {
                 <UpgradePrompt offer={offer} on_dismiss={dismiss_offer} />
             }
