@@ -39,18 +39,33 @@ impl App {
         let home = dir.path().join("home");
         std::fs::create_dir_all(&home).expect("home");
         let bus = Bus::start(dir.path(), display);
-        let driver = Driver::start(&home, display, &bus);
         let mut caps = serde_json::Map::new();
         caps.insert(
             "tauri:options".into(),
             json!({"application": application.display().to_string()}),
         );
-        let web = ClientBuilder::rustls()
-            .expect("tls")
-            .capabilities(caps)
-            .connect(&format!("http://127.0.0.1:{}", driver.port))
-            .await
-            .expect("a WebDriver session on the app");
+        // Creating the session can fail before the app exists (seen once in CI: tauri-driver
+        // dropped the request on a display that had just started). That is the harness, not
+        // the app: start a fresh tauri-driver and try again, a few times.
+        let mut attempt = 0;
+        let (web, driver) = loop {
+            attempt += 1;
+            let driver = Driver::start(&home, display, &bus);
+            let session = ClientBuilder::rustls()
+                .expect("tls")
+                .capabilities(caps.clone())
+                .connect(&format!("http://127.0.0.1:{}", driver.port))
+                .await;
+            match session {
+                Ok(web) => break (web, driver),
+                Err(e) if attempt < 3 => {
+                    eprintln!("no WebDriver session yet (attempt {attempt}): {e}; retrying");
+                    drop(driver);
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                }
+                Err(e) => panic!("a WebDriver session on the app: {e}"),
+            }
+        };
         App {
             web,
             bus,
