@@ -5,12 +5,14 @@
 //! - `chats`: chats, gapless seqs, idempotent inserts, pages, read pointers, durability.
 //! - `send`: the checked send path — refusals, dedup before checks, hooks in commit order.
 //! - `accounts`: refresh tokens, provisioning, enrollments, blocks, the audit log.
+//! - `standing`: a member's own view of a chat — settings, their block, whether both may write.
 //!
 //! This file holds the shared fixtures (a small school) and the per-backend runners.
 
 mod accounts;
 mod chats;
 mod send;
+mod standing;
 
 use chrono::Utc;
 use tutorchat_server::store::{
@@ -148,6 +150,8 @@ mod sqlite {
         chats::find_or_create_chat_is_idempotent,
         accounts::blocks_are_one_way_and_report_changes,
         accounts::audit_entries_page_newest_first,
+        standing::chat_settings_are_per_member_and_a_field_left_out_stays,
+        standing::chat_rows_say_who_blocked_and_whether_both_may_still_write,
     );
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
