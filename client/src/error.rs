@@ -14,8 +14,9 @@ pub enum ClientError {
     /// The server could not be reached, or the connection broke.
     #[error("network: {0}")]
     Network(String),
-    /// Input refused before it left the device.
-    #[error("{0}")]
+    /// Input refused before it left the device. Transparent: the rule's text is the whole
+    /// message (a chain printer such as `{:#}` shows it once, not twice).
+    #[error(transparent)]
     Invalid(#[from] ValidationError),
     #[error("not signed in")]
     NotSignedIn,

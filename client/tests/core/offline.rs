@@ -125,6 +125,14 @@ async fn a_message_queued_by_a_client_process_that_exited_is_delivered_by_the_ne
     );
     let outbox = cli(&["outbox"]);
     assert!(String::from_utf8_lossy(&outbox.stdout).contains("from a process that will exit"));
+    let blank = cli(&["send", "1", "   "]);
+    assert!(!blank.status.success(), "blank input is refused");
+    let said = String::from_utf8_lossy(&blank.stderr);
+    assert_eq!(
+        said.matches("must not be empty").count(),
+        1,
+        "the rule's text, once: {said}"
+    );
     let offline_sync = cli(&["sync", "--timeout", "1"]);
     assert_eq!(
         offline_sync.status.code(),
