@@ -172,6 +172,22 @@ pub enum ReadOnly {
     TutorLeft,
 }
 
+impl ReadOnly {
+    /// The wire name (as serialized).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReadOnly::EnrollmentEnded => "enrollment_ended",
+            ReadOnly::TutorLeft => "tutor_left",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<ReadOnly> {
+        [ReadOnly::EnrollmentEnded, ReadOnly::TutorLeft]
+            .into_iter()
+            .find(|r| r.as_str() == s)
+    }
+}
+
 /// A member's own choice to archive a chat or bring it back, and when it was made.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -212,6 +228,18 @@ mod tests {
     }
 
     const NINETY: Option<chrono::Duration> = Some(chrono::Duration::days(90));
+
+    #[test]
+    fn read_only_reasons_name_themselves_as_on_the_wire() {
+        for why in [ReadOnly::EnrollmentEnded, ReadOnly::TutorLeft] {
+            assert_eq!(
+                serde_json::to_value(why).expect("serialize"),
+                serde_json::json!(why.as_str())
+            );
+            assert_eq!(ReadOnly::parse(why.as_str()), Some(why));
+        }
+        assert_eq!(ReadOnly::parse("nope"), None);
+    }
 
     #[test]
     fn a_chat_archived_by_hand_comes_back_when_it_moves() {

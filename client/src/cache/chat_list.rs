@@ -9,7 +9,7 @@ use tutorchat_shared::app::{ChatItem, LocalMessage};
 use tutorchat_shared::model::{is_archived, ArchiveMark, ReadOnly};
 use tutorchat_shared::{ChatId, CourseId, CourseRef, Participant, Role, UserId};
 
-use super::{chats, from_ms, messages, outbox, server_config, to_u64};
+use super::{from_ms, messages, outbox, server_config, to_u64};
 use crate::error::Result;
 
 /// The chat's own standing for the user, as the server last said.
@@ -65,7 +65,7 @@ pub fn list(c: &Connection, me: &UserId, now: DateTime<Utc>) -> Result<Vec<ChatI
                     _ => None,
                 },
                 blocked: r.get(16)?,
-                read_only: chats::read_only_from(r.get_ref(17)?.as_str_or_null()?),
+                read_only: r.get_ref(17)?.as_str_or_null()?.and_then(ReadOnly::parse),
                 purchase_url: r.get(18)?,
             },
         ))

@@ -48,25 +48,10 @@ pub fn upsert_summary(c: &Connection, s: &ChatSummary) -> Result<()> {
         s.archive.map(|a| a.archived),
         s.archive.map(|a| to_ms(a.at)),
         s.blocked,
-        s.read_only.map(read_only_name),
+        s.read_only.map(ReadOnly::as_str),
         s.purchase_url,
     ])?;
     Ok(())
-}
-
-pub(crate) fn read_only_name(why: ReadOnly) -> &'static str {
-    match why {
-        ReadOnly::EnrollmentEnded => "enrollment_ended",
-        ReadOnly::TutorLeft => "tutor_left",
-    }
-}
-
-pub(crate) fn read_only_from(name: Option<&str>) -> Option<ReadOnly> {
-    match name? {
-        "enrollment_ended" => Some(ReadOnly::EnrollmentEnded),
-        "tutor_left" => Some(ReadOnly::TutorLeft),
-        _ => None,
-    }
 }
 
 pub fn exists(c: &Connection, chat: ChatId) -> Result<bool> {

@@ -12,10 +12,11 @@
 //!   conversation.
 //! - `TutorItem`, `StudentItem`, `UpgradePrompt`: the people lists.
 //! - `AccessDenied`: a conversation that is not the user's.
-//! - `Avatar`, `Icon`: small pieces.
+//! - `Avatar`, `Icon`, `BuyCourse`: small pieces.
 
 mod access_denied;
 mod avatar;
+mod buy_course;
 mod chat_area;
 mod chat_header;
 mod chat_list;
@@ -39,6 +40,7 @@ mod write_notice;
 
 pub(crate) use access_denied::AccessDenied;
 pub(crate) use avatar::Avatar;
+pub(crate) use buy_course::BuyCourse;
 pub(crate) use chat_area::ChatArea;
 pub(crate) use chat_header::ChatHeader;
 pub(crate) use chat_list::ChatList;

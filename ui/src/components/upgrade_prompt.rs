@@ -1,13 +1,10 @@
 //! The offer of a course the student has not bought (`not_enrolled`, from the tutor list or a
 //! deep link): what it is, why it is needed, and Buy when the platform gave where.
 
-use tutorchat_shared::app::commands::UrlArgs;
 use yew::prelude::*;
 
-use crate::components::{Icon, IconKind};
-use crate::hooks::background::run_in_background;
+use crate::components::{BuyCourse, Icon, IconKind};
 use crate::state::UpgradeOffer;
-use crate::tauri;
 
 #[derive(Properties, PartialEq)]
 pub(crate) struct UpgradePromptProps {
@@ -19,17 +16,11 @@ pub(crate) struct UpgradePromptProps {
 pub(crate) fn UpgradePrompt(props: &UpgradePromptProps) -> Html {
     let onclick = props.on_dismiss.reform(|_: MouseEvent| ());
     let course = &props.offer.course;
-    let buy = props.offer.purchase_url.clone().map(|url| {
-        let onclick = Callback::from(move |_: MouseEvent| {
-            let args = UrlArgs { url: url.clone() };
-            run_in_background("open_url", async move { tauri::open_url(&args).await });
-        });
-        html! {
-            <button id="buy-course" type="button" class="primary" onclick={onclick}>
-                { "Buy the course" }
-            </button>
-        }
-    });
+    let buy = props
+        .offer
+        .purchase_url
+        .clone()
+        .map(|url| html! { <BuyCourse url={url} /> });
     html! {
         <div id="upgrade-prompt" class="upgrade-prompt" role="alert" data-course-id={course.id.to_string()}>
             <span class="upgrade-icon"><Icon kind={IconKind::Lock} size={22} /></span>

@@ -3,15 +3,12 @@
 //! a way to buy the course again, when the platform gave one) or the tutor no longer teaches
 //! the course. The history above stays readable.
 
-use tutorchat_shared::app::commands::UrlArgs;
 use tutorchat_shared::app::ChatItem;
 use tutorchat_shared::model::ReadOnly;
 use tutorchat_shared::Role;
 use yew::prelude::*;
 
-use crate::components::{Icon, IconKind};
-use crate::hooks::background::run_in_background;
-use crate::tauri;
+use crate::components::{BuyCourse, Icon, IconKind};
 
 #[derive(Properties, PartialEq)]
 pub(crate) struct WriteNoticeProps {
@@ -62,20 +59,13 @@ pub(crate) fn WriteNotice(props: &WriteNoticeProps) -> Html {
             chat.course.title
         ),
     };
-    let buy = chat.purchase_url.clone().map(|url| {
-        let onclick = Callback::from(move |_: MouseEvent| {
-            let args = UrlArgs { url: url.clone() };
-            run_in_background("open_url", async move { tauri::open_url(&args).await });
-        });
-        html! {
-            <button id="buy-course" type="button" class="primary" onclick={onclick}>
-                { "Buy the course" }
-            </button>
-        }
-    });
+    let buy = chat
+        .purchase_url
+        .clone()
+        .map(|url| html! { <BuyCourse url={url} /> });
     html! {
         <div id="read-only-banner" class="write-notice" role="status"
-            data-reason={match why { ReadOnly::EnrollmentEnded => "enrollment_ended", ReadOnly::TutorLeft => "tutor_left" }}>
+            data-reason={why.as_str()}>
             <Icon kind={IconKind::Lock} size={18} />
             <p>{ text }</p>
             { for buy }
