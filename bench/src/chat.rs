@@ -48,6 +48,8 @@ struct Report {
     rate: u32,
     sent_per_sec: f64,
     acked_ratio: f64,
+    /// Sends answered with a refusal (the server shedding load), of those sent.
+    refused_ratio: f64,
     delivered_ratio: f64,
     ack: Latency,
     delivery: Latency,
@@ -74,14 +76,15 @@ pub async fn run(target: &Target, args: ChatArgs) -> anyhow::Result<()> {
 
 fn print_table(reports: &[Report]) {
     println!();
-    println!("| target msg/s | sent msg/s | acked/sent | delivered/expected | ack p50 / p99 / max ms | delivery p50 / p99 / max ms | server CPU µs/msg | server CPU | generator CPU |");
-    println!("|---|---|---|---|---|---|---|---|---|");
+    println!("| target msg/s | sent msg/s | acked/sent | refused/sent | delivered/expected | ack p50 / p99 / max ms | delivery p50 / p99 / max ms | server CPU µs/msg | server CPU | generator CPU |");
+    println!("|---|---|---|---|---|---|---|---|---|---|");
     for r in reports {
         println!(
-            "| {} | {:.0} | {:.3} | {:.3} | {:.1} / {:.1} / {:.0} | {:.1} / {:.1} / {:.0} | {:.0} | {:.0}% | {:.0}% |",
+            "| {} | {:.0} | {:.3} | {:.3} | {:.3} | {:.1} / {:.1} / {:.0} | {:.1} / {:.1} / {:.0} | {:.0} | {:.0}% | {:.0}% |",
             r.rate,
             r.sent_per_sec,
             r.acked_ratio,
+            r.refused_ratio,
             r.delivered_ratio,
             r.ack.ms_at(0.5),
             r.ack.ms_at(0.99),
@@ -114,6 +117,8 @@ impl Window {
 struct Seen {
     delivered: u64,
     acked: u64,
+    /// Sends inside the window answered with a refusal.
+    refused: u64,
     errors: HashMap<String, u64>,
     delivery: Latency,
     ack: Latency,
@@ -216,6 +221,7 @@ async fn run_once(target: &Target, args: &ChatArgs, rate: u32) -> anyhow::Result
         if let Ok(seen) = seen {
             total.delivered += seen.delivered;
             total.acked += seen.acked;
+            total.refused += seen.refused;
             total.delivery.merge(&seen.delivery);
             total.ack.merge(&seen.ack);
             for (code, n) in seen.errors {
@@ -252,6 +258,11 @@ async fn run_once(target: &Target, args: &ChatArgs, rate: u32) -> anyhow::Result
         total.delivered,
         sent * expected_per_message
     );
+    println!(
+        "refused    {:>9.0} msg/s  ({} refusals; the server shedding load)",
+        total.refused as f64 / secs,
+        total.refused
+    );
     println!("ack latency       {}", total.ack.summary());
     println!("delivery latency  {}", total.delivery.summary());
     if !total.errors.is_empty() {
@@ -283,6 +294,7 @@ async fn run_once(target: &Target, args: &ChatArgs, rate: u32) -> anyhow::Result
         rate,
         sent_per_sec: sent as f64 / secs,
         acked_ratio: total.acked as f64 / sent.max(1) as f64,
+        refused_ratio: total.refused as f64 / sent.max(1) as f64,
         delivered_ratio: total.delivered as f64 / (sent * expected_per_message).max(1) as f64,
         ack: total.ack,
         delivery: total.delivery,
@@ -317,7 +329,9 @@ async fn pace(
         let frame = serde_json::json!({
             "type": "send_message",
             "chat_id": chat_id,
-            "client_id": format!("{chat_id}-{n}"),
+            // The send time rides in the client_id too, so a refusal (which carries no
+            // content) can be placed inside or outside the measured window.
+            "client_id": format!("{chat_id}-{n}-{now}"),
             "content": now.to_string(),
         });
         let sink = &mut sinks[(n % 2) as usize];
@@ -370,6 +384,17 @@ async fn read(
         // Only what the count needs, borrowed: the load generator shares the CPU with the
         // server, so it parses as little as it can.
         let Ok(frame) = serde_json::from_str::<Peek<'_>>(&text) else {
+            // An error frame's `message` is its text, not a message: not a `Peek`.
+            if let Ok(ServerFrame::Error(e)) = serde_json::from_str::<ServerFrame>(&text) {
+                *seen.errors.entry(e.code.to_string()).or_default() += 1;
+                let sent_at = e
+                    .client_id
+                    .as_ref()
+                    .and_then(|id| id.as_str().rsplit('-').next()?.parse::<u64>().ok());
+                if sent_at.is_some_and(|at| window.contains(at)) {
+                    seen.refused += 1;
+                }
+            }
             continue;
         };
         let now = epoch.elapsed().as_micros() as u64;
@@ -382,11 +407,6 @@ async fn read(
             ("message_ack", Some(at)) if window.contains(at) => {
                 seen.acked += 1;
                 seen.ack.record(now.saturating_sub(at));
-            }
-            ("error", _) => {
-                if let Ok(ServerFrame::Error(e)) = serde_json::from_str::<ServerFrame>(&text) {
-                    *seen.errors.entry(e.code.to_string()).or_default() += 1;
-                }
             }
             _ => {}
         }

@@ -288,6 +288,9 @@ async fn start_server(addr: std::net::SocketAddr, dir: &Path) -> anyhow::Result<
         "1000000",
         "--ws-frame-burst",
         "1000000",
+        // In-process, the server's overload shedding would measure the client core beside it.
+        "--shed-delay-ms",
+        "0",
     ];
     let config = <Config as clap::Parser>::try_parse_from(args)?;
     let mut last = None;

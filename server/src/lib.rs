@@ -13,6 +13,8 @@
 //! - [`ws`]: the WebSocket transport: upgrade, authentication, one task per connection.
 //! - [`live`]: connections, presence, typing and the fan-out of live events.
 //! - [`net`]: the listener: per-address connection caps, header and request timeouts.
+//! - [`overload`]: how long deliveries wait for the CPU; past a threshold a share of new sends
+//!   is refused at once.
 //! - [`metrics`]: Prometheus counters, gauges and histograms (`/metrics`).
 //! - [`state`], [`rate_limit`], [`config`], [`error`]: shared plumbing.
 //! - [`demo`]: the demo school that `--demo` seeds.
@@ -25,6 +27,7 @@ pub mod http;
 pub mod live;
 pub mod metrics;
 pub mod net;
+pub mod overload;
 pub mod rate_limit;
 pub mod service;
 pub mod state;
@@ -138,6 +141,7 @@ impl Server {
         store.observe_commits(Arc::new(move |jobs| observer.commit_batch(jobs)));
         let state = AppState::new(config, Arc::new(store), passwords, metrics.clone(), &secret);
         restore_revoked_sessions(&state).await?;
+        state.overload.watch();
         // Behind a trusted proxy every peer is the proxy: the per-address cap would be global.
         let per_address = if state.config.trust_forwarded_for {
             0

@@ -28,6 +28,8 @@ pub enum Limit {
     ConnectionsPerAddress,
     /// Sends refused because the store's writer was saturated.
     Saturated,
+    /// Sends refused because work waited too long for the CPU (see `overload`).
+    Overloaded,
 }
 
 impl Limit {
@@ -42,6 +44,7 @@ impl Limit {
             Limit::ConnectionsPerUser => "connections_per_user",
             Limit::ConnectionsPerAddress => "connections_per_address",
             Limit::Saturated => "saturated",
+            Limit::Overloaded => "overloaded",
         }
     }
 }

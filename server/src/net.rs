@@ -119,6 +119,10 @@ impl<S: Send + 'static> Accept<TcpStream, S> for LimitAcceptor {
             // Dropping the stream closes the connection.
             let admission = admitted
                 .ok_or_else(|| io::Error::other("too many connections from this address"))?;
+            // Every frame is written whole when it is ready: without this, Nagle's algorithm
+            // held a second small frame (an ack, then a delivery) until the client acknowledged
+            // the first — up to its delayed-ACK time.
+            stream.set_nodelay(true)?;
             let mut byte = [0u8; 1];
             let first = tokio::select! {
                 first = tokio::time::timeout(first_byte, stream.peek(&mut byte)) => first,

@@ -12,6 +12,7 @@ use crate::auth::tokens::TokenKeys;
 use crate::config::Config;
 use crate::live::Hub;
 use crate::metrics::Metrics;
+use crate::overload::Overload;
 use crate::rate_limit::RateLimiter;
 use crate::store::{ChatRecord, Store};
 
@@ -33,6 +34,8 @@ pub struct Inner {
     pub rate: RateLimits,
     pub metrics: Arc<Metrics>,
     pub chats: ChatCache,
+    /// The CPU's standing queue, and whether sends are shed.
+    pub overload: Arc<Overload>,
 }
 
 /// Chats by id. A chat's course and members never change, so a cached record is never
@@ -115,6 +118,7 @@ impl AppState {
             ),
         };
         let hub = Arc::new(Hub::new(config.ws_queue_frames));
+        let overload = Overload::new(std::time::Duration::from_millis(config.shed_delay_ms));
         AppState(Arc::new(Inner {
             limits: config.limits(),
             config,
@@ -126,6 +130,7 @@ impl AppState {
             rate,
             metrics,
             chats: ChatCache::default(),
+            overload,
         }))
     }
 }

@@ -166,7 +166,9 @@ async fn connect(account: &Account) -> Result<(Socket, String)> {
     let connected = tokio_tungstenite::connect_async_tls_with_config(
         request,
         None,
-        false,
+        // TCP_NODELAY: a frame right after another (a send after `typing_stop`, a receipt after
+        // a send) goes out at once instead of waiting for the server's acknowledgement.
+        true,
         account.ws_connector.clone(),
     )
     .await;

@@ -84,6 +84,10 @@ impl TestServer {
             "100000",
             "--login-rate-per-minute",
             "10000",
+            // The server shares the test's runtime with the client core: its overload shedding
+            // would measure the test, not the server (it has tests of its own).
+            "--shed-delay-ms",
+            "0",
         ]
         .iter()
         .map(|s| (*s).to_owned())

@@ -162,6 +162,7 @@ impl Hub {
         message: &Message,
         members: [&UserId; 2],
         origin: Option<ConnId>,
+        committed: std::time::Instant,
     ) {
         let frame = encode(&ServerFrame::MessageReceived {
             message: message.clone(),
@@ -170,7 +171,7 @@ impl Hub {
             chat_id: message.chat_id,
             seq: message.seq,
             frame,
-            committed: std::time::Instant::now(),
+            committed,
         };
         self.push_to_users(&members, &item, origin);
     }

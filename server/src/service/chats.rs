@@ -233,6 +233,13 @@ pub async fn send_batch(
     };
     let mut answers: Vec<Option<Answer>> = requests.iter().map(|_| None).collect();
     let requests: Vec<(usize, SendMessageRequest)> = requests.into_iter().enumerate().collect();
+    if !state.overload.admit() {
+        // Work already waits too long for the CPU: refusing costs far less than storing and
+        // delivering, and keeps the messages taken fast (see `overload`).
+        state.metrics.refused(crate::metrics::Limit::Overloaded);
+        refuse_each(&mut answers, requests, &busy());
+        return answers.into_iter().flatten().collect();
+    }
     let chat = match member_chat(state, me, chat_id).await {
         Ok(chat) => chat,
         Err(e) => {
@@ -267,8 +274,8 @@ pub async fn send_batch(
         };
         let hub = state.hub.clone();
         let members = (chat.student_id.clone(), chat.tutor_id.clone());
-        let on_commit: OnCommit = Box::new(move |message| {
-            hub.deliver_message(message, [&members.0, &members.1], origin);
+        let on_commit: OnCommit = Box::new(move |message, committed| {
+            hub.deliver_message(message, [&members.0, &members.1], origin, committed);
         });
         let at = Utc::now();
         // The content moves into the store; the request keeps its client_id for the answer.
@@ -303,17 +310,21 @@ pub async fn send_batch(
             Err(StoreError::Busy) => {
                 // Saturated: refuse now, quickly, rather than queue seconds deep.
                 state.metrics.refused(crate::metrics::Limit::Saturated);
-                let busy = ApiError::new(
-                    ErrorCode::RateLimited,
-                    "the server is busy; this message was not stored, send it again shortly",
-                )
-                .with_retry_after(1);
-                refuse_each(&mut answers, accepted, &busy);
+                refuse_each(&mut answers, accepted, &busy());
             }
             Err(e) => refuse_each(&mut answers, accepted, &Error::from(e).into_answer()),
         }
     }
     answers.into_iter().flatten().collect()
+}
+
+/// The answer to a send the server is too busy to take now (transient: the client retries).
+fn busy() -> ApiError {
+    ApiError::new(
+        ErrorCode::RateLimited,
+        "the server is busy; this message was not stored, send it again shortly",
+    )
+    .with_retry_after(1)
 }
 
 /// Whether one message of a batch may go to the store: `Ok(None)` if so, the original if it

@@ -203,9 +203,9 @@ pub enum SendRefusal {
     NotCourseTutor,
 }
 
-/// Runs on the writer thread once a stored message is durable, in commit order: once for
-/// each message a send stored.
-pub type OnCommit = Box<dyn FnMut(&Message) + Send>;
+/// Runs once a stored message is durable, in commit order: once for each message a send
+/// stored, with when its commit became durable. It must not block.
+pub type OnCommit = Box<dyn FnMut(&Message, std::time::Instant) + Send>;
 
 /// Which page of a chat's history.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

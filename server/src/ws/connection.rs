@@ -326,7 +326,9 @@ impl Session {
                         }
                         *sent = seq;
                     }
-                    self.state.metrics.delivered(committed.elapsed());
+                    let waited = committed.elapsed();
+                    self.state.metrics.delivered(waited);
+                    self.state.overload.note(waited);
                     frame
                 }
                 Outbound::Frame(frame) => frame,

@@ -513,6 +513,73 @@ async fn a_rate_limited_message_holds_back_the_rest_of_its_batch() {
     );
 }
 
+/// Overload: while committed messages wait for the CPU longer than `--shed-delay-ms` before
+/// they reach a socket, a growing share of sends is refused at once (`rate_limited`, retry in
+/// 1 s) and nothing is stored for them; once the CPU catches up the same message is taken. The
+/// runtime has one worker, which a task holds in 200 ms slices (as a saturated core would).
+#[tokio::test(flavor = "multi_thread", worker_threads = 1)]
+async fn overload_refuses_new_messages_while_deliveries_wait_for_the_cpu_and_takes_them_after() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+
+    let ts = TestServer::start_with(&["--shed-delay-ms", "5"]).await;
+    let (sam, ada) = (ts.token(SAM).await, ts.token(ADA).await);
+    let mut sam_ws = WsClient::connect(&ts, &sam).await;
+    let _ada_ws = WsClient::connect(&ts, &ada).await;
+    let busy = Arc::new(AtomicBool::new(true));
+    let hog = tokio::spawn({
+        let busy = busy.clone();
+        async move {
+            while busy.load(Ordering::Relaxed) {
+                std::thread::sleep(Duration::from_millis(200));
+                tokio::task::yield_now().await;
+            }
+        }
+    });
+    // Each message reaches Ada late; within a few windows sends start being refused.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    let mut stored = 0u64;
+    let refused = loop {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no send refused while deliveries waited"
+        );
+        let client_id = format!("o-{stored}");
+        let answer = sam_ws.send_message(SAM_ADA, &client_id, "while busy").await;
+        if answer["type"] == "message_ack" {
+            stored += 1;
+            continue;
+        }
+        break answer;
+    };
+    assert_eq!(refused["code"], "rate_limited", "{refused}");
+    assert_eq!(refused["retry_after_secs"], 1, "{refused}");
+    assert_eq!(refused["chat_id"], SAM_ADA, "{refused}");
+    let refused_id = refused["client_id"].as_str().expect("client_id").to_owned();
+
+    busy.store(false, Ordering::Relaxed);
+    hog.await.expect("hog ends");
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    let taken = loop {
+        let answer = sam_ws
+            .send_message(SAM_ADA, &refused_id, "while busy")
+            .await;
+        if answer["type"] == "message_ack" {
+            break answer;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "still refused once the CPU caught up: {answer}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(
+        taken["message"]["seq"],
+        123 + stored,
+        "the refused attempts stored nothing"
+    );
+}
+
 #[tokio::test]
 async fn a_batch_with_no_messages_or_too_many_is_refused_whole() {
     let ts = TestServer::start().await;

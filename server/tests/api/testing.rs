@@ -113,7 +113,7 @@ impl Reply {
 /// A flag in `extra` replaces the default one (clap refuses a flag given twice).
 pub fn config(data_dir: &Path, extra: &[String]) -> Config {
     let data_dir = data_dir.display().to_string();
-    let defaults: [(&str, &str); 10] = [
+    let defaults: [(&str, &str); 11] = [
         ("--listen", "127.0.0.1:0"),
         ("--data-dir", &data_dir),
         ("--jwt-secret", JWT_SECRET),
@@ -124,6 +124,9 @@ pub fn config(data_dir: &Path, extra: &[String]) -> Config {
         ("--api-burst", "1000"),
         ("--message-rate-per-second", "1000"),
         ("--message-burst", "1000"),
+        // The tests share their runtime with the server, and a test may hold it on purpose;
+        // shedding is tested on its own (`realtime::overload`).
+        ("--shed-delay-ms", "0"),
         ("--log", "warn"),
     ];
     let mut args: Vec<String> = vec!["tutorchat-server".into(), "--demo".into()];

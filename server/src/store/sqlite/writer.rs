@@ -5,8 +5,17 @@
 //! own savepoint inside one transaction, commits once, and only then answers each caller. A
 //! caller therefore hears "done" only for durable data, and a burst of sends costs one fsync,
 //! not one each. A job that fails rolls back to its savepoint without disturbing the others.
+//!
+//! The answers and after-commit hooks of a commit go, as one batch, to a task on the async
+//! runtime that runs them in commit order. Waking a task from a thread outside the runtime
+//! puts it in the runtime's shared queue, which a busy worker visits only now and then: waking
+//! every sender and every recipient's connection from here made each wait behind the whole
+//! local queue (measured: 177 ms on average from commit to socket at 6,000 msg/s on one core).
+//! One such wake per commit, and the rest woken from inside the runtime, keeps them in line
+//! with everything else.
 
 use std::sync::{Arc, OnceLock};
+use std::time::Instant;
 
 use rusqlite::Connection;
 use tokio::sync::{mpsc, oneshot};
@@ -17,6 +26,8 @@ use super::super::{Result, StoreError};
 const MAX_BATCH: usize = 512;
 /// Jobs that may wait for the writer before senders wait too (back-pressure).
 const QUEUE_DEPTH: usize = 8192;
+/// Committed batches whose answers may wait for the runtime before the writer waits too.
+const DONE_DEPTH: usize = 64;
 /// Past this many queued jobs a send is refused at once instead of queued (`Busy`): about
 /// 100 ms of the writer's work here, so past saturation the messages taken are acknowledged
 /// quickly and the rest are told to retry, rather than everyone waiting seconds.
@@ -25,7 +36,16 @@ const SEND_QUEUE_LIMIT: usize = 1024;
 /// Runs one job inside the open transaction; returns whether it succeeded and how to answer
 /// its caller once the commit's outcome is known.
 type Job = Box<dyn FnOnce(&Connection) -> (bool, Completion) + Send>;
-type Completion = Box<dyn FnOnce(Option<&str>) + Send>;
+type Completion = Box<dyn FnOnce(&Committed) + Send>;
+
+/// How a commit ended, and when.
+#[derive(Debug)]
+struct Committed {
+    /// The commit's error, if it failed.
+    error: Option<String>,
+    /// When it was durable (or failed): the start of a delivery's wait.
+    at: Instant,
+}
 
 /// A cheap handle to the writer thread; the thread stops when the last handle is dropped.
 #[derive(Clone)]
@@ -48,9 +68,15 @@ impl Writer {
         let (jobs, rx) = mpsc::channel(QUEUE_DEPTH);
         let observer = Arc::new(OnceLock::new());
         let seen = observer.clone();
+        // Outside a runtime (a one-off command), the writer thread answers on its own.
+        let answers = tokio::runtime::Handle::try_current().ok().map(|runtime| {
+            let (done, batches) = mpsc::channel(DONE_DEPTH);
+            runtime.spawn(answer(batches));
+            done
+        });
         std::thread::Builder::new()
             .name("sqlite-writer".into())
-            .spawn(move || run(conn, rx, &seen))?;
+            .spawn(move || run(conn, rx, &seen, answers))?;
         Ok(Writer { jobs, observer })
     }
 
@@ -66,31 +92,31 @@ impl Writer {
         T: Send + 'static,
         F: FnOnce(&Connection) -> Result<T> + Send + 'static,
     {
-        self.write_then(f, |_: &T| {}).await
+        self.write_then(f, |_: &T, _| {}).await
     }
 
-    /// Like [`Writer::write`], and once the commit is durable runs `after_commit` on the
-    /// writer thread with the result. Hooks run in commit order, so what they publish (live
-    /// deliveries) is ordered exactly as the data was stored. They must not block.
+    /// Like [`Writer::write`], and once the commit is durable runs `after_commit` with the
+    /// result and when the commit was durable. Hooks run in commit order, so what they publish
+    /// (live deliveries) is ordered exactly as the data was stored. They must not block.
     pub(super) async fn write_then<T, F, H>(&self, f: F, after_commit: H) -> Result<T>
     where
         T: Send + 'static,
         F: FnOnce(&Connection) -> Result<T> + Send + 'static,
-        H: FnOnce(&T) + Send + 'static,
+        H: FnOnce(&T, Instant) + Send + 'static,
     {
         let (tx, rx) = oneshot::channel::<Result<T>>();
         let job: Job = Box::new(move |conn| {
             let result = f(conn);
             let ok = result.is_ok();
-            let complete: Completion = Box::new(move |commit_error| {
-                let answer = match commit_error {
+            let complete: Completion = Box::new(move |commit: &Committed| {
+                let answer = match &commit.error {
                     None => {
                         if let Ok(value) = &result {
-                            after_commit(value);
+                            after_commit(value, commit.at);
                         }
                         result
                     }
-                    Some(e) => Err(StoreError::Commit(e.to_owned())),
+                    Some(e) => Err(StoreError::Commit(e.clone())),
                 };
                 // The caller may have gone away (request cancelled); the write stands.
                 let _ = tx.send(answer);
@@ -110,7 +136,7 @@ impl Writer {
     where
         T: Send + 'static,
         F: FnOnce(&Connection) -> Result<T> + Send + 'static,
-        H: FnOnce(&T) + Send + 'static,
+        H: FnOnce(&T, Instant) + Send + 'static,
     {
         let queued = self.jobs.max_capacity() - self.jobs.capacity();
         if queued >= SEND_QUEUE_LIMIT {
@@ -120,7 +146,25 @@ impl Writer {
     }
 }
 
-fn run(conn: Connection, mut rx: mpsc::Receiver<Job>, observer: &OnceLock<CommitObserver>) {
+/// A commit's answers, and how it ended.
+type Done = (Vec<Completion>, Committed);
+
+/// Runs each committed batch's answers and hooks, in commit order, on the runtime. Ends when
+/// the writer thread does.
+async fn answer(mut batches: mpsc::Receiver<Done>) {
+    while let Some((completions, commit)) = batches.recv().await {
+        for complete in completions {
+            complete(&commit);
+        }
+    }
+}
+
+fn run(
+    conn: Connection,
+    mut rx: mpsc::Receiver<Job>,
+    observer: &OnceLock<CommitObserver>,
+    answers: Option<mpsc::Sender<Done>>,
+) {
     let mut batch: Vec<Job> = Vec::with_capacity(MAX_BATCH);
     let mut completions: Vec<Completion> = Vec::with_capacity(MAX_BATCH);
     while let Some(first) = rx.blocking_recv() {
@@ -131,7 +175,7 @@ fn run(conn: Connection, mut rx: mpsc::Receiver<Job>, observer: &OnceLock<Commit
                 Err(_) => break,
             }
         }
-        if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
+        if let Err(e) = run_cached(&conn, "BEGIN IMMEDIATE") {
             let message = e.to_string();
             tracing::error!(error = %message, "sqlite writer could not begin a transaction");
             // Run nothing; tell every caller.
@@ -146,7 +190,7 @@ fn run(conn: Connection, mut rx: mpsc::Receiver<Job>, observer: &OnceLock<Commit
         for job in batch.drain(..) {
             completions.push(run_in_savepoint(&conn, job));
         }
-        let commit = conn.execute_batch("COMMIT");
+        let commit = run_cached(&conn, "COMMIT");
         let commit_error = match &commit {
             Ok(()) => None,
             Err(e) => {
@@ -155,15 +199,27 @@ fn run(conn: Connection, mut rx: mpsc::Receiver<Job>, observer: &OnceLock<Commit
                 Some(e.to_string())
             }
         };
-        for complete in completions.drain(..) {
-            complete(commit_error.as_deref());
+        let done = std::mem::replace(&mut completions, Vec::with_capacity(MAX_BATCH));
+        let commit = Committed {
+            error: commit_error,
+            at: Instant::now(),
+        };
+        let unsent = match &answers {
+            Some(answers) => answers.blocking_send((done, commit)).err().map(|e| e.0),
+            None => Some((done, commit)),
+        };
+        // No runtime to answer on (or it has stopped): answer here.
+        if let Some((done, commit)) = unsent {
+            for complete in done {
+                complete(&commit);
+            }
         }
     }
     tracing::debug!("sqlite writer stopped");
 }
 
 fn run_in_savepoint(conn: &Connection, job: Job) -> Completion {
-    if let Err(e) = conn.execute_batch("SAVEPOINT job") {
+    if let Err(e) = run_cached(conn, "SAVEPOINT job") {
         // Without a savepoint a failing job could not be undone alone: refuse to run it.
         let message = e.to_string();
         return Box::new(
@@ -171,15 +227,21 @@ fn run_in_savepoint(conn: &Connection, job: Job) -> Completion {
         );
     }
     let (ok, complete) = job(conn);
-    let end = if ok {
-        "RELEASE job"
+    let undone = if ok {
+        Ok(())
     } else {
-        "ROLLBACK TO job; RELEASE job"
+        run_cached(conn, "ROLLBACK TO job")
     };
-    if let Err(e) = conn.execute_batch(end) {
+    if let Err(e) = undone.and_then(|()| run_cached(conn, "RELEASE job")) {
         tracing::error!(error = %e, "ending a savepoint failed");
     }
     complete
+}
+
+/// Runs a transaction-control statement through the statement cache: these run several times
+/// per commit (a savepoint per job), and parsing each anew was a measurable part of a send.
+fn run_cached(conn: &Connection, sql: &str) -> rusqlite::Result<()> {
+    conn.prepare_cached(sql)?.execute([]).map(drop)
 }
 
 #[cfg(test)]
@@ -211,7 +273,9 @@ mod tests {
             queued.push(tokio::spawn(async move { w.write(|_| Ok(())).await }));
         }
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-        let refused = writer.write_then_unless_busy(|_| Ok(()), |_: &()| {}).await;
+        let refused = writer
+            .write_then_unless_busy(|_| Ok(()), |_: &(), _| {})
+            .await;
         assert!(matches!(refused, Err(StoreError::Busy)), "{refused:?}");
 
         release.send(()).expect("release");
@@ -220,7 +284,7 @@ mod tests {
             job.await.expect("join").expect("every queued job commits");
         }
         writer
-            .write_then_unless_busy(|_| Ok(()), |_: &()| {})
+            .write_then_unless_busy(|_| Ok(()), |_: &(), _| {})
             .await
             .expect("taken once the queue has drained");
     }

@@ -28,7 +28,7 @@ fn recorder() -> (Arc<Mutex<Vec<u64>>>, impl Fn() -> OnCommit) {
     let hook_seen = seen.clone();
     let make = move || -> OnCommit {
         let seen = hook_seen.clone();
-        Box::new(move |message| seen.lock().expect("lock").push(message.seq))
+        Box::new(move |message, _| seen.lock().expect("lock").push(message.seq))
     };
     (seen, make)
 }
