@@ -287,15 +287,15 @@ pub struct Config {
     )]
     pub message_burst: u32,
 
-    /// Milliseconds of standing CPU queue past which a growing share of new messages is
-    /// refused at once (`rate_limited`, retry in 1 s) instead of waiting in line: the smallest
-    /// wait, over 100 ms, between a message's commit and its write to a recipient's socket.
-    /// 0 never refuses.
+    /// Milliseconds committed messages may wait for the CPU before reaching a recipient's
+    /// socket (the mean over 100 ms); over it for a second, a growing share of
+    /// new messages is refused at once (`rate_limited`, retry in 1 s) instead of waiting in
+    /// line. 0 never refuses.
     #[arg(
         long,
         global = true,
         env = "TUTORCHAT_SHED_DELAY_MS",
-        default_value_t = 30
+        default_value_t = 50
     )]
     pub shed_delay_ms: u64,
 

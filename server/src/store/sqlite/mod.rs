@@ -35,11 +35,6 @@ use super::{
 
 /// The database file's name inside the data directory.
 pub const DB_FILE: &str = "tutorchat.db";
-/// Bytes per database page, for new databases. Every commit writes each page it changed in
-/// whole to the WAL (and a checkpoint writes it again), and a send changes a few pages in
-/// different b-trees (the chat's index entry, the client-id index, the chat and member rows):
-/// smaller pages write less for the same rows.
-const PAGE_SIZE: u32 = 1024;
 /// Read connections kept open.
 const READERS: usize = 4;
 
@@ -73,8 +68,6 @@ impl SqliteStore {
         let path = data_dir.join(DB_FILE);
         let conn = Connection::open(&path)?;
         configure(&conn)?;
-        // Only a new, empty database takes it; an existing one keeps the size it was made with.
-        conn.pragma_update(None, "page_size", PAGE_SIZE)?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         migrations::run(&conn)?;
         // Checkpoints run on their own thread (see `checkpoint`), not inside a commit.
