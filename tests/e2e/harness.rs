@@ -326,6 +326,10 @@ impl Driver {
                 .stderr(Stdio::null()),
         );
         wait_for_port(port, "tauri-driver");
+        // tauri-driver listens at once and starts WebKitWebDriver beside it: a session asked
+        // for before that one listens fails ("SendRequest"; seen in a fresh-clone CI run, three
+        // attempts in a row on a cold machine).
+        wait_for_port(native, "WebKitWebDriver");
         Driver { port, _proc: proc }
     }
 }
