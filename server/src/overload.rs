@@ -44,8 +44,6 @@ pub struct Overload {
     waits: AtomicU64,
     /// Thousandths of new sends refused now.
     refused: AtomicU32,
-    /// The last closed window's mean wait, in microseconds.
-    delay_us: AtomicU64,
     controller: Mutex<Controller>,
 }
 
@@ -56,7 +54,6 @@ impl Overload {
             waited_us: AtomicU64::new(0),
             waits: AtomicU64::new(0),
             refused: AtomicU32::new(0),
-            delay_us: AtomicU64::new(0),
             controller: Mutex::new(Controller::new(threshold)),
         })
     }
@@ -77,11 +74,6 @@ impl Overload {
         }
     }
 
-    /// The last window's mean wait.
-    pub fn window_delay(&self) -> Duration {
-        Duration::from_micros(self.delay_us.load(Ordering::Relaxed))
-    }
-
     /// Thousandths of new sends refused now.
     pub fn refused_share(&self) -> u32 {
         self.refused.load(Ordering::Relaxed)
@@ -94,20 +86,19 @@ impl Overload {
         tokio::spawn(close_windows(me));
     }
 
-    fn close_window(&self) {
+    /// Closes the window; returns its mean wait (`None`: nothing was delivered in it).
+    fn close_window(&self) -> Option<Duration> {
         // Two swaps, not one snapshot: a wait noted between them only moves to the next window.
         let waits = self.waits.swap(0, Ordering::Relaxed);
         let waited_us = self.waited_us.swap(0, Ordering::Relaxed);
-        let delay_us = waited_us.checked_div(waits);
-        self.delay_us
-            .store(delay_us.unwrap_or(0), Ordering::Relaxed);
-        let delay = delay_us.map(Duration::from_micros);
+        let delay = waited_us.checked_div(waits).map(Duration::from_micros);
         let share = self
             .controller
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .close(delay);
         self.refused.store(share, Ordering::Relaxed);
+        delay
     }
 }
 
@@ -117,7 +108,9 @@ async fn close_windows(overload: Weak<Overload>) {
     loop {
         every.tick().await;
         match overload.upgrade() {
-            Some(overload) => overload.close_window(),
+            Some(overload) => {
+                overload.close_window();
+            }
             None => return,
         }
     }
@@ -230,8 +223,7 @@ mod tests {
         overload.note(MS(40));
         overload.note(MS(2));
         overload.note(MS(60));
-        overload.close_window();
-        assert_eq!(overload.window_delay(), MS(34));
+        assert_eq!(overload.close_window(), Some(MS(34)));
         for _ in 1..OVER_IN_A_ROW {
             overload.note(MS(34));
             overload.close_window();
@@ -240,8 +232,7 @@ mod tests {
         assert!((0..10_000).any(|_| !overload.admit()), "some sends refused");
         assert!((0..10_000).any(|_| overload.admit()), "most still taken");
 
-        overload.close_window();
-        assert_eq!(overload.window_delay(), Duration::ZERO);
+        assert_eq!(overload.close_window(), None);
         assert_eq!(overload.refused_share(), STEP_UP - STEP_DOWN);
         overload.close_window();
         assert_eq!(overload.refused_share(), 0);

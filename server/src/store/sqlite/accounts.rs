@@ -2,7 +2,7 @@
 //! refresh tokens and the audit log.
 
 use chrono::{DateTime, Utc};
-use rusqlite::{params, Connection, OptionalExtension, Row};
+use rusqlite::{named_params, params, Connection, OptionalExtension, Row};
 use tutorchat_shared::api::{AuditAction, AuditEntry};
 use tutorchat_shared::{ChatId, CourseId, CourseRef, Role, UserId};
 
@@ -186,19 +186,29 @@ fn expect_role(
     })
 }
 
+/// A row while `:student` holds a current enrollment in `:course`. The gate's rules are stated
+/// once here, for these reads and for the send path's checks (`chats::refusal`).
+pub(super) const ENROLLED: &str = "SELECT 1 FROM enrollments
+     WHERE course_id = :course AND student_id = :student AND revoked_at IS NULL";
+/// A row while `:tutor` teaches `:course`.
+pub(super) const TEACHES: &str =
+    "SELECT 1 FROM course_tutors WHERE course_id = :course AND tutor_id = :tutor";
+/// A row while `:blocker` blocks `:blocked`.
+pub(super) const BLOCKED: &str =
+    "SELECT 1 FROM blocks WHERE blocker_id = :blocker AND blocked_id = :blocked";
+
 pub(super) fn is_enrolled(c: &Connection, student: &UserId, course: &CourseId) -> Result<bool> {
-    Ok(c.prepare_cached(
-        "SELECT 1 FROM enrollments
-         WHERE course_id = ?1 AND student_id = ?2 AND revoked_at IS NULL",
-    )?
-    .exists([course.as_str(), student.as_str()])?)
+    Ok(c.prepare_cached(ENROLLED)?.exists(named_params! {
+        ":course": course.as_str(),
+        ":student": student.as_str(),
+    })?)
 }
 
 pub(super) fn teaches(c: &Connection, tutor: &UserId, course: &CourseId) -> Result<bool> {
-    Ok(
-        c.prepare_cached("SELECT 1 FROM course_tutors WHERE course_id = ?1 AND tutor_id = ?2")?
-            .exists([course.as_str(), tutor.as_str()])?,
-    )
+    Ok(c.prepare_cached(TEACHES)?.exists(named_params! {
+        ":course": course.as_str(),
+        ":tutor": tutor.as_str(),
+    })?)
 }
 
 fn contact_from_row(r: &Row<'_>) -> rusqlite::Result<ContactRow> {
@@ -275,10 +285,10 @@ pub(super) fn set_block(
 }
 
 pub(super) fn is_blocked(c: &Connection, blocker: &UserId, blocked: &UserId) -> Result<bool> {
-    Ok(
-        c.prepare_cached("SELECT 1 FROM blocks WHERE blocker_id = ?1 AND blocked_id = ?2")?
-            .exists([blocker.as_str(), blocked.as_str()])?,
-    )
+    Ok(c.prepare_cached(BLOCKED)?.exists(named_params! {
+        ":blocker": blocker.as_str(),
+        ":blocked": blocked.as_str(),
+    })?)
 }
 
 pub(super) fn insert_refresh(c: &Connection, t: &RefreshRecord) -> Result<()> {

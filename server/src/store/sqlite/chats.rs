@@ -2,14 +2,16 @@
 //! per-chat gapless `seq`.
 
 use chrono::{DateTime, Utc};
-use rusqlite::{params, Connection, OptionalExtension, Row};
+use std::sync::LazyLock;
+
+use rusqlite::{named_params, params, Connection, OptionalExtension, Row};
 use tutorchat_shared::api::ChatSettingsChange;
 use tutorchat_shared::model::ArchiveMark;
 use tutorchat_shared::{
     ChatId, ClientId, CourseId, CourseRef, Message, MessageId, MessageKind, ReadPointer, UserId,
 };
 
-use super::accounts::parse_role;
+use super::accounts::{parse_role, BLOCKED, ENROLLED, TEACHES};
 use super::{from_ms, to_i64, to_ms, to_u64};
 use crate::store::{
     ChatRecord, ChatRow, InsertOutcome, NewMessage, Page, PageRequest, PersonRow, Result,
@@ -238,25 +240,22 @@ pub(super) fn send_messages(
     Ok(outcomes)
 }
 
-/// Why `sender` may not send now, if they may not: the block, the enrollment and the teaching,
-/// read in one statement (they run for every send).
+/// The block, the enrollment and the teaching in one statement (they run for every send),
+/// each the same query the store's own reads use.
+static SEND_CHECKS: LazyLock<String> =
+    LazyLock::new(|| format!("SELECT EXISTS ({BLOCKED}), EXISTS ({ENROLLED}), EXISTS ({TEACHES})"));
+
+/// Why `sender` may not send now, if they may not.
 fn refusal(c: &Connection, sender: &UserId, checks: &SendChecks) -> Result<Option<SendRefusal>> {
-    let (blocked, enrolled, teaches): (bool, bool, bool) = c
-        .prepare_cached(
-            "SELECT
-               EXISTS (SELECT 1 FROM blocks WHERE blocker_id = ?1 AND blocked_id = ?2),
-               EXISTS (SELECT 1 FROM enrollments
-                       WHERE course_id = ?3 AND student_id = ?4 AND revoked_at IS NULL),
-               EXISTS (SELECT 1 FROM course_tutors WHERE course_id = ?3 AND tutor_id = ?5)",
-        )?
-        .query_row(
-            params![
-                checks.recipient.as_str(),
-                sender.as_str(),
-                checks.course.as_str(),
-                checks.student.as_str(),
-                checks.tutor.as_str()
-            ],
+    let (blocked, enrolled, teaches): (bool, bool, bool) =
+        c.prepare_cached(&SEND_CHECKS)?.query_row(
+            named_params! {
+                ":blocker": checks.recipient.as_str(),
+                ":blocked": sender.as_str(),
+                ":course": checks.course.as_str(),
+                ":student": checks.student.as_str(),
+                ":tutor": checks.tutor.as_str(),
+            },
             |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
         )?;
     Ok(if blocked {
