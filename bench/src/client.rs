@@ -103,6 +103,7 @@ pub async fn run(args: ClientArgs) -> anyhow::Result<()> {
                 client_id: ClientId::new(format!("missed-{i}")),
                 kind: MessageKind::Text,
                 content: format!("missed message {i}"),
+                attachment: None,
                 at: chrono::Utc::now(),
             })
             .await?;

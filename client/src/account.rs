@@ -19,6 +19,9 @@ pub(crate) struct Account {
     pub events: broadcast::Sender<AppEvent>,
     /// Wakes the engine to send new outbox rows.
     pub outbox_wake: Notify,
+    /// Wakes the transfer task: an attachment to upload, thumbnails to fetch, or the network
+    /// is back.
+    pub transfers_wake: Notify,
     /// Wakes a waiting reconnect at once ("the network is back").
     pub network_wake: Notify,
     /// Frames to send if connected (join, leave, typing, mark_read); dropped when offline.

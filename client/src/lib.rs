@@ -12,6 +12,8 @@
 //! - `sending`: the outbox API — send (write first, then wake the engine), retry, discard.
 //! - `conversations`: the chat list, unread counts, read pointers, viewing, typing, drafts.
 //! - `people`: contacts, opening a chat, blocking.
+//! - `attachments`: sending a file (copied into the cache, checked against the server's
+//!   limits, then an outbox row whose upload runs first), thumbnails, downloads.
 //!
 //! Under them:
 //! - `account`: one signed-in account's handles (session, cache, live state, event sender).
@@ -26,6 +28,7 @@
 //! - [`error`]: [`ClientError`], each variant with a stable code.
 
 mod account;
+mod attachments;
 pub mod cache;
 mod conversations;
 pub mod credentials;
@@ -49,6 +52,7 @@ use tokio::task::JoinHandle;
 use tutorchat_shared::app::AppEvent;
 
 use crate::account::Account;
+pub use crate::attachments::{human_size, safe_file_name};
 pub use crate::credentials::CredentialStore;
 pub use crate::error::{ClientError, Result};
 pub use crate::lifecycle::SessionStatus;
@@ -83,6 +87,8 @@ struct Running {
     shutdown: watch::Sender<bool>,
     /// None for a session that had already ended: nothing to sync until the next sign-in.
     engine: Option<JoinHandle<()>>,
+    /// Uploads and thumbnail fetches (none while the session has ended).
+    transfers: Option<JoinHandle<()>>,
 }
 
 impl Client {

@@ -151,6 +151,7 @@ impl Client {
             live: live::LiveState::default(),
             events: self.inner.events.clone(),
             outbox_wake: tokio::sync::Notify::new(),
+            transfers_wake: tokio::sync::Notify::new(),
             network_wake: tokio::sync::Notify::new(),
             frames: frames_tx,
             connected: AtomicBool::new(false),
@@ -160,12 +161,21 @@ impl Client {
             ws_connector,
         });
         let (shutdown, shutdown_rx) = watch::channel(false);
-        let engine = (!account.session.has_ended())
-            .then(|| tokio::spawn(engine::run(account.clone(), frames_rx, shutdown_rx)));
+        let live = !account.session.has_ended();
+        let transfers = live.then(|| {
+            tokio::spawn(engine::transfers::run(
+                account.clone(),
+                self.inner.options.file_cache_bytes,
+                shutdown_rx.clone(),
+            ))
+        });
+        let engine =
+            live.then(|| tokio::spawn(engine::run(account.clone(), frames_rx, shutdown_rx)));
         *self.inner.account.lock().await = Some(Running {
             account,
             shutdown,
             engine,
+            transfers,
         });
         Ok(())
     }
@@ -175,8 +185,8 @@ impl Client {
         let running = self.inner.account.lock().await.take();
         if let Some(running) = running {
             let _ = running.shutdown.send(true);
-            if let Some(engine) = running.engine {
-                let _ = engine.await;
+            for task in [running.engine, running.transfers].into_iter().flatten() {
+                let _ = task.await;
             }
         }
     }

@@ -24,7 +24,13 @@ pub struct ClientOptions {
     pub credentials: CredentialStore,
     /// How long [`crate::Client::open`] waits for another process to let go of `data_dir`.
     pub lock_wait: std::time::Duration,
+    /// Bytes of downloaded attachments kept per account (least recently used evicted first;
+    /// thumbnails are kept regardless).
+    pub file_cache_bytes: u64,
 }
+
+/// Downloaded attachments kept per account unless set otherwise.
+pub const DEFAULT_FILE_CACHE_BYTES: u64 = 512 * 1024 * 1024;
 
 impl ClientOptions {
     pub fn new(server: impl Into<String>, data_dir: impl Into<PathBuf>) -> Self {
@@ -34,6 +40,7 @@ impl ClientOptions {
             extra_ca: None,
             credentials: CredentialStore::Auto,
             lock_wait: DEFAULT_LOCK_WAIT,
+            file_cache_bytes: DEFAULT_FILE_CACHE_BYTES,
         }
     }
 

@@ -12,8 +12,9 @@ use crate::error::{ClientError, Result};
 use crate::Client;
 
 impl Client {
-    /// Writes a message to the outbox (durably) and returns its local echo at once; the
+    /// Writes a text message to the outbox (durably) and returns its local echo at once; the
     /// engine delivers it when connected. Bad input is refused here and nothing is written.
+    /// (An image or a file goes through [`Client::send_attachment`].)
     pub async fn send(
         &self,
         chat: ChatId,
@@ -28,7 +29,7 @@ impl Client {
             .cache
             .call(move |c| {
                 // Against the limits the server published (the defaults until it has).
-                validate_message(kind, &content, &server_config::limits(c)?)?;
+                validate_message(kind, &content, None, &server_config::limits(c)?)?;
                 if !chats::exists(c, chat)? {
                     return Err(ClientError::NotYourChat(chat));
                 }
@@ -74,6 +75,7 @@ impl Client {
         };
         account.emit(AppEvent::MessageUpserted { message });
         account.outbox_wake.notify_one();
+        account.transfers_wake.notify_one();
         Ok(true)
     }
 
@@ -88,7 +90,17 @@ impl Client {
         let Some(chat_id) = chat.await? else {
             return Ok(false);
         };
-        let removed = account.cache.call(move |c| outbox::remove(c, &cid)).await?;
+        let (copy, removed) = account
+            .cache
+            .call(move |c| {
+                let copy = outbox::copy_of(c, &cid)?;
+                Ok((copy, outbox::remove(c, &cid)?))
+            })
+            .await?;
+        if let Some((copy, _)) = copy.filter(|_| removed) {
+            // An attachment's copy goes with it (an upload under way notices on its next step).
+            let _ = tokio::fs::remove_file(account.session.account_dir.join(copy)).await;
+        }
         if removed {
             account.emit(AppEvent::MessageDiscarded {
                 chat_id,

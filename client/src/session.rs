@@ -262,6 +262,108 @@ impl Session {
             other => other,
         }
     }
+
+    /// `bytes` appended to an upload at `offset` (`PATCH`, raw body); refreshed like [`call`].
+    ///
+    /// [`call`]: Session::call
+    pub async fn append_upload<T: DeserializeOwned>(
+        &self,
+        url: Url,
+        offset: u64,
+        bytes: Vec<u8>,
+    ) -> Result<T> {
+        let request = |token: &str| {
+            self.http
+                .patch(url.clone())
+                .bearer_auth(token)
+                .header("Upload-Offset", offset.to_string())
+                .header(
+                    reqwest::header::CONTENT_TYPE,
+                    "application/offset+octet-stream",
+                )
+                .body(bytes.clone())
+        };
+        let (token, from_disk) = self.access().await?;
+        match answer(request(&token).send().await?).await {
+            Err(ClientError::Server(e))
+                if e.code == ErrorCode::TokenExpired
+                    || (from_disk && e.code == ErrorCode::InvalidToken) =>
+            {
+                self.refresh_after(&token).await?;
+                let token = self.access_token().await?;
+                answer(request(&token).send().await?).await
+            }
+            other => other,
+        }
+    }
+
+    /// A `GET` whose body the caller streams (a download): the response once it is a success,
+    /// else the server's refusal. Refreshed like [`call`].
+    ///
+    /// [`call`]: Session::call
+    pub async fn fetch(&self, url: Url) -> Result<reqwest::Response> {
+        let (token, from_disk) = self.access().await?;
+        let first = self
+            .http
+            .get(url.clone())
+            .bearer_auth(&token)
+            .send()
+            .await?;
+        let response = if first.status() == reqwest::StatusCode::UNAUTHORIZED {
+            let refusal = refusal(first).await;
+            match refusal {
+                ClientError::Server(e)
+                    if e.code == ErrorCode::TokenExpired
+                        || (from_disk && e.code == ErrorCode::InvalidToken) =>
+                {
+                    self.refresh_after(&token).await?;
+                    let token = self.access_token().await?;
+                    self.http.get(url).bearer_auth(&token).send().await?
+                }
+                other => return Err(other),
+            }
+        } else {
+            first
+        };
+        if response.status().is_success() {
+            Ok(response)
+        } else {
+            Err(refusal(response).await)
+        }
+    }
+}
+
+/// A response's error body as our error.
+async fn refusal(response: reqwest::Response) -> ClientError {
+    let status = response.status();
+    match response.bytes().await {
+        Ok(bytes) => match serde_json::from_slice::<ApiError>(&bytes) {
+            Ok(api) => api.into(),
+            Err(_) => ClientError::Network(format!("HTTP {status} from the server")),
+        },
+        Err(e) => e.into(),
+    }
+}
+
+/// A response's JSON body, or our error body mapped to `ClientError::Server`.
+async fn answer<T: DeserializeOwned>(response: reqwest::Response) -> Result<T> {
+    let status = response.status();
+    let bytes = response.bytes().await?;
+    if status.is_success() {
+        let bytes = if bytes.is_empty() {
+            &b"null"[..]
+        } else {
+            &bytes[..]
+        };
+        return serde_json::from_slice(bytes)
+            .map_err(|e| ClientError::Network(format!("unexpected answer from the server: {e}")));
+    }
+    match serde_json::from_slice::<ApiError>(&bytes) {
+        Ok(api) => Err(api.into()),
+        Err(_) => Err(ClientError::Network(format!(
+            "HTTP {status} from the server"
+        ))),
+    }
 }
 
 /// Keeps the access token for the next start (off the async threads; best effort).
@@ -304,24 +406,7 @@ async fn send<T: DeserializeOwned, B: Serialize + ?Sized>(
     if let Some(body) = body {
         request = request.json(body);
     }
-    let response = request.send().await?;
-    let status = response.status();
-    let bytes = response.bytes().await?;
-    if status.is_success() {
-        let bytes = if bytes.is_empty() {
-            &b"null"[..]
-        } else {
-            &bytes[..]
-        };
-        return serde_json::from_slice(bytes)
-            .map_err(|e| ClientError::Network(format!("unexpected answer from the server: {e}")));
-    }
-    match serde_json::from_slice::<ApiError>(&bytes) {
-        Ok(api) => Err(api.into()),
-        Err(_) => Err(ClientError::Network(format!(
-            "HTTP {status} from the server"
-        ))),
-    }
+    answer(request.send().await?).await
 }
 
 /// A stable key for one account on one server.

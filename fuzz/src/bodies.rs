@@ -26,17 +26,20 @@ pub fn check_body(data: &[u8]) -> bool {
             .map(|req| refusal_renders(validate_course_id(&req.course_id)))
             .is_some(),
         // service::chats::send, with the server's default limits.
-        3 => {
-            json_round_trip::<SendMessageRequest>(body)
-                .map(|req| {
-                    crate::validation::check_client_id(req.client_id.as_str());
-                    crate::validation::check_message(req.kind, &req.content, &Limits::default());
-                    refusal_renders(validate_client_id(&req.client_id).and_then(|()| {
-                        validate_message(req.kind, &req.content, &Limits::default())
-                    }));
-                })
-                .is_some()
-        }
+        3 => json_round_trip::<SendMessageRequest>(body)
+            .map(|req| {
+                crate::validation::check_client_id(req.client_id.as_str());
+                crate::validation::check_message(req.kind, &req.content, &Limits::default());
+                refusal_renders(validate_client_id(&req.client_id).and_then(|()| {
+                    validate_message(
+                        req.kind,
+                        &req.content,
+                        req.attachment_id.as_ref(),
+                        &Limits::default(),
+                    )
+                }));
+            })
+            .is_some(),
         4 => json_round_trip::<MarkReadRequest>(body).is_some(),
         5 => json_round_trip::<UpsertUser>(body)
             .map(|user| {

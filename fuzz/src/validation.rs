@@ -7,7 +7,7 @@ use tutorchat_shared::validation::{
     validate_platform_id, Limits, Problem, ValidationError, MAX_EMAIL_CHARS, MAX_ID_CHARS,
     MAX_NAME_CHARS, MIN_PASSWORD_CHARS,
 };
-use tutorchat_shared::{ClientId, MessageKind};
+use tutorchat_shared::{AttachmentId, ClientId, MessageKind};
 
 /// The first byte picks the limits (small, so the length rules are reached often), the rest
 /// is the input given to every rule; false for an empty input.
@@ -32,39 +32,35 @@ pub fn check_rules(data: &[u8]) -> bool {
     true
 }
 
-/// `validate_message`: text is non-blank, within the limit, free of control characters but
-/// newline and tab; an attachment is one http(s) URL within its limit.
+/// `validate_message`: text is non-blank, an attachment's caption may be blank; either is
+/// within the limit and free of control characters but newline and tab; an image or file
+/// names an attachment, a text none.
 pub fn check_message(kind: MessageKind, content: &str, limits: &Limits) {
-    let result = validate_message(kind, content, limits);
+    let attachment = AttachmentId::new("att-1");
+    let named = (kind != MessageKind::Text).then_some(&attachment);
+    let result = validate_message(kind, content, named, limits);
     let chars = content.chars().count();
-    match (&result, kind) {
-        (Ok(()), MessageKind::Text) => {
-            assert!(!content.trim().is_empty(), "blank text accepted");
-            assert!(chars <= limits.max_text_chars, "long text accepted");
+    match &result {
+        Ok(()) => {
+            assert!(
+                kind != MessageKind::Text || !content.trim().is_empty(),
+                "blank text accepted"
+            );
+            assert!(chars <= limits.max_text_chars, "long content accepted");
             assert!(
                 !content
                     .chars()
                     .any(|c| c.is_control() && c != '\n' && c != '\t'),
-                "control character accepted in text"
+                "control character accepted in content"
             );
         }
-        (Ok(()), MessageKind::Image | MessageKind::File) => {
-            assert!(chars <= limits.max_url_chars, "long URL accepted");
-            assert!(
-                content.starts_with("https://") || content.starts_with("http://"),
-                "non-http URL accepted"
-            );
-            assert!(
-                content.len() > "http://".len(),
-                "URL without a host accepted"
-            );
-            assert!(
-                !content.chars().any(|c| c.is_whitespace() || c.is_control()),
-                "URL with whitespace or control characters accepted"
-            );
-        }
-        (Err(e), _) => check_refusal(e, "content", content),
+        Err(e) => check_refusal(e, "content", content),
     }
+    let wrong = (kind == MessageKind::Text).then_some(&attachment);
+    assert!(
+        validate_message(kind, content, wrong, limits).is_err(),
+        "an attachment on a text, or none on an image or file, accepted"
+    );
 }
 
 /// `validate_client_id`: 1..=128 visible ASCII characters.

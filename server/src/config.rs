@@ -138,6 +138,62 @@ pub struct Config {
     )]
     pub max_body_bytes: usize,
 
+    /// Largest upload (an image or a file), in bytes.
+    #[arg(
+        long,
+        global = true,
+        env = "TUTORCHAT_MAX_UPLOAD_BYTES",
+        default_value_t = 25 * 1024 * 1024
+    )]
+    pub max_upload_bytes: u64,
+
+    /// Bytes of uploads one user may keep (sent or not).
+    #[arg(
+        long,
+        global = true,
+        env = "TUTORCHAT_UPLOAD_QUOTA_BYTES",
+        default_value_t = 1024 * 1024 * 1024
+    )]
+    pub upload_quota_bytes: u64,
+
+    /// Media types taken as uploads, found from the content (never the name). Of these,
+    /// image/png, image/jpeg, image/gif and image/webp are shown inline as images.
+    #[arg(
+        long,
+        global = true,
+        env = "TUTORCHAT_UPLOAD_TYPES",
+        value_delimiter = ',',
+        default_value = crate::attachments::DEFAULT_TYPES
+    )]
+    pub upload_types: Vec<String>,
+
+    /// Images over this many pixels are refused before they are decoded (8K UHD by default).
+    #[arg(
+        long,
+        global = true,
+        env = "TUTORCHAT_MAX_IMAGE_PIXELS",
+        default_value_t = 7680 * 4320
+    )]
+    pub max_image_pixels: u64,
+
+    /// Threads that decode and re-encode images at once (each may hold one decoded image).
+    #[arg(
+        long,
+        global = true,
+        env = "TUTORCHAT_IMAGE_WORKERS",
+        default_value_t = 1
+    )]
+    pub image_workers: usize,
+
+    /// An upload no message carries is removed this long after it started.
+    #[arg(
+        long,
+        global = true,
+        env = "TUTORCHAT_UNSENT_UPLOAD_TTL_SECS",
+        default_value_t = 24 * 60 * 60
+    )]
+    pub unsent_upload_ttl_secs: u64,
+
     /// History page size when the client names none.
     #[arg(
         long,
@@ -436,6 +492,25 @@ impl Config {
             max_text_chars: self.max_message_chars,
             max_url_chars: self.max_url_chars,
         }
+    }
+
+    /// What clients may upload, as `GET /api/config` publishes it.
+    pub fn upload_limits(&self) -> tutorchat_shared::api::UploadLimits {
+        tutorchat_shared::api::UploadLimits {
+            max_bytes: self.max_upload_bytes,
+            quota_bytes: self.upload_quota_bytes,
+            image_types: crate::attachments::IMAGE_TYPES
+                .iter()
+                .filter(|t| self.upload_types.iter().any(|u| u == *t))
+                .map(|t| (*t).to_owned())
+                .collect(),
+            allowed_types: self.upload_types.clone(),
+            max_image_pixels: self.max_image_pixels,
+        }
+    }
+
+    pub fn unsent_upload_ttl(&self) -> Duration {
+        Duration::from_secs(self.unsent_upload_ttl_secs)
     }
 
     pub fn access_token_ttl(&self) -> Duration {

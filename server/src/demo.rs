@@ -178,6 +178,7 @@ async fn conversation(
                 client_id: ClientId::new(format!("demo-{}-{i}", chat.id)),
                 kind: MessageKind::Text,
                 content,
+                attachment: None,
                 at: start + Duration::minutes(minutes),
             })
             .await?;

@@ -26,6 +26,9 @@ pub enum Error {
     Token(#[from] jsonwebtoken::errors::Error),
     #[error("background task failed: {0}")]
     Join(#[from] tokio::task::JoinError),
+    /// Files: an upload's partial file, the blob storage.
+    #[error("io: {0}")]
+    Io(#[from] std::io::Error),
 }
 
 impl Error {

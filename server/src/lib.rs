@@ -12,6 +12,7 @@
 //! - [`store`]: the `Store` trait and its SQLite backend (group-committing writer thread).
 //! - [`ws`]: the WebSocket transport: upgrade, authentication, one task per connection.
 //! - [`live`]: connections, presence, typing and the fan-out of live events.
+//! - [`attachments`]: partial uploads, content sniffing, the image pipeline, blob storage.
 //! - [`net`]: the listener: per-address connection caps, header and request timeouts.
 //! - [`overload`]: how long deliveries wait for the CPU; past a threshold a share of new sends
 //!   is refused at once.
@@ -19,6 +20,7 @@
 //! - [`state`], [`rate_limit`], [`config`], [`error`]: shared plumbing.
 //! - [`demo`]: the demo school that `--demo` seeds.
 
+pub mod attachments;
 pub mod auth;
 pub mod config;
 pub mod demo;
@@ -139,9 +141,18 @@ impl Server {
         let metrics = Arc::new(metrics::Metrics::new());
         let observer = metrics.clone();
         store.observe_commits(Arc::new(move |jobs| observer.commit_batch(jobs)));
-        let state = AppState::new(config, Arc::new(store), passwords, metrics.clone(), &secret);
+        let uploads = attachments::Uploads::open(&config)?;
+        let state = AppState::new(
+            config,
+            Arc::new(store),
+            passwords,
+            metrics.clone(),
+            uploads,
+            &secret,
+        );
         restore_revoked_sessions(&state).await?;
         state.overload.watch();
+        service::uploads::sweep_periodically(&state);
         // Behind a trusted proxy every peer is the proxy: the per-address cap would be global.
         let per_address = if state.config.trust_forwarded_for {
             0

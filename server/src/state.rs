@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use tutorchat_shared::{ChatId, Limits, UserId};
 
+use crate::attachments::Uploads;
 use crate::auth::password::PasswordHasher;
 use crate::auth::sessions::RevokedSessions;
 use crate::auth::tokens::TokenKeys;
@@ -36,6 +37,8 @@ pub struct Inner {
     pub chats: ChatCache,
     /// The CPU's standing queue, and whether sends are shed.
     pub overload: Arc<Overload>,
+    /// Partial uploads, blob storage and the image workers.
+    pub uploads: Arc<Uploads>,
 }
 
 /// Chats by id. A chat's course and members never change, so a cached record is never
@@ -91,6 +94,7 @@ impl AppState {
         store: Arc<dyn Store>,
         passwords: PasswordHasher,
         metrics: Arc<Metrics>,
+        uploads: Uploads,
         jwt_secret: &[u8],
     ) -> Self {
         let tokens = TokenKeys::new(
@@ -131,7 +135,17 @@ impl AppState {
             metrics,
             chats: ChatCache::default(),
             overload,
+            uploads: Arc::new(uploads),
         }))
+    }
+
+    /// A handle that does not keep the state alive (for background tasks that end with it).
+    pub fn downgrade(&self) -> std::sync::Weak<Inner> {
+        Arc::downgrade(&self.0)
+    }
+
+    pub fn upgrade(weak: &std::sync::Weak<Inner>) -> Option<AppState> {
+        weak.upgrade().map(AppState)
     }
 }
 

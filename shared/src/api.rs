@@ -6,7 +6,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::ids::{ChatId, ClientId, CourseId, UserId};
+use crate::ids::{AttachmentId, ChatId, ClientId, CourseId, UploadId, UserId};
 use crate::model::{ChatSummary, CourseRef, Message, MessageKind, MessageView, ReadPointer, Role};
 
 // ---------------------------------------------------------------------------------------------
@@ -115,7 +115,12 @@ pub struct SendMessageRequest {
     pub client_id: ClientId,
     #[serde(default)]
     pub kind: MessageKind,
+    /// Text, or an attachment's caption (may be empty).
+    #[serde(default)]
     pub content: String,
+    /// For `image` and `file`: the caller's own finished upload, not yet sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attachment_id: Option<AttachmentId>,
 }
 
 /// The stored message; `duplicate` is true when `client_id` had already been sent.
@@ -298,10 +303,12 @@ pub enum AuditAction {
     AdminCourseUpsert,
     AdminEnrollment,
     AdminImport,
+    /// An upload refused for its type or size.
+    UploadRefused,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 12] = [
+    pub const ALL: [AuditAction; 13] = [
         AuditAction::LoginOk,
         AuditAction::LoginFailed,
         AuditAction::Logout,
@@ -314,6 +321,7 @@ impl AuditAction {
         AuditAction::AdminCourseUpsert,
         AuditAction::AdminEnrollment,
         AuditAction::AdminImport,
+        AuditAction::UploadRefused,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -330,6 +338,7 @@ impl AuditAction {
             AuditAction::AdminCourseUpsert => "admin_course_upsert",
             AuditAction::AdminEnrollment => "admin_enrollment",
             AuditAction::AdminImport => "admin_import",
+            AuditAction::UploadRefused => "upload_refused",
         }
     }
 
@@ -361,6 +370,9 @@ pub struct AuditPage {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ServerConfig {
     pub limits: crate::Limits,
+    /// What uploads this server takes (an older server, which takes none, leaves it out).
+    #[serde(default)]
+    pub uploads: UploadLimits,
     /// Chats with no activity for this many days are archived by themselves (0: never); see
     /// [`crate::model::is_archived`].
     #[serde(default)]
@@ -373,6 +385,50 @@ impl ServerConfig {
         (self.archive_after_days > 0)
             .then(|| chrono::Duration::days(i64::from(self.archive_after_days)))
     }
+}
+
+/// What the server takes as an upload, published so a client refuses a file before sending
+/// a byte of it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct UploadLimits {
+    /// Largest upload, in bytes (0: uploads are off).
+    pub max_bytes: u64,
+    /// Bytes one user may keep stored in all.
+    pub quota_bytes: u64,
+    /// Media types shown inline as images.
+    pub image_types: Vec<String>,
+    /// Every media type taken (the image types among them), found from the content.
+    pub allowed_types: Vec<String>,
+    /// Images over this many pixels (width × height) are refused.
+    pub max_image_pixels: u64,
+}
+
+/// `POST /api/uploads`: start an upload, or learn how far one got. Answered with its
+/// [`UploadStatus`]; the same `upload_id` again never starts a second upload.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct NewUpload {
+    pub upload_id: UploadId,
+    /// The file's name, for display.
+    pub name: String,
+    /// The whole file's size in bytes.
+    pub size: u64,
+}
+
+/// Where an upload stands. `PATCH /api/uploads/{upload_id}` with `Upload-Offset: offset`
+/// appends the next bytes; once `offset == size` the server checks the content and
+/// `attachment` is set: send it in a message by its id.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct UploadStatus {
+    pub upload_id: UploadId,
+    /// Bytes the server holds.
+    pub offset: u64,
+    pub size: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attachment: Option<crate::model::Attachment>,
 }
 
 /// `PUT /api/chats/{id}/settings`: the caller's own settings for a chat, the same on all of

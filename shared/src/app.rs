@@ -6,8 +6,8 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::error::ErrorCode;
-use crate::ids::{ChatId, ClientId, MessageId, UserId};
-use crate::model::{CourseRef, MessageKind, Participant};
+use crate::ids::{AttachmentId, ChatId, ClientId, MessageId, UserId};
+use crate::model::{Attachment, CourseRef, MessageKind, Participant};
 
 /// Where a message of one's own is on its way: pending → sent → read, or failed.
 /// Messages from the other participant are `Sent` (unread) or `Read` by the viewer.
@@ -67,6 +67,60 @@ pub struct LocalMessage {
     pub created_at: DateTime<Utc>,
     pub state: DeliveryState,
     pub failure: Option<SendFailure>,
+    /// An image's or file's, uploaded or still only on this device.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attachment: Option<LocalAttachment>,
+}
+
+/// An image or file as a device shows it: one the server stores, or one of this device's
+/// still uploading. Its content and thumbnail are fetched through the client core.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LocalAttachment {
+    /// The server's id, once uploaded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<AttachmentId>,
+    pub name: String,
+    pub size: u64,
+    /// The server's type once uploaded; before that, what this device found in the content.
+    pub mime: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub width: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub height: Option<u32>,
+    /// A thumbnail can be shown (an image: the server's, or the local file while uploading).
+    #[serde(default)]
+    pub thumbnail: bool,
+}
+
+impl LocalMessage {
+    /// One line for a chat list or a notification (see [`crate::model::preview`]).
+    pub fn preview(&self) -> String {
+        crate::model::preview(
+            self.kind,
+            &self.content,
+            self.attachment.as_ref().map(|a| a.name.as_str()),
+        )
+    }
+}
+
+impl LocalAttachment {
+    pub fn is_image(&self) -> bool {
+        self.width.is_some() && self.height.is_some()
+    }
+}
+
+impl From<&Attachment> for LocalAttachment {
+    fn from(a: &Attachment) -> Self {
+        LocalAttachment {
+            id: Some(a.id.clone()),
+            name: a.name.clone(),
+            size: a.size,
+            mime: a.mime.clone(),
+            width: a.width,
+            height: a.height,
+            thumbnail: a.thumbnail,
+        }
+    }
 }
 
 /// One chat in a device's chat list.
@@ -187,6 +241,24 @@ pub enum AppEvent {
     SessionEnded {
         reason: SessionEndReason,
     },
+    /// A pending attachment's upload moved: the server holds `sent` of `total` bytes.
+    UploadProgress {
+        chat_id: ChatId,
+        client_id: ClientId,
+        sent: u64,
+        total: u64,
+    },
+    /// An attachment is being downloaded to this device: `received` of `total` bytes.
+    DownloadProgress {
+        attachment_id: AttachmentId,
+        received: u64,
+        total: u64,
+    },
+    /// An attachment's thumbnail is now in the cache (messages showing it can draw it).
+    ThumbnailReady {
+        chat_id: ChatId,
+        attachment_id: AttachmentId,
+    },
     /// The shell asks the UI to show a chat (a deep link, the tray menu).
     OpenChat {
         chat_id: ChatId,
@@ -241,6 +313,9 @@ mod tests {
             AppEvent::Connection { .. } => "connection",
             AppEvent::SessionEnded { .. } => "session_ended",
             AppEvent::OpenChat { .. } => "open_chat",
+            AppEvent::UploadProgress { .. } => "upload_progress",
+            AppEvent::DownloadProgress { .. } => "download_progress",
+            AppEvent::ThumbnailReady { .. } => "thumbnail_ready",
             AppEvent::UpgradeRequired { .. } => "upgrade_required",
         }
     }
@@ -260,6 +335,7 @@ mod tests {
                 code: ErrorCode::Blocked,
                 message: "blocked".into(),
             }),
+            attachment: None,
         }
     }
 
@@ -359,6 +435,32 @@ mod tests {
                 json!({"type": "open_chat", "chat_id": 3}),
             ),
             (
+                AppEvent::UploadProgress {
+                    chat_id: ChatId(3),
+                    client_id: ClientId::new("c-1"),
+                    sent: 512,
+                    total: 2048,
+                },
+                json!({"type": "upload_progress", "chat_id": 3, "client_id": "c-1",
+                       "sent": 512, "total": 2048}),
+            ),
+            (
+                AppEvent::DownloadProgress {
+                    attachment_id: AttachmentId::new("a1"),
+                    received: 10,
+                    total: 20,
+                },
+                json!({"type": "download_progress", "attachment_id": "a1", "received": 10,
+                       "total": 20}),
+            ),
+            (
+                AppEvent::ThumbnailReady {
+                    chat_id: ChatId(3),
+                    attachment_id: AttachmentId::new("a1"),
+                },
+                json!({"type": "thumbnail_ready", "chat_id": 3, "attachment_id": "a1"}),
+            ),
+            (
                 AppEvent::UpgradeRequired {
                     course: crate::CourseRef {
                         id: crate::CourseId::new("ml-401"),
@@ -380,7 +482,7 @@ mod tests {
             seen.push(event_type(&event));
         }
         seen.dedup();
-        assert_eq!(seen.len(), 13, "one snapshot per event: {seen:?}");
+        assert_eq!(seen.len(), 16, "one snapshot per event: {seen:?}");
     }
 
     #[test]

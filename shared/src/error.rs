@@ -46,6 +46,15 @@ pub enum ErrorCode {
     PayloadTooLarge,
     /// 422: input breaks a validation rule; `field` names it.
     Validation,
+    /// 415: an upload whose content is not a type the server takes (whatever its name says).
+    UnsupportedMediaType,
+    /// 413: the upload would take the user past their storage quota.
+    QuotaExceeded,
+    /// 409: an upload's bytes sent from another offset than the server holds
+    /// (`upload_offset` says which), or while another request appends to it.
+    UploadOffsetMismatch,
+    /// 422: a message names an attachment that is not the sender's finished, unsent upload.
+    AttachmentUnavailable,
     /// 429: too many requests; wait `retry_after_secs`.
     RateLimited,
     /// 429: too many open connections for this user or address; close one first.
@@ -77,7 +86,7 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code, in declaration order.
-    pub const ALL: [ErrorCode; 28] = [
+    pub const ALL: [ErrorCode; 32] = [
         ErrorCode::Unauthorized,
         ErrorCode::InvalidToken,
         ErrorCode::TokenExpired,
@@ -93,6 +102,10 @@ impl ErrorCode {
         ErrorCode::RequestTimeout,
         ErrorCode::PayloadTooLarge,
         ErrorCode::Validation,
+        ErrorCode::UnsupportedMediaType,
+        ErrorCode::QuotaExceeded,
+        ErrorCode::UploadOffsetMismatch,
+        ErrorCode::AttachmentUnavailable,
         ErrorCode::RateLimited,
         ErrorCode::TooManyConnections,
         ErrorCode::HeadersTooLarge,
@@ -125,7 +138,10 @@ impl ErrorCode {
             ErrorCode::MethodNotAllowed => 405,
             ErrorCode::RequestTimeout => 408,
             ErrorCode::PayloadTooLarge => 413,
-            ErrorCode::Validation => 422,
+            ErrorCode::Validation | ErrorCode::AttachmentUnavailable => 422,
+            ErrorCode::UnsupportedMediaType => 415,
+            ErrorCode::QuotaExceeded => 413,
+            ErrorCode::UploadOffsetMismatch => 409,
             ErrorCode::RateLimited | ErrorCode::TooManyConnections => 429,
             ErrorCode::HeadersTooLarge => 431,
             ErrorCode::Internal => 500,
@@ -170,6 +186,10 @@ impl ErrorCode {
             ErrorCode::RequestTimeout => "request_timeout",
             ErrorCode::PayloadTooLarge => "payload_too_large",
             ErrorCode::Validation => "validation",
+            ErrorCode::UnsupportedMediaType => "unsupported_media_type",
+            ErrorCode::QuotaExceeded => "quota_exceeded",
+            ErrorCode::UploadOffsetMismatch => "upload_offset_mismatch",
+            ErrorCode::AttachmentUnavailable => "attachment_unavailable",
             ErrorCode::RateLimited => "rate_limited",
             ErrorCode::TooManyConnections => "too_many_connections",
             ErrorCode::HeadersTooLarge => "headers_too_large",
@@ -238,6 +258,9 @@ pub struct ApiError {
     /// On WebSocket errors about one chat.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub chat_id: Option<ChatId>,
+    /// On `upload_offset_mismatch`: the bytes the server holds; resume from there.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub upload_offset: Option<u64>,
 }
 
 impl ApiError {
@@ -252,6 +275,7 @@ impl ApiError {
             retry_after_secs: None,
             client_id: None,
             chat_id: None,
+            upload_offset: None,
         }
     }
 

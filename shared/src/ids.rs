@@ -71,6 +71,16 @@ string_id!(
     /// `(sender, client_id)` is unique forever: a repeated send returns the original message.
     ClientId
 );
+string_id!(
+    /// An uploaded attachment's server-assigned id.
+    AttachmentId
+);
+string_id!(
+    /// The uploading device's name for one upload (a UUID in practice): creating the same
+    /// upload again answers the one already under way (or done), so an upload is resumable
+    /// and idempotent. Unique per user.
+    UploadId
+);
 int_id!(
     /// A chat's server-assigned id.
     ChatId

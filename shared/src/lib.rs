@@ -9,6 +9,7 @@
 //! Map:
 //! - [`ids`]: identifier newtypes (platform string ids for users and courses, server ids for
 //!   chats and messages, the client's idempotency id).
+//! - [`media`]: what a file is, from its content (the upload allowlist's rule).
 //! - [`model`]: roles, users, courses, chats and messages as the API shows them.
 //! - [`api`]: REST request and response bodies, grouped by resource.
 //! - [`app`]: what the client core tells a UI: local chats and messages with delivery state,
@@ -21,13 +22,15 @@ pub mod api;
 pub mod app;
 pub mod error;
 pub mod ids;
+pub mod media;
 pub mod model;
 pub mod validation;
 pub mod ws;
 
 pub use error::{ApiError, ErrorCode};
-pub use ids::{ChatId, ClientId, CourseId, MessageId, UserId};
+pub use ids::{AttachmentId, ChatId, ClientId, CourseId, MessageId, UploadId, UserId};
 pub use model::{
-    ChatSummary, CourseRef, Message, MessageKind, MessageView, Participant, ReadPointer, Role,
+    Attachment, ChatSummary, CourseRef, Message, MessageKind, MessageView, Participant,
+    ReadPointer, Role,
 };
 pub use validation::{Limits, ValidationError};

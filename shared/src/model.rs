@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::ids::{ChatId, ClientId, CourseId, MessageId, UserId};
+use crate::ids::{AttachmentId, ChatId, ClientId, CourseId, MessageId, UserId};
 
 /// What a user is on the course platform.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -53,7 +53,8 @@ pub struct CourseRef {
     pub title: String,
 }
 
-/// What a message carries. Text is plain text, never HTML; images and files carry a URL.
+/// What a message carries. Text is plain text, never HTML; an image or a file carries an
+/// uploaded [`Attachment`], with an optional caption as its content.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
@@ -94,8 +95,67 @@ pub struct Message {
     pub sender_id: UserId,
     pub client_id: ClientId,
     pub kind: MessageKind,
+    /// The text; for an image or a file, its caption (possibly empty).
     pub content: String,
     pub created_at: DateTime<Utc>,
+    /// What an image or file message carries.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attachment: Option<Attachment>,
+}
+
+impl Message {
+    /// One line for a chat list or a notification: see [`preview`].
+    pub fn preview(&self) -> String {
+        preview(
+            self.kind,
+            &self.content,
+            self.attachment.as_ref().map(|a| a.name.as_str()),
+        )
+    }
+}
+
+/// One line for a chat list or a notification: the text, or what was attached ("📷 Photo",
+/// "📎 notes.pdf") with its caption.
+pub fn preview(kind: MessageKind, content: &str, attachment: Option<&str>) -> String {
+    let label = match (kind, attachment) {
+        (MessageKind::Text, _) => return content.to_owned(),
+        (MessageKind::Image, _) => "📷 Photo".to_owned(),
+        (MessageKind::File, name) => format!("📎 {}", name.unwrap_or("File")),
+    };
+    if content.trim().is_empty() {
+        label
+    } else {
+        format!("{label} · {content}")
+    }
+}
+
+/// An uploaded file as a message carries it. Its type is what the server found in the
+/// content, never what the name says.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Attachment {
+    pub id: AttachmentId,
+    /// The name it was uploaded under (for display and for saving; never trusted for type).
+    pub name: String,
+    /// Bytes of the stored content (an image's after re-encoding).
+    pub size: u64,
+    /// The sniffed media type, e.g. `image/png`, `application/pdf`.
+    pub mime: String,
+    /// An image's size in pixels.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub width: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub height: Option<u32>,
+    /// An image has a small JPEG at `/api/attachments/{id}/thumbnail`.
+    #[serde(default)]
+    pub thumbnail: bool,
+}
+
+impl Attachment {
+    /// Whether the content is one of the image types shown inline.
+    pub fn is_image(&self) -> bool {
+        self.width.is_some() && self.height.is_some()
+    }
 }
 
 /// A message with its read state, as a history page shows it to one participant.

@@ -6,7 +6,7 @@
 use std::fmt;
 
 use crate::api::ProvisioningBatch;
-use crate::ids::{ClientId, CourseId, UserId};
+use crate::ids::{AttachmentId, ClientId, CourseId, UploadId, UserId};
 use crate::model::MessageKind;
 
 /// Length limits, in Unicode scalar values (what a person counts as characters). The server
@@ -98,39 +98,68 @@ impl fmt::Display for ValidationError {
 
 impl std::error::Error for ValidationError {}
 
-/// Checks a message's content for its kind. Text must have something besides whitespace, no
-/// control characters but newline and tab, and at most `max_text_chars` characters. Images and
-/// files carry one http(s) URL.
+/// Checks a message for its kind. Text must have something besides whitespace, no control
+/// characters but newline and tab, and at most `max_text_chars` characters. An image or a file
+/// names its upload (`attachment_id`) and may carry a caption under the same rules, empty
+/// allowed; a text names none.
 pub fn validate_message(
     kind: MessageKind,
     content: &str,
+    attachment: Option<&AttachmentId>,
     limits: &Limits,
 ) -> Result<(), ValidationError> {
     const FIELD: &str = "content";
-    match kind {
-        MessageKind::Text => {
-            if content.trim().is_empty() {
-                return Err(ValidationError::new(FIELD, Problem::Empty));
-            }
-            check_length(FIELD, content, limits.max_text_chars)?;
-            if let Some(index) = content
-                .chars()
-                .position(|c| c.is_control() && c != '\n' && c != '\t')
-            {
-                return Err(ValidationError::new(
-                    FIELD,
-                    Problem::ControlCharacter { index },
-                ));
-            }
-            Ok(())
+    const ATTACHMENT: &str = "attachment_id";
+    match (kind, attachment) {
+        (MessageKind::Text, Some(_)) => {
+            return Err(ValidationError::new(
+                ATTACHMENT,
+                Problem::Other("only an image or file message carries an attachment"),
+            ))
         }
-        MessageKind::Image | MessageKind::File => {
-            if content.is_empty() {
-                return Err(ValidationError::new(FIELD, Problem::Empty));
-            }
-            validate_web_url(FIELD, content, limits.max_url_chars)
+        (MessageKind::Text, None) if content.trim().is_empty() => {
+            return Err(ValidationError::new(FIELD, Problem::Empty))
         }
+        (MessageKind::Image | MessageKind::File, None) => {
+            return Err(ValidationError::new(ATTACHMENT, Problem::Empty))
+        }
+        (MessageKind::Image | MessageKind::File, Some(id)) => {
+            check_length(ATTACHMENT, id.as_str(), MAX_ID_CHARS)?;
+        }
+        (MessageKind::Text, None) => {}
     }
+    check_length(FIELD, content, limits.max_text_chars)?;
+    if let Some(index) = content
+        .chars()
+        .position(|c| c.is_control() && c != '\n' && c != '\t')
+    {
+        return Err(ValidationError::new(
+            FIELD,
+            Problem::ControlCharacter { index },
+        ));
+    }
+    Ok(())
+}
+
+/// Longest file name an upload may carry.
+pub const MAX_FILE_NAME_CHARS: usize = 255;
+
+/// An upload's file name: something to show and to save under, never a path (no `/` or `\\`,
+/// no control characters, not `.` or `..`), at most [`MAX_FILE_NAME_CHARS`].
+pub fn validate_file_name(name: &str) -> Result<(), ValidationError> {
+    const FIELD: &str = "name";
+    if name.trim().is_empty() {
+        return Err(ValidationError::new(FIELD, Problem::Empty));
+    }
+    check_length(FIELD, name, MAX_FILE_NAME_CHARS)?;
+    check_no_controls(FIELD, name)?;
+    if name.contains(['/', '\\']) || name == "." || name == ".." {
+        return Err(ValidationError::new(
+            FIELD,
+            Problem::Other("a file name, not a path"),
+        ));
+    }
+    Ok(())
 }
 
 /// An `http(s)://` address of at most `max` characters, with no spaces or control characters
@@ -151,15 +180,22 @@ pub fn validate_web_url(field: &'static str, url: &str, max: usize) -> Result<()
 
 /// A client id: 1..=128 visible ASCII characters (a UUID fits).
 pub fn validate_client_id(id: &ClientId) -> Result<(), ValidationError> {
-    const FIELD: &str = "client_id";
-    let s = id.as_str();
+    check_device_id("client_id", id.as_str())
+}
+
+/// An upload's id follows the rules of a client id: 1..=128 visible ASCII characters.
+pub fn validate_upload_id(id: &UploadId) -> Result<(), ValidationError> {
+    check_device_id("upload_id", id.as_str())
+}
+
+fn check_device_id(field: &'static str, s: &str) -> Result<(), ValidationError> {
     if s.is_empty() {
-        return Err(ValidationError::new(FIELD, Problem::Empty));
+        return Err(ValidationError::new(field, Problem::Empty));
     }
-    check_length(FIELD, s, MAX_ID_CHARS)?;
+    check_length(field, s, MAX_ID_CHARS)?;
     if !s.bytes().all(|b| b.is_ascii_graphic()) {
         return Err(ValidationError::new(
-            FIELD,
+            field,
             Problem::Other("only visible ASCII is allowed"),
         ));
     }
@@ -299,7 +335,7 @@ mod tests {
     use super::*;
 
     fn text(content: &str) -> Result<(), ValidationError> {
-        validate_message(MessageKind::Text, content, &Limits::default())
+        validate_message(MessageKind::Text, content, None, &Limits::default())
     }
 
     #[test]
@@ -320,7 +356,8 @@ mod tests {
             max_text_chars: 5,
             ..Limits::default()
         };
-        let err = validate_message(MessageKind::Text, "ééééééé", &limits).expect_err("too long");
+        let err =
+            validate_message(MessageKind::Text, "ééééééé", None, &limits).expect_err("too long");
         assert_eq!(err.problem, Problem::TooLong { max: 5, actual: 7 });
         assert_eq!(
             err.to_string(),
@@ -335,7 +372,7 @@ mod tests {
             ..Limits::default()
         };
         assert_eq!(
-            validate_message(MessageKind::Text, "日本語", &limits),
+            validate_message(MessageKind::Text, "日本語", None, &limits),
             Ok(())
         );
     }
@@ -352,23 +389,38 @@ mod tests {
     }
 
     #[test]
-    fn attachments_need_an_http_url() {
+    fn an_attachment_message_names_its_upload_and_may_have_an_empty_caption() {
         let limits = Limits::default();
-        assert_eq!(
-            validate_message(MessageKind::Image, "https://cdn.example/a.png", &limits),
-            Ok(())
-        );
+        let upload = AttachmentId::new("att-1");
+        for kind in [MessageKind::Image, MessageKind::File] {
+            assert_eq!(validate_message(kind, "", Some(&upload), &limits), Ok(()));
+            assert_eq!(
+                validate_message(kind, "page 2", Some(&upload), &limits),
+                Ok(())
+            );
+            let missing = validate_message(kind, "caption", None, &limits).expect_err("none");
+            assert_eq!(missing.field, "attachment_id");
+            assert!(validate_message(kind, "a\u{7}", Some(&upload), &limits).is_err());
+        }
+        let text = validate_message(MessageKind::Text, "hi", Some(&upload), &limits)
+            .expect_err("text with an attachment");
+        assert_eq!(text.field, "attachment_id");
+    }
+
+    #[test]
+    fn file_names_are_names_not_paths() {
+        assert!(validate_file_name("notes week 3.pdf").is_ok());
+        assert!(validate_file_name("фото.jpg").is_ok());
         for bad in [
             "",
-            "ftp://x",
-            "https://",
-            "https://a b",
-            "javascript:alert(1)",
+            " ",
+            "..",
+            "a/b.png",
+            "..\\x.exe",
+            "a\u{0}b",
+            &"x".repeat(256),
         ] {
-            assert!(
-                validate_message(MessageKind::File, bad, &limits).is_err(),
-                "{bad:?}"
-            );
+            assert!(validate_file_name(bad).is_err(), "{bad:?}");
         }
     }
 
@@ -394,10 +446,20 @@ mod tests {
     fn published_limits_have_a_stable_wire_form() {
         let config = crate::api::ServerConfig {
             limits: Limits::default(),
+            uploads: crate::api::UploadLimits {
+                max_bytes: 100,
+                quota_bytes: 1000,
+                image_types: vec!["image/png".into()],
+                allowed_types: vec!["image/png".into(), "application/pdf".into()],
+                max_image_pixels: 64,
+            },
             archive_after_days: 90,
         };
         let wire = serde_json::json!({
             "limits": {"max_text_chars": 4000, "max_url_chars": 2048},
+            "uploads": {"max_bytes": 100, "quota_bytes": 1000, "image_types": ["image/png"],
+                        "allowed_types": ["image/png", "application/pdf"],
+                        "max_image_pixels": 64},
             "archive_after_days": 90,
         });
         assert_eq!(serde_json::to_value(&config).expect("serialize"), wire);

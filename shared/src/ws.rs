@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::api::SendMessageRequest;
 use crate::error::{ApiError, ErrorCode};
-use crate::ids::{ChatId, ClientId, UserId};
+use crate::ids::{AttachmentId, ChatId, ClientId, UserId};
 use crate::model::{ChatSummary, Message, MessageKind, ReadPointer};
 
 /// Most messages one `send_messages` frame may carry.
@@ -48,9 +48,13 @@ pub enum ClientFrame {
     SendMessage {
         chat_id: ChatId,
         client_id: ClientId,
+        #[serde(default)]
         content: String,
         #[serde(default)]
         kind: MessageKind,
+        /// For `image` and `file`: the sender's finished upload (see `POST /api/uploads`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        attachment_id: Option<AttachmentId>,
     },
     /// Store several messages of one chat, in this order (a device flushing its outbox):
     /// each is answered on its own, in order, by `message_ack` or `error` with its
@@ -246,6 +250,7 @@ mod tests {
                 client_id: ClientId::new("c-1"),
                 content: "hi".into(),
                 kind: MessageKind::Text,
+                attachment_id: None,
             }
         );
         let sync = serde_json::to_value(ClientFrame::Sync {
@@ -322,7 +327,7 @@ mod tests {
                 Some(ChatId(3))
             )
         );
-        let missing = refusal(r#"{"type":"send_message","chat_id":1,"client_id":"c-2"}"#);
+        let missing = refusal(r#"{"type":"send_message","client_id":"c-2","content":"hi"}"#);
         assert_eq!(missing.code, ErrorCode::MalformedFrame);
         assert_eq!(missing.client_id, Some(ClientId::new("c-2")));
     }
@@ -338,6 +343,7 @@ mod tests {
                 client_id: ClientId::new("c"),
                 content: "x".into(),
                 kind: MessageKind::Text,
+                attachment_id: None,
             },
             ClientFrame::SendMessages {
                 chat_id: ChatId(1),
@@ -394,6 +400,7 @@ mod tests {
             kind: MessageKind::Text,
             content: "hi".into(),
             created_at: at(1_700_000_000),
+            attachment: None,
         }
     }
 
@@ -598,9 +605,10 @@ mod tests {
                     client_id: ClientId::new("c-1"),
                     content: "hi".into(),
                     kind: MessageKind::Image,
+                    attachment_id: Some(crate::ids::AttachmentId::new("a1")),
                 },
                 json!({"type": "send_message", "chat_id": 3, "client_id": "c-1",
-                       "content": "hi", "kind": "image"}),
+                       "content": "hi", "kind": "image", "attachment_id": "a1"}),
             ),
             (
                 ClientFrame::SendMessages {
@@ -610,11 +618,13 @@ mod tests {
                             client_id: ClientId::new("c-1"),
                             kind: MessageKind::Text,
                             content: "hi".into(),
+                            attachment_id: None,
                         },
                         SendMessageRequest {
                             client_id: ClientId::new("c-2"),
                             kind: MessageKind::Text,
                             content: "again".into(),
+                            attachment_id: None,
                         },
                     ],
                 },

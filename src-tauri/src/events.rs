@@ -49,7 +49,7 @@ async fn handle(app: &AppHandle, client: &Client, event: AppEvent) {
                 && notify::should_notify(message.chat_id, main_window_focused(app), visible)
             {
                 let (title, body) =
-                    notify::notification(&sender_name, &course_title, &message.content);
+                    notify::notification(&sender_name, &course_title, &message.preview());
                 shell.notifications.show(app, message.chat_id, title, body);
             }
         }

@@ -71,17 +71,17 @@ pub(crate) fn delivery_name(state: DeliveryState) -> &'static str {
 
 /// A one-line preview of a message for the chat list.
 pub(crate) fn preview(message: &LocalMessage) -> String {
-    match message.kind {
-        MessageKind::Text => message
-            .content
-            .lines()
-            .find(|line| !line.trim().is_empty())
-            .unwrap_or_default()
-            .trim()
-            .to_owned(),
-        MessageKind::Image => "Image".to_owned(),
-        MessageKind::File => "File".to_owned(),
-    }
+    let first_line = message
+        .content
+        .lines()
+        .find(|line| !line.trim().is_empty())
+        .unwrap_or_default()
+        .trim();
+    tutorchat_shared::model::preview(
+        message.kind,
+        first_line,
+        message.attachment.as_ref().map(|a| a.name.as_str()),
+    )
 }
 
 /// Up to two initials for an avatar: "Ada Lovelace" → "AL".
@@ -188,7 +188,20 @@ mod tests {
         m.content = "\n  Hello there  \nsecond line".to_owned();
         assert_eq!(preview(&m), "Hello there");
         m.kind = MessageKind::Image;
-        assert_eq!(preview(&m), "Image");
+        assert_eq!(preview(&m), "📷 Photo · Hello there");
+        m.content.clear();
+        assert_eq!(preview(&m), "📷 Photo");
+        m.kind = MessageKind::File;
+        m.attachment = Some(tutorchat_shared::app::LocalAttachment {
+            id: None,
+            name: "week 3.pdf".into(),
+            size: 10,
+            mime: "application/pdf".into(),
+            width: None,
+            height: None,
+            thumbnail: false,
+        });
+        assert_eq!(preview(&m), "📎 week 3.pdf");
     }
 
     #[test]

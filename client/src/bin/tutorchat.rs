@@ -13,9 +13,11 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use tutorchat_client::{Client, ClientError, ClientOptions, CredentialStore, SessionStatus};
+use tutorchat_client::{
+    human_size, safe_file_name, Client, ClientError, ClientOptions, CredentialStore, SessionStatus,
+};
 use tutorchat_shared::app::{AppEvent, DeliveryState, LocalMessage, SessionEndReason};
-use tutorchat_shared::{ChatId, ClientId, CourseId, ErrorCode, MessageKind, UserId};
+use tutorchat_shared::{ChatId, ClientId, CourseId, ErrorCode, MessageId, MessageKind, UserId};
 
 /// Exit codes other than 0 (done) and 1 (error); see the module doc.
 const NOT_SYNCED: u8 = 2;
@@ -91,6 +93,25 @@ enum Command {
         /// Seconds to wait for the server's acknowledgement before leaving it pending.
         #[arg(long, default_value_t = 5)]
         wait: u64,
+    },
+    /// Send a file (an image is shown inline): copied into the cache and queued at once,
+    /// uploaded and delivered now or when the server is back.
+    SendFile {
+        chat: i64,
+        path: std::path::PathBuf,
+        #[arg(long, default_value = "")]
+        caption: String,
+        /// Seconds to wait for the upload and the acknowledgement before leaving it pending.
+        #[arg(long, default_value_t = 60)]
+        wait: u64,
+    },
+    /// Save a message's attachment (downloaded unless this device has it).
+    Download {
+        /// The message's id (`history --json` shows it).
+        message: i64,
+        /// Where to save it (default: its name, in the current directory).
+        #[arg(long)]
+        out: Option<std::path::PathBuf>,
     },
     /// The outbox: list, or retry/discard one message by client id.
     Outbox {
@@ -200,7 +221,20 @@ async fn command(client: &Client, command: Command, json: bool) -> anyhow::Resul
             before,
             limit,
         } => history(client, ChatId(chat), before, limit, json).await,
-        Command::Send { chat, text, wait } => send(client, ChatId(chat), &text, wait, json).await,
+        Command::Send { chat, text, wait } => {
+            let local = client.send(ChatId(chat), MessageKind::Text, &text);
+            send(client, local, wait, json).await
+        }
+        Command::SendFile {
+            chat,
+            path,
+            caption,
+            wait,
+        } => {
+            let local = client.send_attachment(ChatId(chat), &path, &caption);
+            send(client, local, wait, json).await
+        }
+        Command::Download { message, out } => download(client, MessageId(message), out).await,
         Command::Outbox { action } => match action.unwrap_or(OutboxAction::List) {
             OutboxAction::List => outbox_list(client, json).await,
             OutboxAction::Retry { client_id } => outbox_retry(client, client_id).await,
@@ -233,7 +267,10 @@ fn session_gate(status: &SessionStatus, command: &Command) -> Option<ExitCode> {
             eprintln!("error: not signed in: run `tutorchat login --email …` first");
             Some(ExitCode::FAILURE)
         }
-        (SessionStatus::Ended(_), Command::Logout { .. } | Command::Send { .. }) => None,
+        (
+            SessionStatus::Ended(_),
+            Command::Logout { .. } | Command::Send { .. } | Command::SendFile { .. },
+        ) => None,
         (
             SessionStatus::Ended(_),
             Command::Chats
@@ -280,8 +317,8 @@ async fn chats(client: &Client, json: bool) -> anyhow::Result<ExitCode> {
         let last = chat
             .last_message
             .as_ref()
-            .map(|m| m.content.as_str())
-            .unwrap_or("");
+            .map(LocalMessage::preview)
+            .unwrap_or_default();
         let marks = match (chat.pending, chat.failed) {
             (0, 0) => String::new(),
             (p, 0) => format!(" [{p} pending]"),
@@ -295,7 +332,7 @@ async fn chats(client: &Client, json: bool) -> anyhow::Result<ExitCode> {
             chat.unread,
             if chat.peer.online { " ●" } else { "" },
             marks,
-            one_line(last, 50)
+            one_line(&last, 50)
         );
     }
     Ok(ExitCode::SUCCESS)
@@ -325,15 +362,16 @@ async fn history(
     Ok(ExitCode::SUCCESS)
 }
 
+/// Queues a message (`written`: the text or the file, being written to the outbox), then
+/// waits up to `wait` seconds for the server's answer.
 async fn send(
     client: &Client,
-    chat: ChatId,
-    text: &str,
+    written: impl std::future::Future<Output = tutorchat_client::Result<LocalMessage>>,
     wait: u64,
     json: bool,
 ) -> anyhow::Result<ExitCode> {
     let mut events = client.events();
-    let local = client.send(chat, MessageKind::Text, text).await?;
+    let local = written.await?;
     let outcome = if client.me().await.is_some() {
         wait_for(&mut events, &local.client_id, Duration::from_secs(wait)).await
     } else {
@@ -587,6 +625,28 @@ async fn wait_for(
     }
 }
 
+async fn download(
+    client: &Client,
+    message: MessageId,
+    out: Option<std::path::PathBuf>,
+) -> anyhow::Result<ExitCode> {
+    let Some(attachment) = client.attachment_of(message).await? else {
+        eprintln!(
+            "error: message {message} carries no attachment (or is not in this device's cache)"
+        );
+        return Ok(ExitCode::FAILURE);
+    };
+    let Some(id) = &attachment.id else {
+        eprintln!("error: that attachment is still uploading");
+        return Ok(ExitCode::FAILURE);
+    };
+    let cached = client.download(id).await?;
+    let out = out.unwrap_or_else(|| safe_file_name(&attachment.name).into());
+    tokio::fs::copy(&cached, &out).await?;
+    println!("saved {} ({})", out.display(), human_size(attachment.size));
+    Ok(ExitCode::SUCCESS)
+}
+
 fn print_message(m: &LocalMessage) {
     let state = match m.state {
         DeliveryState::Pending => "…",
@@ -602,7 +662,7 @@ fn print_message(m: &LocalMessage) {
         m.created_at.format("%Y-%m-%d %H:%M"),
         m.sender_id,
         state,
-        m.content
+        m.preview()
     );
 }
 

@@ -7,15 +7,15 @@
 //! settles its outbox row in the same transaction.
 
 use rusqlite::{params, Connection, OptionalExtension, Row};
-use tutorchat_shared::app::{DeliveryState, LocalMessage};
-use tutorchat_shared::{ChatId, ClientId, Message, MessageId, MessageKind, UserId};
+use tutorchat_shared::app::{DeliveryState, LocalAttachment, LocalMessage};
+use tutorchat_shared::{Attachment, ChatId, ClientId, Message, MessageId, MessageKind, UserId};
 
 use super::outbox;
 use super::{from_ms, to_i64, to_ms, to_u64};
 use crate::error::Result;
 
 pub const MESSAGE_COLUMNS: &str =
-    "id, chat_id, seq, sender_id, client_id, kind, content, created_at";
+    "id, chat_id, seq, sender_id, client_id, kind, content, created_at, attachment";
 
 pub fn message_from_row(
     r: &Row<'_>,
@@ -36,7 +36,18 @@ pub fn message_from_row(
         state: DeliveryState::of_stored(&sender == me, seq, my_read, peer_read),
         sender_id: sender,
         failure: None,
+        attachment: attachment_from(r, 8)?.map(|a| LocalAttachment::from(&a)),
     })
+}
+
+/// A column holding a server `Attachment` as JSON (or NULL).
+pub fn attachment_from(r: &Row<'_>, at: usize) -> rusqlite::Result<Option<Attachment>> {
+    match r.get::<_, Option<String>>(at)? {
+        Some(json) => serde_json::from_str(&json).map(Some).map_err(|e| {
+            rusqlite::Error::FromSqlConversionFailure(at, rusqlite::types::Type::Text, e.into())
+        }),
+        None => Ok(None),
+    }
 }
 
 /// What [`store`] did.
@@ -57,8 +68,9 @@ pub fn store(c: &Connection, chat: ChatId, messages: &[Message], me: &UserId) ->
     let mut settled = Vec::new();
     {
         let mut insert = c.prepare_cached(
-            "INSERT OR IGNORE INTO messages (id, chat_id, seq, sender_id, client_id, kind, content, created_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            "INSERT OR IGNORE INTO messages
+                (id, chat_id, seq, sender_id, client_id, kind, content, created_at, attachment)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
         )?;
         for m in messages.iter().filter(|m| m.chat_id == chat) {
             let added = insert.execute(params![
@@ -70,12 +82,24 @@ pub fn store(c: &Connection, chat: ChatId, messages: &[Message], me: &UserId) ->
                 m.kind.as_str(),
                 m.content,
                 to_ms(m.created_at),
+                m.attachment
+                    .as_ref()
+                    .map(serde_json::to_string)
+                    .transpose()?,
             ])?;
             if added > 0 {
                 fresh.push(m.clone());
             }
-            if &m.sender_id == me && outbox::settle(c, m.chat_id, &m.client_id)? {
-                settled.push(m.clone());
+            if &m.sender_id == me {
+                let copy = outbox::copy_of(c, &m.client_id)?;
+                if outbox::settle(c, m.chat_id, &m.client_id)? {
+                    // The copy made when it was written is its content on this device now.
+                    if let (Some((copy, size)), Some(attachment)) = (copy, &m.attachment) {
+                        let now = to_ms(chrono::Utc::now());
+                        super::files::keep_file(c, &attachment.id, &copy, size, now)?;
+                    }
+                    settled.push(m.clone());
+                }
             }
         }
     }
@@ -197,7 +221,25 @@ pub fn local_view(c: &Connection, m: &Message, me: &UserId) -> Result<LocalMessa
         created_at: m.created_at,
         state: DeliveryState::of_stored(&m.sender_id == me, m.seq, my_read, peer_read),
         failure: None,
+        attachment: m.attachment.as_ref().map(LocalAttachment::from),
     })
+}
+
+/// A stored message by the server's id.
+pub fn by_id(c: &Connection, id: MessageId, me: &UserId) -> Result<Option<LocalMessage>> {
+    let sql = format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE id = ?1");
+    let found = c
+        .prepare_cached(&sql)?
+        .query_row([id.0], |r| message_from_row(r, me, 0, 0))
+        .optional()?;
+    let Some(mut m) = found else {
+        return Ok(None);
+    };
+    if let Some((_, my_read, peer_read)) = super::chats::pointers(c, m.chat_id)? {
+        m.state =
+            DeliveryState::of_stored(&m.sender_id == me, m.seq.unwrap_or(0), my_read, peer_read);
+    }
+    Ok(Some(m))
 }
 
 /// Full-text search over cached messages (of every chat, or of one), newest first. Each word

@@ -19,6 +19,7 @@
 pub mod chat_list;
 pub mod chats;
 pub mod drafts;
+pub mod files;
 pub mod messages;
 pub mod outbox;
 pub mod server_config;
@@ -39,6 +40,7 @@ pub const BUSY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
 const MIGRATIONS: &[(u32, &str)] = &[
     (1, include_str!("../../migrations/0001_cache.sql")),
     (2, include_str!("../../migrations/0002_chat_standing.sql")),
+    (3, include_str!("../../migrations/0003_attachments.sql")),
 ];
 
 /// Handle to one account's cache; cheap to clone.

@@ -11,14 +11,17 @@ use std::collections::HashSet;
 
 use chrono::{DateTime, Utc};
 use rusqlite::{params, Connection, OptionalExtension, Row};
-use tutorchat_shared::app::{DeliveryState, LocalMessage, SendFailure};
+use tutorchat_shared::app::{DeliveryState, LocalAttachment, LocalMessage, SendFailure};
 use tutorchat_shared::{ChatId, ClientId, ErrorCode, MessageKind, UserId};
 
 use super::{from_ms, to_ms};
 use crate::error::Result;
 
 const COLUMNS: &str =
-    "client_id, chat_id, kind, content, created_at, state, error_code, error_text";
+    "client_id, chat_id, kind, content, created_at, state, error_code, error_text, attachment";
+
+/// Rows that may be sent now: texts, and attachments whose upload finished.
+const READY: &str = "(attachment IS NULL OR json_extract(attachment, '$.id') IS NOT NULL)";
 
 fn from_row(r: &Row<'_>, me: &UserId) -> rusqlite::Result<LocalMessage> {
     let failed = r.get_ref(5)?.as_str()? == "failed";
@@ -49,6 +52,12 @@ fn from_row(r: &Row<'_>, me: &UserId) -> rusqlite::Result<LocalMessage> {
             DeliveryState::Pending
         },
         failure,
+        attachment: match r.get::<_, Option<String>>(8)? {
+            Some(json) => Some(serde_json::from_str(&json).map_err(|e| {
+                rusqlite::Error::FromSqlConversionFailure(8, rusqlite::types::Type::Text, e.into())
+            })?),
+            None => None,
+        },
     })
 }
 
@@ -84,6 +93,94 @@ pub fn enqueue(
         created_at: from_ms(to_ms(at)),
         state: DeliveryState::Pending,
         failure: None,
+        attachment: None,
+    })
+}
+
+/// Writes a new pending image or file message: what it carries, and where its copy in the
+/// account's directory is (relative to it). Its upload runs before it can be sent.
+#[allow(clippy::too_many_arguments)]
+pub fn enqueue_attachment(
+    c: &Connection,
+    chat: ChatId,
+    client_id: &ClientId,
+    kind: MessageKind,
+    caption: &str,
+    attachment: &LocalAttachment,
+    copy: &str,
+    at: DateTime<Utc>,
+    me: &UserId,
+) -> Result<LocalMessage> {
+    c.prepare_cached(
+        "INSERT INTO outbox
+            (client_id, chat_id, kind, content, created_at, state, attachment, attachment_path)
+         VALUES (?1, ?2, ?3, ?4, ?5, 'pending', ?6, ?7)",
+    )?
+    .execute(params![
+        client_id.as_str(),
+        chat.0,
+        kind.as_str(),
+        caption,
+        to_ms(at),
+        serde_json::to_string(attachment)?,
+        copy
+    ])?;
+    get(c, client_id, me)?
+        .ok_or_else(|| crate::error::ClientError::Cache(rusqlite::Error::QueryReturnedNoRows))
+}
+
+/// A pending attachment still to upload: its message, and its copy (relative to the account's
+/// directory).
+#[derive(Debug, Clone)]
+pub struct Upload {
+    pub message: LocalMessage,
+    pub copy: String,
+}
+
+/// Pending attachments whose upload has not finished, oldest first.
+pub fn uploads(c: &Connection, me: &UserId) -> Result<Vec<Upload>> {
+    let sql = format!(
+        "SELECT {COLUMNS}, attachment_path FROM outbox
+         WHERE state = 'pending' AND NOT {READY} ORDER BY position"
+    );
+    let mut stmt = c.prepare_cached(&sql)?;
+    let rows = stmt.query_map([], |r| {
+        Ok(Upload {
+            message: from_row(r, me)?,
+            copy: r.get::<_, Option<String>>(9)?.unwrap_or_default(),
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// The upload finished: the row carries the server's attachment and may be sent.
+pub fn uploaded(
+    c: &Connection,
+    client_id: &ClientId,
+    attachment: &LocalAttachment,
+) -> Result<bool> {
+    Ok(
+        c.prepare_cached("UPDATE outbox SET attachment = ?2 WHERE client_id = ?1")?
+            .execute(params![
+                client_id.as_str(),
+                serde_json::to_string(attachment)?
+            ])?
+            > 0,
+    )
+}
+
+/// The copy an entry keeps (relative to the account's directory) and its size, if any.
+pub fn copy_of(c: &Connection, client_id: &ClientId) -> Result<Option<(String, u64)>> {
+    let row: Option<(Option<String>, Option<i64>)> = c
+        .prepare_cached(
+            "SELECT attachment_path, json_extract(attachment, '$.size') FROM outbox
+             WHERE client_id = ?1",
+        )?
+        .query_row([client_id.as_str()], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    Ok(match row {
+        Some((Some(path), size)) => Some((path, super::to_u64(size.unwrap_or(0)))),
+        _ => None,
     })
 }
 
@@ -181,14 +278,14 @@ pub fn next_batches(
     me: &UserId,
 ) -> Result<Vec<LocalMessage>> {
     let chats: Vec<ChatId> = c
-        .prepare_cached(
-            "SELECT chat_id FROM outbox WHERE state = 'pending'
-             GROUP BY chat_id ORDER BY min(position)",
-        )?
+        .prepare_cached(&format!(
+            "SELECT chat_id FROM outbox WHERE state = 'pending' AND {READY}
+                 GROUP BY chat_id ORDER BY min(position)"
+        ))?
         .query_map([], |r| Ok(ChatId(r.get(0)?)))?
         .collect::<rusqlite::Result<_>>()?;
     let sql = format!(
-        "SELECT {COLUMNS} FROM outbox WHERE chat_id = ?1 AND state = 'pending'
+        "SELECT {COLUMNS} FROM outbox WHERE chat_id = ?1 AND state = 'pending' AND {READY}
          ORDER BY position LIMIT ?2"
     );
     let mut stmt = c.prepare_cached(&sql)?;

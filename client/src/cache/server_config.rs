@@ -32,6 +32,11 @@ pub fn limits(c: &Connection) -> Result<Limits> {
     Ok(config(c)?.map_or_else(Limits::default, |config| config.limits))
 }
 
+/// What the server takes as uploads, once it has said (before that the server decides).
+pub fn uploads(c: &Connection) -> Result<Option<tutorchat_shared::api::UploadLimits>> {
+    Ok(config(c)?.map(|config| config.uploads))
+}
+
 /// The server's automatic archiving period; none until it has said.
 pub fn archive_after(c: &Connection) -> Result<Option<chrono::Duration>> {
     Ok(config(c)?.and_then(|config| config.archive_after()))
@@ -55,6 +60,7 @@ mod tests {
                     c,
                     &ServerConfig {
                         limits: said,
+                        uploads: Default::default(),
                         archive_after_days: 0,
                     },
                 )?;

@@ -67,5 +67,6 @@ pub fn message(chat: i64, seq: u64, sender: &UserId, client_id: &ClientId) -> Me
         kind: MessageKind::Text,
         content: format!("message {seq}"),
         created_at: Utc::now(),
+        attachment: None,
     }
 }

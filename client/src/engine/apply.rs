@@ -175,10 +175,15 @@ async fn received(account: &Account, message: Message) -> Result<Applied> {
         return Ok(Applied::Done);
     }
     let me2 = me.clone();
+    let has_attachment = message.attachment.is_some();
     let received = account
         .cache
         .transaction(move |tx| store_received(tx, &message, &me2))
         .await?;
+    if has_attachment {
+        // Its thumbnail is fetched into the cache with it.
+        account.transfers_wake.notify_one();
+    }
     let resync = received.resync();
     if received.changed {
         let local = received.local;
@@ -255,6 +260,7 @@ async fn sync_batch(
         .await?;
     if stored.fresh > 0 {
         account.emit(AppEvent::HistoryChanged { chat_id });
+        account.transfers_wake.notify_one();
     }
     if !stored.settled.is_empty() {
         for message in stored.settled {
@@ -280,6 +286,8 @@ async fn sync_batch(
 /// `sync_complete`: caught up; live frames follow.
 fn sync_complete(account: &Account) -> Applied {
     account.online.store(true, Ordering::Relaxed);
+    // Uploads waiting for the network go now.
+    account.transfers_wake.notify_one();
     account.emit(AppEvent::ChatsChanged);
     account.emit(AppEvent::Connection {
         state: ConnectionState::Online,

@@ -161,6 +161,7 @@ fn frame_of(mut batch: Vec<LocalMessage>) -> ClientFrame {
                 client_id: head.client_id,
                 content: head.content,
                 kind: head.kind,
+                attachment_id: head.attachment.and_then(|a| a.id),
             };
         }
     }
@@ -173,6 +174,7 @@ fn frame_of(mut batch: Vec<LocalMessage>) -> ClientFrame {
                 client_id: m.client_id,
                 kind: m.kind,
                 content: m.content,
+                attachment_id: m.attachment.and_then(|a| a.id),
             })
             .collect(),
     }

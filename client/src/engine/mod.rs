@@ -12,9 +12,12 @@
 //! - [`apply`]: one server frame → one cache transaction → events (a run of acks that arrived
 //!   together: one transaction).
 //! - [`flush`]: the outbox: one batch in flight per chat (order), many chats at once.
+//! - [`transfers`]: a task of its own beside this loop: attachment uploads (before their
+//!   message may be flushed) and thumbnail fetches.
 
 mod apply;
 mod flush;
+pub(crate) mod transfers;
 
 use std::pin::Pin;
 use std::sync::atomic::Ordering;

@@ -12,9 +12,12 @@
 //!   purchase turns a chat read-only.
 //! - `live`: the chat on screen joined again on every connection (typing after an outage).
 //! - `keyring`: the refresh token in a real Secret Service (GNOME Keyring), in no file.
+//! - `attachments`: a file written offline sent once after a restart, resumed after a kill
+//!   mid-upload, refused before upload by the published limits, not holding back texts.
 
 mod harness;
 
+mod attachments;
 mod keyring;
 mod live;
 mod offline;

@@ -20,6 +20,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
 async fn config(State(state): State<AppState>) -> Json<ServerConfig> {
     Json(ServerConfig {
         limits: state.limits,
+        uploads: state.config.upload_limits(),
         archive_after_days: state.config.archive_after_days,
     })
 }

@@ -9,7 +9,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use tutorchat_shared::ErrorCode;
 
-use super::admin;
+use super::{admin, uploads};
 use crate::auth::AdminCaller;
 use crate::error::Error;
 use crate::metrics::Live;
@@ -30,6 +30,8 @@ pub async fn before_handler(
     }
     let limit = if admin::is_import(request.uri().path()) {
         admin::import_body_bytes(config.max_body_bytes)
+    } else if uploads::is_append(request.method(), request.uri().path()) {
+        usize::try_from(config.max_upload_bytes).unwrap_or(usize::MAX)
     } else {
         config.max_body_bytes
     };

@@ -5,6 +5,7 @@
 //! - [`config`]: `/api/config`, the limits clients check against
 //! - [`chats`]: the `/api/chats` endpoints
 //! - [`people`]: available tutors, a tutor's students, blocking
+//! - [`uploads`]: resumable uploads and attachment downloads
 //! - [`admin`]: provisioning and the audit log (service token or admin)
 //! - [`common_errors`]: the error answers the extractors add to every operation, declared on
 //!   the OpenAPI document from each operation's shape
@@ -20,6 +21,7 @@ pub mod config;
 pub mod extract;
 pub mod guard;
 pub mod people;
+pub mod uploads;
 
 use std::sync::Arc;
 
@@ -51,6 +53,7 @@ use crate::state::AppState;
         (name = "auth", description = "Sign in, refresh, sign out"),
         (name = "chats", description = "Chats and their history"),
         (name = "people", description = "Tutors, students and blocking"),
+        (name = "attachments", description = "Resumable uploads and attachment downloads"),
         (name = "admin", description = "Provisioning by the course platform; audit log"),
     )
 )]
@@ -79,6 +82,7 @@ fn api_router(max_body_bytes: usize) -> OpenApiRouter<AppState> {
         .merge(config::routes())
         .merge(chats::routes())
         .merge(people::routes())
+        .merge(uploads::routes())
         .merge(admin::routes().layer(admin::import_body_limit(max_body_bytes)));
     common_errors::declare(router.get_openapi_mut());
     router

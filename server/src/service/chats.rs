@@ -287,6 +287,7 @@ pub async fn send_batch(
                 client_id: req.client_id.clone(),
                 kind: req.kind,
                 content: std::mem::take(&mut req.content),
+                attachment: req.attachment_id.clone(),
                 at,
             })
             .collect();
@@ -359,7 +360,12 @@ async fn admit(
         state.metrics.refused(crate::metrics::Limit::Messages);
         return Err(refusal.into());
     }
-    validate_message(req.kind, &req.content, &state.limits)?;
+    validate_message(
+        req.kind,
+        &req.content,
+        req.attachment_id.as_ref(),
+        &state.limits,
+    )?;
     Ok(None)
 }
 
@@ -383,6 +389,10 @@ fn answer_of(
             SendRefusal::Blocked => blocked(),
             SendRefusal::NotEnrolled => Error::not_enrolled(&chat.course_id),
             SendRefusal::NotCourseTutor => not_course_tutor(&chat.tutor_id, &chat.course_id),
+            SendRefusal::AttachmentUnavailable => Error::api(
+                ErrorCode::AttachmentUnavailable,
+                "that attachment is not your finished upload, or it was already sent",
+            ),
         }),
     }
 }

@@ -10,6 +10,8 @@
 //! - [`people`]: who a student or tutor may chat with; blocking.
 //! - [`provisioning`]: the course platform's users, courses and enrollments.
 //! - [`audit`]: appending to and reading the audit log.
+//! - [`uploads`]: resumable uploads within the size limit and quota, the content checks,
+//!   who may download an attachment, the sweep of uploads never sent.
 
 pub mod access;
 pub mod audit;
@@ -19,3 +21,4 @@ pub mod chats;
 pub mod live;
 pub mod people;
 pub mod provisioning;
+pub mod uploads;

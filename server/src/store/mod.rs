@@ -14,7 +14,8 @@ use tutorchat_shared::api::{
 };
 use tutorchat_shared::model::ArchiveMark;
 use tutorchat_shared::{
-    ChatId, ClientId, CourseId, CourseRef, Message, MessageKind, ReadPointer, Role, UserId,
+    Attachment, AttachmentId, ChatId, ClientId, CourseId, CourseRef, Message, MessageId,
+    MessageKind, ReadPointer, Role, UploadId, UserId,
 };
 
 /// What can go wrong in a backend. All of it is the server's fault, never the caller's, and
@@ -168,6 +169,9 @@ pub struct NewMessage {
     pub client_id: ClientId,
     pub kind: MessageKind,
     pub content: String,
+    /// For an image or a file: the sender's finished, unsent upload, claimed by this message
+    /// in the same transaction (see [`SendRefusal::AttachmentUnavailable`]).
+    pub attachment: Option<AttachmentId>,
     pub at: DateTime<Utc>,
 }
 
@@ -201,6 +205,62 @@ pub enum SendRefusal {
     Blocked,
     NotEnrolled,
     NotCourseTutor,
+    /// The attachment is not the sender's, not finished, or already sent in a message.
+    AttachmentUnavailable,
+}
+
+/// An upload to start.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewUploadRecord {
+    pub id: AttachmentId,
+    pub owner: UserId,
+    pub upload_id: UploadId,
+    pub name: String,
+    pub declared_size: u64,
+    pub at: DateTime<Utc>,
+}
+
+/// An upload, finished or not.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UploadRecord {
+    pub id: AttachmentId,
+    pub owner: UserId,
+    pub upload_id: UploadId,
+    pub name: String,
+    pub declared_size: u64,
+    pub created_at: DateTime<Utc>,
+    /// Set once the content was checked and stored.
+    pub content: Option<StoredContent>,
+    /// The message that carries it, once sent.
+    pub message_id: Option<MessageId>,
+}
+
+impl UploadRecord {
+    /// The attachment a message shows, once the content is stored.
+    pub fn attachment(&self) -> Option<Attachment> {
+        let content = self.content.as_ref()?;
+        Some(Attachment {
+            id: self.id.clone(),
+            name: self.name.clone(),
+            size: content.size,
+            mime: content.mime.clone(),
+            width: content.width,
+            height: content.height,
+            thumbnail: content.thumbnail.is_some(),
+        })
+    }
+}
+
+/// A finished upload's checked content: which blob holds it (the SHA-256 of its bytes, hex).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredContent {
+    pub mime: String,
+    pub size: u64,
+    pub blob: String,
+    pub width: Option<u32>,
+    pub height: Option<u32>,
+    /// An image's thumbnail blob.
+    pub thumbnail: Option<String>,
 }
 
 /// Runs once a stored message is durable, in commit order: once for each message a send
@@ -376,6 +436,33 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
     ) -> Result<Option<(UserId, String)>>;
     /// Families revoked at or after `since` (their access tokens may still be unexpired).
     async fn revoked_families_since(&self, since: DateTime<Utc>) -> Result<Vec<String>>;
+
+    // Attachments.
+    /// Starts an upload, or answers the owner's upload already under this `upload_id`
+    /// (whatever the other fields say now).
+    async fn create_upload(&self, upload: NewUploadRecord) -> Result<UploadRecord>;
+    async fn upload(&self, owner: &UserId, upload_id: &UploadId) -> Result<Option<UploadRecord>>;
+    /// Bytes the user keeps stored or has announced in unfinished uploads.
+    async fn stored_bytes(&self, owner: &UserId) -> Result<u64>;
+    /// Records an upload's checked content. Answers the record after the call (unchanged if
+    /// it already had content).
+    async fn complete_upload(
+        &self,
+        id: &AttachmentId,
+        content: StoredContent,
+    ) -> Result<Option<UploadRecord>>;
+    /// The attachment if `viewer` may download it: they uploaded it, or it was sent in a chat
+    /// they are a member of. `None` for both "no such attachment" and "not yours".
+    async fn attachment_for(
+        &self,
+        id: &AttachmentId,
+        viewer: &UserId,
+    ) -> Result<Option<UploadRecord>>;
+    /// Uploads created before `before` that no message carries.
+    async fn unsent_uploads(&self, before: DateTime<Utc>, limit: u32) -> Result<Vec<UploadRecord>>;
+    /// Removes an unsent upload; answers the blobs nothing refers to any more (to delete).
+    /// A sent one is kept (answers nothing).
+    async fn delete_unsent_upload(&self, id: &AttachmentId) -> Result<Vec<String>>;
 
     // Audit.
     async fn append_audit(&self, entry: AuditRecord, at: DateTime<Utc>) -> Result<()>;

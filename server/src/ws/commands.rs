@@ -48,11 +48,13 @@ pub(super) async fn dispatch(
             client_id,
             content,
             kind,
+            attachment_id,
         } => {
             let request = SendMessageRequest {
                 client_id,
                 kind,
                 content,
+                attachment_id,
             };
             return start_send(session, socket, chat_id, vec![request]).await;
         }

@@ -16,6 +16,8 @@
 //!   malformed input, probes, revocation gaps — cost little and learn nothing.
 //! - `lifecycle`: restart on the same data directory, the real binary, TLS, OpenAPI.
 //! - `store`: the `Store` conformance suite, run against every backend.
+//! - `uploads`: resumable uploads, type by content, images without metadata, limits, who may
+//!   download, ranges and safe headers, an attachment sent once.
 
 mod testing;
 mod wsclient;
@@ -31,4 +33,5 @@ mod lifecycle;
 mod realtime;
 mod settings;
 mod store;
+mod uploads;
 mod validation;

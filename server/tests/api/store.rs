@@ -6,10 +6,13 @@
 //! - `send`: the checked send path — refusals, dedup before checks, hooks in commit order.
 //! - `accounts`: refresh tokens, provisioning, enrollments, blocks, the audit log.
 //! - `standing`: a member's own view of a chat — settings, their block, whether both may write.
+//! - `attachments`: uploads started once, claimed by one message of their owner, who may see
+//!   them, and the content an unsent upload leaves behind.
 //!
 //! This file holds the shared fixtures (a small school) and the per-backend runners.
 
 mod accounts;
+mod attachments;
 mod chats;
 mod send;
 mod standing;
@@ -88,6 +91,7 @@ fn new_message(chat: ChatId, sender: &str, client_id: &str) -> NewMessage {
         client_id: ClientId::new(client_id),
         kind: MessageKind::Text,
         content: format!("{sender} says {client_id}"),
+        attachment: None,
         at: Utc::now(),
     }
 }
@@ -152,6 +156,8 @@ mod sqlite {
         accounts::audit_entries_page_newest_first,
         standing::chat_settings_are_per_member_and_a_field_left_out_stays,
         standing::chat_rows_say_who_blocked_and_whether_both_may_still_write,
+        attachments::an_upload_is_claimed_once_by_its_owner_and_seen_by_the_chat,
+        attachments::removing_an_unsent_upload_answers_the_content_nothing_else_uses,
     );
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

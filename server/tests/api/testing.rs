@@ -98,6 +98,17 @@ impl Reply {
     }
 
     #[track_caller]
+    pub fn assert_status(&self, status: u16) -> &Self {
+        assert_eq!(
+            self.status.as_u16(),
+            status,
+            "unexpected answer: {}",
+            self.body
+        );
+        self
+    }
+
+    #[track_caller]
     pub fn assert_error(&self, status: u16, code: &str) -> &Self {
         assert_eq!(
             (self.status.as_u16(), self.code()),

@@ -57,13 +57,29 @@ async fn text_over_the_configured_length_is_refused() {
 
 #[tokio::test]
 async fn the_configured_limits_are_published_to_anyone_who_asks() {
-    let ts = TestServer::start_with(&["--max-message-chars", "10", "--max-url-chars", "300"]).await;
+    let ts = TestServer::start_with(&[
+        "--max-message-chars",
+        "10",
+        "--max-url-chars",
+        "300",
+        "--max-upload-bytes",
+        "2048",
+        "--upload-types",
+        "image/png,application/pdf",
+        "--max-image-pixels",
+        "100",
+    ])
+    .await;
     let reply = ts.anonymous(Method::GET, "/api/config", None).await;
     reply.assert_ok();
     assert_eq!(
         reply.body,
         serde_json::json!({
             "limits": {"max_text_chars": 10, "max_url_chars": 300},
+            "uploads": {"max_bytes": 2048, "quota_bytes": 1_073_741_824u64,
+                        "image_types": ["image/png"],
+                        "allowed_types": ["image/png", "application/pdf"],
+                        "max_image_pixels": 100},
             "archive_after_days": 90,
         })
     );
@@ -84,24 +100,23 @@ async fn control_characters_are_refused() {
 }
 
 #[tokio::test]
-async fn attachments_need_an_http_url() {
+async fn an_image_or_file_names_an_upload_and_a_text_none() {
     let ts = TestServer::start().await;
     let sam = ts.token(SAM).await;
-    for (kind, bad) in [
-        ("image", "not a url"),
-        ("image", "javascript:alert(1)"),
-        ("file", "ftp://files.example/notes.pdf"),
-        ("image", ""),
-    ] {
-        let body = json!({"client_id": "att", "kind": kind, "content": bad});
-        assert_refused(&ts, &sam, body, "content").await;
+    for (kind, attachment) in [("image", None), ("file", None), ("text", Some("a1"))] {
+        let mut body =
+            json!({"client_id": "att", "kind": kind, "content": "https://cdn.example/a.png"});
+        if let Some(a) = attachment {
+            body["attachment_id"] = json!(a);
+        }
+        assert_refused(&ts, &sam, body, "attachment_id").await;
     }
-    let body = json!({"client_id": "img", "kind": "image", "content": "https://cdn.example/a.png"});
+    // A URL is no attachment: an image needs an upload of the sender's.
+    let body = json!({"client_id": "img", "kind": "image", "content": "", "attachment_id": "nope"});
     let reply = ts
         .post(&sam, &format!("/api/chats/{SAM_ADA_CHAT}/messages"), body)
         .await;
-    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
-    assert_eq!(reply.body["message"]["kind"], "image");
+    reply.assert_error(422, "attachment_unavailable");
 }
 
 #[tokio::test]

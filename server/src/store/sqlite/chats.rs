@@ -12,6 +12,7 @@ use tutorchat_shared::{
 };
 
 use super::accounts::{parse_role, BLOCKED, ENROLLED, TEACHES};
+use super::attachments;
 use super::{from_ms, to_i64, to_ms, to_u64};
 use crate::store::{
     ChatRecord, ChatRow, InsertOutcome, NewMessage, Page, PageRequest, PersonRow, Result,
@@ -19,7 +20,8 @@ use crate::store::{
 };
 
 const CHAT_COLUMNS: &str = "id, course_id, student_id, tutor_id, created_at";
-const MESSAGE_COLUMNS: &str = "id, chat_id, seq, sender_id, client_id, kind, content, created_at";
+const MESSAGE_COLUMNS: &str =
+    "id, chat_id, seq, sender_id, client_id, kind, content, created_at, attachment";
 
 fn chat_from_row(r: &Row<'_>) -> rusqlite::Result<ChatRecord> {
     Ok(ChatRecord {
@@ -31,7 +33,7 @@ fn chat_from_row(r: &Row<'_>) -> rusqlite::Result<ChatRecord> {
     })
 }
 
-/// Reads a message from eight columns starting at `at`, in [`MESSAGE_COLUMNS`] order.
+/// Reads a message from nine columns starting at `at`, in [`MESSAGE_COLUMNS`] order.
 fn message_at(r: &Row<'_>, at: usize) -> rusqlite::Result<Message> {
     let kind_ref = r.get_ref(at + 5)?;
     let kind_text = kind_ref.as_str()?;
@@ -42,6 +44,12 @@ fn message_at(r: &Row<'_>, at: usize) -> rusqlite::Result<Message> {
             format!("unknown message kind {kind_text:?}").into(),
         )
     })?;
+    let attachment = match r.get::<_, Option<String>>(at + 8)? {
+        Some(json) => Some(serde_json::from_str(&json).map_err(|e| {
+            rusqlite::Error::FromSqlConversionFailure(at + 8, rusqlite::types::Type::Text, e.into())
+        })?),
+        None => None,
+    };
     Ok(Message {
         id: MessageId(r.get(at)?),
         chat_id: ChatId(r.get(at + 1)?),
@@ -51,6 +59,7 @@ fn message_at(r: &Row<'_>, at: usize) -> rusqlite::Result<Message> {
         kind,
         content: r.get(at + 6)?,
         created_at: from_ms(r.get(at + 7)?),
+        attachment,
     })
 }
 
@@ -292,6 +301,21 @@ fn duplicate(c: &Connection, m: &NewMessage) -> Result<Option<InsertOutcome>> {
 }
 
 fn store_new(c: &Connection, m: &NewMessage) -> Result<InsertOutcome> {
+    let (kind, attachment) = match &m.attachment {
+        Some(id) => {
+            let Some(attachment) = attachments::claimable(c, id, &m.sender_id)? else {
+                return Ok(InsertOutcome::Refused(SendRefusal::AttachmentUnavailable));
+            };
+            // An image only if the content is one; anything else is shown as a file.
+            let kind = if m.kind == MessageKind::Image && attachment.is_image() {
+                MessageKind::Image
+            } else {
+                MessageKind::File
+            };
+            (kind, Some(attachment))
+        }
+        None => (m.kind, None),
+    };
     let at = to_ms(m.at);
     let seq: i64 = c
         .prepare_cached(
@@ -301,20 +325,30 @@ fn store_new(c: &Connection, m: &NewMessage) -> Result<InsertOutcome> {
         .query_row(params![m.chat_id.0, at], |r| r.get(0))
         .optional()?
         .ok_or_else(|| StoreError::Corrupt(format!("chat {} vanished", m.chat_id)))?;
+    let attachment_json = attachment
+        .as_ref()
+        .map(serde_json::to_string)
+        .transpose()
+        .map_err(|e| StoreError::Corrupt(format!("attachment as JSON: {e}")))?;
     c.prepare_cached(
-        "INSERT INTO messages (chat_id, seq, sender_id, client_id, kind, content, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        "INSERT INTO messages
+            (chat_id, seq, sender_id, client_id, kind, content, created_at, attachment)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
     )?
     .execute(params![
         m.chat_id.0,
         seq,
         m.sender_id.as_str(),
         m.client_id.as_str(),
-        m.kind.as_str(),
+        kind.as_str(),
         m.content,
-        at
+        at,
+        attachment_json
     ])?;
     let id = MessageId(c.last_insert_rowid());
+    if let Some(attachment) = &attachment {
+        attachments::claim(c, &attachment.id, id)?;
+    }
     // Writing a message means having read the chat up to it.
     c.prepare_cached(
         "UPDATE chat_members SET read_seq = ?3, read_at = ?4
@@ -327,9 +361,10 @@ fn store_new(c: &Connection, m: &NewMessage) -> Result<InsertOutcome> {
         seq: to_u64(seq),
         sender_id: m.sender_id.clone(),
         client_id: m.client_id.clone(),
-        kind: m.kind,
+        kind,
         content: m.content.clone(),
         created_at: from_ms(at),
+        attachment,
     }))
 }
 

@@ -19,6 +19,7 @@ const MIGRATIONS: &[(u32, &str)] = &[
         2,
         include_str!("../../../migrations/0002_chat_settings.sql"),
     ),
+    (3, include_str!("../../../migrations/0003_attachments.sql")),
 ];
 
 /// Applies every migration newer than the database, each in its own transaction.

@@ -8,6 +8,7 @@
 //! routes each call to a reader or the writer.
 
 mod accounts;
+mod attachments;
 mod chats;
 mod checkpoint;
 mod migrations;
@@ -22,15 +23,17 @@ use chrono::{DateTime, TimeZone, Utc};
 use rusqlite::{Connection, OpenFlags};
 use tokio::sync::Semaphore;
 use tutorchat_shared::api::{AuditAction, AuditEntry, ChatSettingsChange};
-use tutorchat_shared::{ChatId, ClientId, CourseId, CourseRef, Message, ReadPointer, UserId};
+use tutorchat_shared::{
+    AttachmentId, ChatId, ClientId, CourseId, CourseRef, Message, ReadPointer, UploadId, UserId,
+};
 
 use self::checkpoint::Checkpointer;
 pub use self::writer::CommitObserver;
 use self::writer::Writer;
 use super::{
-    AuditRecord, ChatRecord, ChatRow, ContactRow, InsertOutcome, NewMessage, OnCommit, Page,
-    PageRequest, Provisioning, ProvisioningError, RefreshRecord, Result, RotateOutcome, SendChecks,
-    Store, StoreError, UserRecord,
+    AuditRecord, ChatRecord, ChatRow, ContactRow, InsertOutcome, NewMessage, NewUploadRecord,
+    OnCommit, Page, PageRequest, Provisioning, ProvisioningError, RefreshRecord, Result,
+    RotateOutcome, SendChecks, Store, StoreError, StoredContent, UploadRecord, UserRecord,
 };
 
 /// The database file's name inside the data directory.
@@ -372,6 +375,53 @@ impl Store for SqliteStore {
 
     async fn revoked_families_since(&self, since: DateTime<Utc>) -> Result<Vec<String>> {
         self.read(move |c| accounts::revoked_families_since(c, since))
+            .await
+    }
+
+    async fn create_upload(&self, upload: NewUploadRecord) -> Result<UploadRecord> {
+        self.write(move |c| attachments::create(c, &upload)).await
+    }
+
+    async fn upload(&self, owner: &UserId, upload_id: &UploadId) -> Result<Option<UploadRecord>> {
+        let (owner, upload_id) = (owner.clone(), upload_id.clone());
+        self.read(move |c| attachments::by_upload_id(c, &owner, &upload_id))
+            .await
+    }
+
+    async fn stored_bytes(&self, owner: &UserId) -> Result<u64> {
+        let owner = owner.clone();
+        self.read(move |c| attachments::stored_bytes(c, &owner))
+            .await
+    }
+
+    async fn complete_upload(
+        &self,
+        id: &AttachmentId,
+        content: StoredContent,
+    ) -> Result<Option<UploadRecord>> {
+        let id = id.clone();
+        self.write(move |c| attachments::complete(c, &id, &content))
+            .await
+    }
+
+    async fn attachment_for(
+        &self,
+        id: &AttachmentId,
+        viewer: &UserId,
+    ) -> Result<Option<UploadRecord>> {
+        let (id, viewer) = (id.clone(), viewer.clone());
+        self.read(move |c| attachments::for_viewer(c, &id, &viewer))
+            .await
+    }
+
+    async fn unsent_uploads(&self, before: DateTime<Utc>, limit: u32) -> Result<Vec<UploadRecord>> {
+        self.read(move |c| attachments::unsent(c, before, limit))
+            .await
+    }
+
+    async fn delete_unsent_upload(&self, id: &AttachmentId) -> Result<Vec<String>> {
+        let id = id.clone();
+        self.write(move |c| attachments::delete_unsent(c, &id))
             .await
     }
 
