@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what building and testing the desktop app needs (Tauri 2 + Yew): WebKitGTK and
 # friends from apt (with GNOME Keyring and secret-tool for the Secret Service test in
-# client/tests), the wasm target, and trunk, wasm-bindgen-cli and tauri-driver from
+# client/tests, and an emoji font so "📷 Photo" shows as it does on a desktop), the wasm target, and trunk, wasm-bindgen-cli and tauri-driver from
 # crates.io. Skips whatever is already there at the right version. Sourced by run.sh/test.sh.
 set -euo pipefail
 
@@ -13,7 +13,7 @@ sudo_cmd=()
 need_apt=()
 for pkg in build-essential pkg-config file libwebkit2gtk-4.1-dev libayatana-appindicator3-dev \
            libsoup-3.0-dev xvfb xauth webkit2gtk-driver dbus dunst keyutils libxdo3 xdotool \
-           gnome-keyring libsecret-tools; do
+           gnome-keyring libsecret-tools fonts-noto-color-emoji; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need_apt+=("$pkg")
 done
 if ((${#need_apt[@]})); then

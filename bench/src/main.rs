@@ -9,6 +9,8 @@
 //!   server's memory under a login flood.
 //! - `client`: the client core's targets — newest page from a 100k-message cache, opening a
 //!   1M-message cache, catching up 10k missed messages, flushing 1,000 queued messages.
+//! - `upload`: upload throughput with the server's memory while files stream (it must stay
+//!   flat: nothing is buffered whole), then photos through the image pipeline.
 //!
 //! By default it starts its own release server (the `tutorchat-server` binary next to this
 //! one) on a temporary data directory, so the numbers come from a known configuration. All
@@ -21,6 +23,7 @@ mod idle;
 mod login;
 mod setup;
 mod stats;
+mod upload;
 
 use std::path::PathBuf;
 
@@ -71,6 +74,8 @@ enum Mode {
     Client(client::ClientArgs),
     /// Logins: equal timing for known and unknown emails; memory under a login flood.
     Login(login::LoginArgs),
+    /// Uploads: throughput and the server's memory while files stream; the image pipeline.
+    Upload(upload::UploadArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -88,6 +93,7 @@ fn main() -> anyhow::Result<()> {
             Mode::Idle(args) => idle::run(&cli.target, args).await,
             Mode::Client(args) => client::run(args).await,
             Mode::Login(args) => login::run(&cli.target, args).await,
+            Mode::Upload(args) => upload::run(&cli.target, args).await,
         }
     })
 }

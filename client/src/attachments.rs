@@ -128,6 +128,24 @@ impl Client {
         Ok(local)
     }
 
+    /// Checks the file at `path` as the server will check it as an upload (size, type by
+    /// content, an image's pixels), against what the server last published; an image gets a
+    /// small preview. Nothing is queued.
+    pub async fn inspect_file(&self, path: &Path) -> Result<FileCheck> {
+        let account = self.account().await?;
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        validate_file_name(&name)?;
+        let limits = account.cache.call(|c| server_config::uploads(c)).await?;
+        let path = path.to_owned();
+        let mut checked =
+            tokio::task::spawn_blocking(move || check_file(&path, limits.as_ref())).await??;
+        checked.name = name;
+        Ok(checked)
+    }
+
     /// An attachment's thumbnail (JPEG): from the cache, else fetched now; for a message still
     /// uploading (`attachment` not known yet), its local preview.
     pub async fn thumbnail(
@@ -227,32 +245,46 @@ pub fn safe_file_name(name: &str) -> String {
     }
 }
 
-/// What copying a file into the cache found.
-struct Checked {
-    size: u64,
-    mime: String,
-    dimensions: Option<(u32, u32)>,
-    /// A JPEG preview, for an image.
-    preview: Option<Vec<u8>>,
+/// What checking a file as an upload found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileCheck {
+    pub name: String,
+    pub size: u64,
+    /// Its type, from its content.
+    pub mime: String,
+    /// An image's size in pixels.
+    pub dimensions: Option<(u32, u32)>,
+    /// A small JPEG of an image.
+    pub preview: Option<Vec<u8>>,
 }
 
-/// Copies `source` to `target` durably, then checks it as the server will (blocking).
+/// Copies `source` to `target` durably, then checks the copy as the server will (blocking).
 fn copy_and_check(
     source: &Path,
     target: &Path,
     limits: Option<&tutorchat_shared::api::UploadLimits>,
-) -> Result<Checked> {
+) -> Result<FileCheck> {
     if let Some(dir) = target.parent() {
         std::fs::create_dir_all(dir)?;
     }
     let mut from = std::fs::File::open(source)?;
     let mut to = std::fs::File::create(target)?;
-    let size = std::io::copy(&mut from, &mut to)?;
+    std::io::copy(&mut from, &mut to)?;
     to.flush()?;
     to.sync_all()?;
     if let Some(dir) = target.parent() {
         std::fs::File::open(dir)?.sync_all()?;
     }
+    check_file(target, limits)
+}
+
+/// Checks the file at `path` as the server will check it as an upload (blocking).
+fn check_file(
+    path: &Path,
+    limits: Option<&tutorchat_shared::api::UploadLimits>,
+) -> Result<FileCheck> {
+    let size = std::fs::metadata(path)?.len();
+    let target = path;
     if size == 0 {
         return Err(refused(ErrorCode::Validation, "the file is empty".into()));
     }
@@ -279,7 +311,7 @@ fn copy_and_check(
                 ),
             ));
         }
-        if !limits.allowed_types.iter().any(|t| *t == mime) {
+        if !limits.allowed_types.contains(&mime) {
             return Err(refused(
                 ErrorCode::UnsupportedMediaType,
                 format!("the server does not take this kind of file ({mime})"),
@@ -295,7 +327,8 @@ fn copy_and_check(
     } else {
         (None, None)
     };
-    Ok(Checked {
+    Ok(FileCheck {
+        name: String::new(),
         size,
         mime,
         dimensions,
@@ -305,7 +338,10 @@ fn copy_and_check(
 
 /// An image's size and a small JPEG of it; `None` if it cannot be decoded here (the server
 /// then decides). Refused if over the server's pixel limit.
-fn preview(path: &Path, max_pixels: u64) -> Result<Option<((u32, u32), Vec<u8>)>> {
+/// An image's size and a small JPEG of it.
+type Preview = ((u32, u32), Vec<u8>);
+
+fn preview(path: &Path, max_pixels: u64) -> Result<Option<Preview>> {
     let reader = || -> Result<_> {
         Ok(
             image::ImageReader::new(std::io::BufReader::new(std::fs::File::open(path)?))

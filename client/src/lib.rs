@@ -52,7 +52,7 @@ use tokio::task::JoinHandle;
 use tutorchat_shared::app::AppEvent;
 
 use crate::account::Account;
-pub use crate::attachments::{human_size, safe_file_name};
+pub use crate::attachments::{human_size, safe_file_name, FileCheck};
 pub use crate::credentials::CredentialStore;
 pub use crate::error::{ClientError, Result};
 pub use crate::lifecycle::SessionStatus;

@@ -538,7 +538,7 @@ pub mod commands {
 
     use super::{ChatItem, ChatPage, ConnectionState, LocalMessage};
     use crate::api::{BlockStatus, ContactsByCourse, UserProfile};
-    use crate::ids::{ChatId, ClientId, CourseId, UserId};
+    use crate::ids::{AttachmentId, ChatId, ClientId, CourseId, UserId};
     use crate::model::MessageKind;
 
     /// One shell command: its name, what it takes and what it answers.
@@ -615,6 +615,70 @@ pub mod commands {
         NotificationPermission = "notification_permission": () => PermissionAnswer;
         /// Asks the system (on a phone, once the app has said why); answers the user's choice.
         RequestNotificationPermission = "request_notification_permission": () => PermissionAnswer;
+        /// The system's file picker; answers the chosen file checked as an upload (none if
+        /// the user cancelled).
+        PickFile = "pick_file": () => Option<FileInfo>;
+        /// A file by path (dropped on the window), checked as an upload.
+        InspectFile = "inspect_file": PathArgs => FileInfo;
+        /// Bytes the webview holds (a pasted image, a chosen file) kept as a file, checked.
+        StageFile = "stage_file": StageArgs => FileInfo;
+        /// Sends a checked file with an optional caption; answers the pending echo.
+        SendAttachment = "send_attachment": SendAttachmentArgs => LocalMessage;
+        /// An attachment's thumbnail, or the local preview of one still uploading, as a
+        /// `data:` URL (none if there is none).
+        Thumbnail = "thumbnail": ThumbnailArgs => Option<String>;
+        /// A whole image as a `data:` URL, for the viewer (downloaded into the cache first).
+        ImageData = "image_data": AttachmentArgs => String;
+        /// Downloads an attachment (unless this device has it) and opens it with the
+        /// system's application for its type.
+        OpenAttachment = "open_attachment": AttachmentArgs => ();
+    }
+
+    /// A file about to be attached, as checked against the server's published limits.
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    pub struct FileInfo {
+        /// Where it is on this device (what `send_attachment` takes).
+        pub path: String,
+        pub name: String,
+        pub size: u64,
+        pub mime: String,
+        /// An image, shown inline once sent.
+        pub image: bool,
+        /// A small preview of an image, as a `data:` URL.
+        #[serde(default)]
+        pub preview: Option<String>,
+    }
+
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    pub struct PathArgs {
+        pub path: String,
+    }
+
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    pub struct StageArgs {
+        pub name: String,
+        /// The bytes, base64.
+        pub data: String,
+    }
+
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    pub struct SendAttachmentArgs {
+        pub chat_id: ChatId,
+        pub path: String,
+        #[serde(default)]
+        pub caption: String,
+    }
+
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    pub struct ThumbnailArgs {
+        #[serde(default)]
+        pub attachment_id: Option<AttachmentId>,
+        pub client_id: ClientId,
+    }
+
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    pub struct AttachmentArgs {
+        pub attachment_id: AttachmentId,
     }
 
     /// The platform's answer about notifications.

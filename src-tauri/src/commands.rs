@@ -11,9 +11,10 @@ use tauri::{AppHandle, State};
 use tutorchat_shared::api::ChatSettingsChange;
 use tutorchat_shared::app::commands::{
     Answer, Args, AvailableTutors, Block, Chats, Command, Connection, CreateChat, Discard, Draft,
-    Limits, Login, Logout, MarkRead, Messages, NotificationPermission, OpenUrl, Preferences,
-    RequestNotificationPermission, Retry, Search, Send, Session, SetChatSettings, SetDraft,
-    SetNotifications, Students, Typing, ViewChat,
+    FileInfo, ImageData, InspectFile, Limits, Login, Logout, MarkRead, Messages,
+    NotificationPermission, OpenAttachment, OpenUrl, PickFile, Preferences,
+    RequestNotificationPermission, Retry, Search, Send, SendAttachment, Session, SetChatSettings,
+    SetDraft, SetNotifications, StageFile, Students, Thumbnail, Typing, ViewChat,
 };
 use tutorchat_shared::app::ConnectionState;
 use tutorchat_shared::validation::validate_web_url;
@@ -257,6 +258,126 @@ shell_command!(connection: Connection, (shell: State<'_, Shell>) {
     }
 });
 
+shell_command!(pick_file: PickFile, (app: AppHandle, shell: State<'_, Shell>) {
+    use tauri_plugin_dialog::DialogExt;
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    app.dialog()
+        .file()
+        .set_title("Attach a file")
+        .pick_file(move |picked| {
+            let _ = tx.send(picked);
+        });
+    let picked = rx.await.ok().flatten();
+    let Some(path) = picked.and_then(|p| p.into_path().ok()) else {
+        return Ok(None);
+    };
+    Ok(Some(file_info(&shell, &path).await?))
+});
+
+shell_command!(inspect_file: InspectFile, args, (shell: State<'_, Shell>) {
+    file_info(&shell, std::path::Path::new(&args.path)).await
+});
+
+shell_command!(stage_file: StageFile, args, (shell: State<'_, Shell>) {
+    use base64::Engine;
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(args.data.as_bytes())
+        .map_err(|_| CommandError(ApiError::new(ErrorCode::Validation, "The file could not be read.")))?;
+    let name = tutorchat_client::safe_file_name(&args.name);
+    // Each in a directory of its own, so the name it is sent under stays the user's.
+    let dir = std::env::temp_dir()
+        .join("tutorchat-staged")
+        .join(format!("{:016x}", rand_id()));
+    let path = dir.join(&name);
+    let write = {
+        let path = path.clone();
+        move || -> std::io::Result<()> {
+            std::fs::create_dir_all(&dir)?;
+            std::fs::write(&path, bytes)
+        }
+    };
+    tokio::task::spawn_blocking(write)
+        .await
+        .map_err(|_| CommandError(ApiError::new(ErrorCode::Internal, "The file could not be kept.")))?
+        .map_err(|e| {
+            tracing::warn!(error = %e, "could not stage a file");
+            CommandError(ApiError::new(ErrorCode::Internal, "The file could not be kept."))
+        })?;
+    file_info(&shell, &path).await
+});
+
+shell_command!(send_attachment: SendAttachment, args, (shell: State<'_, Shell>) {
+    Ok(shell
+        .client()
+        .await?
+        .send_attachment(args.chat_id, std::path::Path::new(&args.path), &args.caption)
+        .await?)
+});
+
+shell_command!(thumbnail: Thumbnail, args, (shell: State<'_, Shell>) {
+    let bytes = shell
+        .client()
+        .await?
+        .thumbnail(args.attachment_id.as_ref(), &args.client_id)
+        .await?;
+    Ok(bytes.map(|b| data_url("image/jpeg", &b)))
+});
+
+shell_command!(image_data: ImageData, args, (shell: State<'_, Shell>) {
+    let client = shell.client().await?;
+    let path = client.download(&args.attachment_id).await?;
+    let bytes = tokio::fs::read(&path).await.map_err(|e| {
+        tracing::warn!(error = %e, "could not read a downloaded image");
+        CommandError(ApiError::new(ErrorCode::Internal, "The image could not be read."))
+    })?;
+    // What the server stored is a re-encoded PNG or JPEG; the bytes say which.
+    let mime = tutorchat_shared::media::sniff(&bytes, true).unwrap_or("application/octet-stream");
+    Ok(data_url(mime, &bytes))
+});
+
+shell_command!(open_attachment: OpenAttachment, args, (app: AppHandle, shell: State<'_, Shell>) {
+    let path = shell.client().await?.download(&args.attachment_id).await?;
+    use tauri_plugin_opener::OpenerExt;
+    app.opener()
+        .open_path(path.display().to_string(), None::<&str>)
+        .map_err(|e| {
+            tracing::warn!(error = %e, "could not open a file");
+            CommandError(ApiError::new(ErrorCode::Unavailable, "No application could open the file."))
+        })
+});
+
+async fn file_info(shell: &Shell, path: &std::path::Path) -> CommandResult<FileInfo> {
+    let checked = shell.client().await?.inspect_file(path).await?;
+    Ok(FileInfo {
+        path: path.display().to_string(),
+        name: checked.name,
+        size: checked.size,
+        image: checked.preview.is_some(),
+        mime: checked.mime,
+        preview: checked.preview.map(|p| data_url("image/jpeg", &p)),
+    })
+}
+
+fn data_url(mime: &str, bytes: &[u8]) -> String {
+    use base64::Engine;
+    format!(
+        "data:{mime};base64,{}",
+        base64::engine::general_purpose::STANDARD.encode(bytes)
+    )
+}
+
+/// A name for a staging directory, unique enough among this user's files.
+fn rand_id() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+    hasher.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos()),
+    );
+    hasher.finish()
+}
+
 /// Names every handler once: `invoke_handler!()` registers them all (in `lib.rs`), and
 /// `REGISTERED` lists them for the test that every shared command has a handler.
 macro_rules! registered {
@@ -298,6 +419,13 @@ registered![
     search,
     preferences,
     set_notifications,
+    pick_file,
+    inspect_file,
+    stage_file,
+    send_attachment,
+    thumbnail,
+    image_data,
+    open_attachment,
     notification_permission,
     request_notification_permission,
 ];

@@ -58,6 +58,7 @@ pub fn run() {
         .plugin(tauri_plugin_notification::init())
         .plugin(tauri_plugin_deep_link::init())
         .plugin(tauri_plugin_opener::init())
+        .plugin(tauri_plugin_dialog::init())
         .invoke_handler(commands::invoke_handler!())
         .setup(|app| {
             let data_dir = app.path().app_data_dir()?;

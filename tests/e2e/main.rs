@@ -12,12 +12,16 @@
 //! - `standing`: mute, archive, block and unblock from the chat header; a chat read-only after
 //!   the purchase ended; the offer of a course not bought, from a deep link; a notification
 //!   that opens its chat when clicked and is withdrawn once the chat is read elsewhere.
+//! - `attachments`: a tutor pastes an image and a PDF and sends them with a caption; a file
+//!   of a type the server does not take is refused before upload; the student sees the
+//!   thumbnail and the file card and opens the image.
 //! - `installed`: the binary the `.deb` installed signs in and shows the chat list (ignored;
 //!   `scripts/package.sh --test` runs it).
 
 mod app;
 mod harness;
 
+mod attachments;
 mod chat;
 mod installed;
 mod search;

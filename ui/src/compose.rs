@@ -29,7 +29,7 @@ impl DraftCheck {
 /// Checks a text message as the client and server will.
 pub(crate) fn check_draft(text: &str, limits: &Limits) -> DraftCheck {
     let chars = text.chars().count();
-    let (error, can_send) = match validate_message(MessageKind::Text, text, limits) {
+    let (error, can_send) = match validate_message(MessageKind::Text, text, None, limits) {
         Ok(()) => (None, true),
         Err(_) if text.trim().is_empty() => (None, false),
         // The shared wording, about "Message" rather than the wire field "content".

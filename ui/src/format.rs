@@ -7,7 +7,6 @@
 
 use chrono::{DateTime, Datelike, FixedOffset, Local, NaiveDate, Utc};
 use tutorchat_shared::app::{DeliveryState, LocalMessage};
-use tutorchat_shared::MessageKind;
 
 /// The webview's current UTC offset.
 pub(crate) fn local_offset() -> FixedOffset {
@@ -66,6 +65,19 @@ pub(crate) fn delivery_name(state: DeliveryState) -> &'static str {
         DeliveryState::Sent => "sent",
         DeliveryState::Read => "read",
         DeliveryState::Failed => "failed",
+    }
+}
+
+/// A file's size for people: "730 KB", "2.4 MB".
+pub(crate) fn file_size(bytes: u64) -> String {
+    const KB: f64 = 1000.0;
+    let b = bytes as f64;
+    if b >= KB * KB {
+        format!("{:.1} MB", b / (KB * KB))
+    } else if b >= KB {
+        format!("{:.0} KB", (b / KB).max(1.0))
+    } else {
+        format!("{bytes} B")
     }
 }
 
@@ -184,6 +196,7 @@ mod tests {
 
     #[test]
     fn previews_show_the_first_line_with_words() {
+        use tutorchat_shared::MessageKind;
         let mut m = crate::testing::message(1, "a", "u");
         m.content = "\n  Hello there  \nsecond line".to_owned();
         assert_eq!(preview(&m), "Hello there");

@@ -16,7 +16,7 @@ use tutorchat_shared::api::UserProfile;
 use tutorchat_shared::app::{
     AppEvent, ChatItem, ChatPage, ConnectionState, LocalMessage, SessionEndReason,
 };
-use tutorchat_shared::{ApiError, ChatId, ClientId, CourseRef, Limits, UserId};
+use tutorchat_shared::{ApiError, AttachmentId, ChatId, ClientId, CourseRef, Limits, UserId};
 use yew::prelude::*;
 
 use crate::timeline;
@@ -63,6 +63,14 @@ pub(crate) struct State {
     /// Who is typing, per chat (never oneself).
     pub typing: HashMap<ChatId, HashSet<UserId>>,
 
+    // Transfers.
+    /// Uploads under way, by the pending message's client id: (bytes the server holds, total).
+    pub uploads: HashMap<ClientId, (u64, u64)>,
+    /// Downloads under way, by attachment: (bytes received, total).
+    pub downloads: HashMap<AttachmentId, (u64, u64)>,
+    /// Bumped per attachment when its thumbnail reaches the cache (a hook shows it then).
+    pub thumbnails: HashMap<AttachmentId, u32>,
+
     /// The last failure worth showing.
     pub error: Option<ApiError>,
     /// A course to offer for purchase (a chat with its tutors needs it), until dismissed.
@@ -97,6 +105,9 @@ impl Default for State {
             loading_older: HashSet::new(),
             online: HashMap::new(),
             typing: HashMap::new(),
+            uploads: HashMap::new(),
+            downloads: HashMap::new(),
+            thumbnails: HashMap::new(),
             error: None,
             upgrade: None,
             focus: None,
@@ -262,7 +273,37 @@ impl State {
 
     fn event(&mut self, event: AppEvent) {
         match event {
-            AppEvent::MessageUpserted { message } => self.message_upserted(message),
+            AppEvent::MessageUpserted { message } => {
+                // Uploaded (or failed): its progress is over.
+                let uploading = message.state == tutorchat_shared::app::DeliveryState::Pending
+                    && message.attachment.as_ref().is_some_and(|a| a.id.is_none());
+                if !uploading {
+                    self.uploads.remove(&message.client_id);
+                }
+                self.message_upserted(message)
+            }
+            AppEvent::UploadProgress {
+                client_id,
+                sent,
+                total,
+                ..
+            } => {
+                self.uploads.insert(client_id, (sent, total));
+            }
+            AppEvent::DownloadProgress {
+                attachment_id,
+                received,
+                total,
+            } => {
+                if received >= total {
+                    self.downloads.remove(&attachment_id);
+                } else {
+                    self.downloads.insert(attachment_id, (received, total));
+                }
+            }
+            AppEvent::ThumbnailReady { attachment_id, .. } => {
+                *self.thumbnails.entry(attachment_id).or_default() += 1;
+            }
             AppEvent::MessageDiscarded { chat_id, client_id } => {
                 self.message_discarded(chat_id, &client_id)
             }

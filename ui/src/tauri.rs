@@ -18,9 +18,10 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use tutorchat_shared::app::commands::{
     Answer, Args, AvailableTutors, Block, Chats, Command, Connection, CreateChat, Discard, Draft,
-    Limits, Login, Logout, MarkRead, Messages, NotificationPermission, OpenUrl, Preferences,
-    RequestNotificationPermission, Retry, Search, Send, Session, SetChatSettings, SetDraft,
-    SetNotifications, Students, Typing, ViewChat,
+    ImageData, InspectFile, Limits, Login, Logout, MarkRead, Messages, NotificationPermission,
+    OpenAttachment, OpenUrl, PickFile, Preferences, RequestNotificationPermission, Retry, Search,
+    Send, SendAttachment, Session, SetChatSettings, SetDraft, SetNotifications, StageFile,
+    Students, Thumbnail, Typing, ViewChat,
 };
 use tutorchat_shared::app::{AppEvent, EVENT};
 use tutorchat_shared::{ApiError, ErrorCode};
@@ -61,6 +62,38 @@ pub async fn messages(args: &Args<Messages>) -> Result<Answer<Messages>, ApiErro
 }
 
 /// Writes the message to the outbox and answers with its pending echo.
+pub async fn pick_file() -> Result<Answer<PickFile>, ApiError> {
+    call_bare::<PickFile>().await
+}
+
+pub async fn inspect_file(args: &Args<InspectFile>) -> Result<Answer<InspectFile>, ApiError> {
+    call::<InspectFile>(args).await
+}
+
+pub async fn stage_file(args: &Args<StageFile>) -> Result<Answer<StageFile>, ApiError> {
+    call::<StageFile>(args).await
+}
+
+pub async fn send_attachment(
+    args: &Args<SendAttachment>,
+) -> Result<Answer<SendAttachment>, ApiError> {
+    call::<SendAttachment>(args).await
+}
+
+pub async fn thumbnail(args: &Args<Thumbnail>) -> Result<Answer<Thumbnail>, ApiError> {
+    call::<Thumbnail>(args).await
+}
+
+pub async fn image_data(args: &Args<ImageData>) -> Result<Answer<ImageData>, ApiError> {
+    call::<ImageData>(args).await
+}
+
+pub async fn open_attachment(
+    args: &Args<OpenAttachment>,
+) -> Result<Answer<OpenAttachment>, ApiError> {
+    call::<OpenAttachment>(args).await
+}
+
 pub async fn send(args: &Args<Send>) -> Result<Answer<Send>, ApiError> {
     call::<Send>(args).await
 }
@@ -201,6 +234,38 @@ pub async fn listen_app_events(
             ))),
         });
     let unlisten = tauri_listen(EVENT, handler.as_ref().unchecked_ref())
+        .await
+        .map_err(shell_error)?;
+    Ok(Subscription {
+        unlisten: unlisten.dyn_into::<js_sys::Function>().ok(),
+        _handler: handler,
+    })
+}
+
+/// Files dropped on the window: Tauri takes the drop and says which paths (`tauri://drag-drop`).
+pub async fn listen_file_drops(
+    mut on_drop: impl FnMut(Vec<String>) + 'static,
+) -> Result<Subscription, ApiError> {
+    #[derive(Deserialize)]
+    struct Envelope {
+        payload: Dropped,
+    }
+    #[derive(Deserialize)]
+    struct Dropped {
+        #[serde(default)]
+        paths: Vec<String>,
+    }
+
+    ensure_shell().map_err(|e| *e)?;
+    let handler =
+        Closure::<dyn FnMut(JsValue)>::new(move |raw: JsValue| match decode::<Envelope>(&raw) {
+            Ok(envelope) if !envelope.payload.paths.is_empty() => on_drop(envelope.payload.paths),
+            Ok(_) => {}
+            Err(e) => web_sys::console::warn_1(&JsValue::from_str(&format!(
+                "tutorchat: ignored a drop that does not decode: {e}"
+            ))),
+        });
+    let unlisten = tauri_listen("tauri://drag-drop", handler.as_ref().unchecked_ref())
         .await
         .map_err(shell_error)?;
     Ok(Subscription {

@@ -32,6 +32,7 @@ pub(crate) fn message(seq: u64, client_id: &str, sender: &str) -> LocalMessage {
         created_at: base_time() + Duration::minutes(seq as i64),
         state: DeliveryState::Sent,
         failure: None,
+        attachment: None,
     }
 }
 

@@ -597,7 +597,7 @@ async fn open(client: &Client, course: String, with: String) -> anyhow::Result<E
 #[derive(Debug, PartialEq)]
 enum Outcome {
     /// Acknowledged (or refused for good).
-    Answered(LocalMessage),
+    Answered(Box<LocalMessage>),
     /// Still in the outbox when the wait ran out.
     Pending,
     /// Still in the outbox, and the session ended: it waits for the next sign-in.
@@ -616,7 +616,7 @@ async fn wait_for(
             Ok(Ok(AppEvent::MessageUpserted { message }))
                 if &message.client_id == client_id && message.state != DeliveryState::Pending =>
             {
-                return Outcome::Answered(message)
+                return Outcome::Answered(Box::new(message))
             }
             Ok(Ok(AppEvent::SessionEnded { .. })) => return Outcome::SignedOut,
             Ok(Ok(_)) | Ok(Err(tokio::sync::broadcast::error::RecvError::Lagged(_))) => {}

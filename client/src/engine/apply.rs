@@ -401,7 +401,7 @@ async fn refused(account: &Account, error: ApiError, outbox: &mut Outbox) -> Res
         Refusal::Failed { chat_id, message } => {
             outbox.answered(chat_id, &client_id);
             if let Some(message) = message {
-                account.emit(AppEvent::MessageUpserted { message });
+                account.emit(AppEvent::MessageUpserted { message: *message });
                 account.emit(AppEvent::ChatsChanged);
             }
         }

@@ -190,7 +190,7 @@ pub(super) enum Refusal {
     /// Permanent: the row is marked failed (and stops heading its chat); here as it is now.
     Failed {
         chat_id: ChatId,
-        message: Option<LocalMessage>,
+        message: Option<Box<LocalMessage>>,
     },
 }
 
@@ -220,7 +220,7 @@ pub(super) fn settle_refusal(
     outbox::fail(c, client_id, error.code, &error.message)?;
     Ok(Refusal::Failed {
         chat_id,
-        message: outbox::get(c, client_id, me)?,
+        message: outbox::get(c, client_id, me)?.map(Box::new),
     })
 }
 

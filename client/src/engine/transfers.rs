@@ -20,6 +20,7 @@ use crate::account::Account;
 use crate::attachments::fetch_thumbnail;
 use crate::cache::{files, outbox};
 use crate::error::{ClientError, Result};
+use crate::session::is_session_expired;
 
 /// Bytes sent per request: the most a dropped connection can cost, and the step of the
 /// progress bar.
@@ -91,7 +92,9 @@ async fn upload_pending(account: &Account) -> Result<()> {
                     account.outbox_wake.notify_one();
                 }
             }
-            Err(e) if e.is_transient() => return Err(e),
+            // No network, a busy server, or a session that ended: not the file's fault; the
+            // row stays pending.
+            Err(e) if e.is_transient() || is_session_expired(&e) => return Err(e),
             Err(e) => {
                 let (cid, me) = (client_id.clone(), account.session.user.id.clone());
                 let (code, text) = (e.code(), e.to_string());
@@ -136,6 +139,8 @@ async fn upload_one(account: &Account, upload: &outbox::Upload) -> Result<LocalA
         )
         .await?;
     let url = session.url(&["api", "uploads", upload_id.as_str()]);
+    // An upload the server no longer has (never sent for a day, so swept) starts again, once.
+    let mut restarted = false;
     loop {
         if let Some(attachment) = &status.attachment {
             return Ok(LocalAttachment::from(attachment));
@@ -151,6 +156,16 @@ async fn upload_one(account: &Account, upload: &outbox::Upload) -> Result<LocalA
                 // Resume from what the server holds (a request cut off mid-way).
                 status.offset = e.upload_offset.unwrap_or(0);
                 tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            Err(ClientError::Server(e)) if e.code == ErrorCode::NotFound && !restarted => {
+                restarted = true;
+                status = session
+                    .call(
+                        reqwest::Method::POST,
+                        session.url(&["api", "uploads"]),
+                        Some(&start),
+                    )
+                    .await?;
             }
             Err(e) => return Err(e),
         }

@@ -20,6 +20,9 @@ pub(crate) enum IconKind {
     Archive,
     Block,
     Search,
+    Paperclip,
+    File,
+    Download,
 }
 
 #[derive(Properties, PartialEq)]
@@ -98,6 +101,22 @@ pub(crate) fn Icon(props: &IconProps) -> Html {
             <>
                 <circle cx="11" cy="11" r="7" />
                 <path d="M21 21l-4.3-4.3" />
+            </>
+        },
+        IconKind::Paperclip => html! {
+            <path d="M21.4 11.1l-9.2 9.2a6 6 0 0 1-8.5-8.5l9.2-9.2a4 4 0 0 1 5.7 5.7l-9.2 9.2a2 2 0 0 1-2.8-2.8l8.5-8.5" />
+        },
+        IconKind::File => html! {
+            <>
+                <path d="M14 2H6a2 2 0 0 0-2 2v16a2 2 0 0 0 2 2h12a2 2 0 0 0 2-2V8z" />
+                <path d="M14 2v6h6" />
+            </>
+        },
+        IconKind::Download => html! {
+            <>
+                <path d="M21 15v4a2 2 0 0 1-2 2H5a2 2 0 0 1-2-2v-4" />
+                <path d="M7 10l5 5 5-5" />
+                <path d="M12 15V3" />
             </>
         },
         IconKind::Logo => html! {

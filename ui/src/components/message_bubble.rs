@@ -1,12 +1,13 @@
 //! One message: mine on the right with delivery ticks, theirs on the left; time; Retry and
-//! Discard when it failed. The content is text only.
+//! Discard when it failed. Text is text only; an image or file shows what it carries
+//! ([`AttachmentView`]) above its caption.
 
 use chrono::FixedOffset;
 use tutorchat_shared::app::{DeliveryState, LocalMessage};
 use tutorchat_shared::{ClientId, MessageKind};
 use yew::prelude::*;
 
-use crate::components::DeliveryTicks;
+use crate::components::{AttachmentView, DeliveryTicks};
 use crate::format::{clock, delivery_name, full};
 
 #[derive(Properties, PartialEq)]
@@ -23,16 +24,17 @@ pub(crate) fn MessageBubble(props: &MessageBubbleProps) -> Html {
     let m = &props.message;
     let state = delivery_name(m.state);
     let failed = m.state == DeliveryState::Failed;
-    let content = match m.kind {
-        MessageKind::Text => html! { <p class="message-text">{ &m.content }</p> },
-        MessageKind::Image | MessageKind::File => html! {
-            <p class="message-text attachment">
-                <span class="attachment-kind">
-                    { if m.kind == MessageKind::Image { "Image: " } else { "File: " } }
-                </span>
-                { &m.content }
-            </p>
+    let content = match (&m.attachment, m.kind) {
+        (Some(attachment), MessageKind::Image | MessageKind::File) => html! {
+            <>
+                <AttachmentView attachment={attachment.clone()} client_id={m.client_id.clone()}
+                    image={m.kind == MessageKind::Image} />
+                if !m.content.trim().is_empty() {
+                    <p class="message-text caption">{ &m.content }</p>
+                }
+            </>
         },
+        _ => html! { <p class="message-text">{ &m.content }</p> },
     };
     let failure = failed.then(|| {
         let retry = {
@@ -61,7 +63,7 @@ pub(crate) fn MessageBubble(props: &MessageBubbleProps) -> Html {
         }
     });
     html! {
-        <div class={classes!("message", props.own.then_some("own"), state)}
+        <div class={classes!("message", props.own.then_some("own"), state, m.attachment.is_some().then_some("with-attachment"))}
             data-client-id={m.client_id.to_string()}
             data-seq={m.seq.map(|s| s.to_string())}
             data-state={state}>

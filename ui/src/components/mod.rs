@@ -9,12 +9,15 @@
 //! - `ChatList`, `ChatListItem`: the conversations.
 //! - `ChatArea` (with `ChatHeader`, `MessageList`, `MessageBubble`, `DeliveryTicks`,
 //!   `DaySeparator`, `MessageInput`, or `WriteNotice` when the user cannot write): one
-//!   conversation.
+//!   conversation; `AttachmentView` (an image or file in a bubble, with `ImageViewer`) and
+//!   `AttachmentDraft` (the file about to be sent).
 //! - `TutorItem`, `StudentItem`, `UpgradePrompt`: the people lists.
 //! - `AccessDenied`: a conversation that is not the user's.
 //! - `Avatar`, `Icon`, `BuyCourse`: small pieces.
 
 mod access_denied;
+mod attachment_draft;
+mod attachment_view;
 mod avatar;
 mod buy_course;
 mod chat_area;
@@ -26,6 +29,7 @@ mod day_separator;
 mod delivery_ticks;
 mod error_toast;
 mod icon;
+mod image_viewer;
 mod message_bubble;
 mod message_input;
 mod message_list;
@@ -39,6 +43,8 @@ mod upgrade_prompt;
 mod write_notice;
 
 pub(crate) use access_denied::AccessDenied;
+pub(crate) use attachment_draft::AttachmentDraft;
+pub(crate) use attachment_view::AttachmentView;
 pub(crate) use avatar::Avatar;
 pub(crate) use buy_course::BuyCourse;
 pub(crate) use chat_area::ChatArea;
@@ -50,6 +56,7 @@ pub(crate) use day_separator::DaySeparator;
 pub(crate) use delivery_ticks::DeliveryTicks;
 pub(crate) use error_toast::ErrorToast;
 pub(crate) use icon::{Icon, IconKind};
+pub(crate) use image_viewer::ImageViewer;
 pub(crate) use message_bubble::MessageBubble;
 pub(crate) use message_input::MessageInput;
 pub(crate) use message_list::MessageList;

@@ -20,9 +20,12 @@
 //! - `use_media_query`: the narrow layout.
 //! - `use_chat_scroll`: stick to the newest message, keep the view when older ones load.
 //! - `use_focus_message`: bring a chosen search result into view, loading history to it.
+//! - `use_attach`: choosing a file (picker, drop, paste), checked before upload, and sending it.
+//! - `use_thumbnail`: an attachment's thumbnail from the cache, or a pending one's preview.
 //! - `background`: running a command whose answer nobody waits for.
 
 pub(crate) mod background;
+mod use_attach;
 mod use_attention;
 mod use_chat_actions;
 mod use_chat_list;
@@ -41,9 +44,11 @@ mod use_session;
 mod use_shell;
 mod use_start_chat;
 mod use_store;
+mod use_thumbnail;
 mod use_typing;
 mod use_view_chat;
 
+pub(crate) use use_attach::use_attach;
 pub(crate) use use_attention::use_attention;
 pub(crate) use use_chat_actions::{use_chat_actions, ChatActions};
 pub(crate) use use_chat_list::use_chat_list;
@@ -61,4 +66,5 @@ pub(crate) use use_session::{use_login, use_logout};
 pub(crate) use use_shell::use_shell;
 pub(crate) use use_start_chat::use_start_chat;
 pub(crate) use use_store::use_store;
+pub(crate) use use_thumbnail::use_thumbnail;
 pub(crate) use use_view_chat::use_view_chat;

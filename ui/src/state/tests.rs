@@ -317,3 +317,56 @@ fn a_connection_answer_overtaken_by_an_event_is_dropped() {
     );
     assert_eq!(state.connection, ConnectionState::Online);
 }
+
+#[test]
+fn an_uploads_progress_shows_until_its_message_is_uploaded_and_thumbnails_bump_their_version() {
+    use tutorchat_shared::app::LocalAttachment;
+    use tutorchat_shared::AttachmentId;
+    let mut photo = pending("photo", 5);
+    photo.kind = tutorchat_shared::MessageKind::Image;
+    photo.attachment = Some(LocalAttachment {
+        id: None,
+        name: "graph.png".into(),
+        size: 2048,
+        mime: "image/png".into(),
+        width: Some(64),
+        height: Some(48),
+        thumbnail: true,
+    });
+    let progress = |sent| {
+        Action::Event(AppEvent::UploadProgress {
+            chat_id: CHAT,
+            client_id: ClientId::new("photo"),
+            sent,
+            total: 2048,
+        })
+    };
+    let state = reduce_all(
+        signed_in(),
+        [
+            Action::PageLoaded(page(vec![], false)),
+            Action::upsert(photo.clone()),
+            progress(512),
+            // The same pending echo again (say, a page reload) keeps the bar.
+            Action::upsert(photo.clone()),
+        ],
+    );
+    assert_eq!(state.uploads.get(&ClientId::new("photo")), Some(&(512, 2048)));
+    let mut uploaded = photo;
+    if let Some(a) = uploaded.attachment.as_mut() {
+        a.id = Some(AttachmentId::new("a1"));
+    }
+    let id = AttachmentId::new("a1");
+    let state = reduce_all(
+        state,
+        [
+            Action::upsert(uploaded),
+            Action::Event(AppEvent::ThumbnailReady {
+                chat_id: CHAT,
+                attachment_id: id.clone(),
+            }),
+        ],
+    );
+    assert!(state.uploads.is_empty(), "uploaded: no bar");
+    assert_eq!(state.thumbnails.get(&id), Some(&1));
+}
