@@ -200,6 +200,28 @@ async fn a_client_killed_mid_upload_resumes_and_the_file_arrives_once() {
     assert_eq!(body.len(), size);
     assert!(body.starts_with(b"%PDF-1.4"));
 
+    // Ada's device downloads it into its cache, saying how far it got.
+    let ada_dir = tempfile::tempdir().expect("dir");
+    let ada_device = signed_in(&url, ada_dir.path(), ADA).await;
+    assert!(ada_device.wait_online(Duration::from_secs(10)).await);
+    let mut events = ada_device.events();
+    let attachment = tutorchat_shared::AttachmentId::new(id);
+    let cached = ada_device.download(&attachment).await.expect("download");
+    assert_eq!(
+        std::fs::metadata(&cached).expect("cached").len(),
+        size as u64
+    );
+    wait_event(&mut events, "the download's last progress", |e| {
+        matches!(e, AppEvent::DownloadProgress { received, total, .. } if *received == size as u64 && *total == size as u64)
+    })
+    .await;
+    // A second time it is already here.
+    assert_eq!(
+        ada_device.download(&attachment).await.expect("cached"),
+        cached
+    );
+    ada_device.close().await;
+
     // And Sam's CLI saves it from the cache it kept when sending.
     let out = files.path().join("copy.pdf");
     let message = sent[0]["id"].as_i64().expect("message id").to_string();

@@ -80,7 +80,9 @@ async fn status(
     params(("upload_id" = String, Path), ("Upload-Offset" = u64, Header)),
     request_body(content = Vec<u8>, content_type = "application/offset+octet-stream"),
     responses((status = 200, body = UploadStatus),
+        (status = 404, description = "no such upload of the caller's", body = ApiError),
         (status = 409, description = "not the offset the server holds (`upload_offset` says which)", body = ApiError),
+        (status = 422, description = "no `Upload-Offset` byte count", body = ApiError),
         (status = 413, description = "more bytes than announced, or an image over the pixel limit", body = ApiError),
         (status = 415, description = "a type the server does not take", body = ApiError)))]
 async fn append(
@@ -112,7 +114,8 @@ async fn append(
     params(("id" = String, Path)),
     responses((status = 200, description = "the content", content_type = "application/octet-stream"),
         (status = 206, description = "the requested range"),
-        (status = 404, description = "no such attachment, or not yours to see", body = ApiError)))]
+        (status = 404, description = "no such attachment, or not yours to see", body = ApiError),
+        (status = 416, description = "a range outside the content", body = ApiError)))]
 async fn download(
     State(state): State<AppState>,
     me: CurrentUser,

@@ -351,7 +351,10 @@ fn an_uploads_progress_shows_until_its_message_is_uploaded_and_thumbnails_bump_t
             Action::upsert(photo.clone()),
         ],
     );
-    assert_eq!(state.uploads.get(&ClientId::new("photo")), Some(&(512, 2048)));
+    assert_eq!(
+        state.uploads.get(&ClientId::new("photo")),
+        Some(&(512, 2048))
+    );
     let mut uploaded = photo;
     if let Some(a) = uploaded.attachment.as_mut() {
         a.id = Some(AttachmentId::new("a1"));
