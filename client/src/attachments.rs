@@ -26,9 +26,37 @@ use crate::Client;
 /// Longest side of the local preview of an image still uploading.
 const PREVIEW_PX: u32 = 320;
 
-/// Where a file written here waits for its upload, relative to the account's directory.
-fn outgoing(client_id: &ClientId) -> String {
-    format!("outgoing/{client_id}")
+/// Where a file written here waits for its upload (and stays as its content on this device),
+/// relative to the account's directory: under its own name, so the system knows what opens it.
+fn outgoing(client_id: &ClientId, name: &str) -> String {
+    format!(
+        "outgoing/{}/{}",
+        safe_component(client_id.as_str()),
+        safe_file_name(name)
+    )
+}
+
+/// A downloaded attachment's place, relative to the account's directory.
+fn downloaded(id: &AttachmentId, name: &str) -> String {
+    format!(
+        "files/{}/{}",
+        safe_component(id.as_str()),
+        safe_file_name(name)
+    )
+}
+
+/// An id as one path component: only ASCII letters, digits, `-` and `_` (the server's ids and
+/// our UUIDs are; anything else becomes `_`).
+fn safe_component(id: &str) -> String {
+    id.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
 }
 
 /// The thumbnails table's key for the local preview of a message still uploading.
@@ -57,12 +85,14 @@ impl Client {
         validate_file_name(&name)?;
         let caption = caption.to_owned();
         let limits = account.cache.call(|c| server_config::uploads(c)).await?;
-        let copy = outgoing(&client_id);
+        let copy = outgoing(&client_id, &name);
         let (source, target) = (path.to_owned(), account.session.account_dir.join(&copy));
         let checked = tokio::task::spawn_blocking(move || {
             let checked = copy_and_check(&source, &target, limits.as_ref());
             if checked.is_err() {
-                let _ = std::fs::remove_file(&target);
+                if let Some(dir) = target.parent() {
+                    let _ = std::fs::remove_dir_all(dir);
+                }
             }
             checked
         })
@@ -116,7 +146,9 @@ impl Client {
         let local = match written {
             Ok(local) => local,
             Err(e) => {
-                let _ = tokio::fs::remove_file(account.session.account_dir.join(&copy)).await;
+                if let Some(dir) = account.session.account_dir.join(&copy).parent() {
+                    let _ = tokio::fs::remove_dir_all(dir).await;
+                }
                 return Err(e);
             }
         };
@@ -197,7 +229,13 @@ impl Client {
                 return Ok(path);
             }
         }
-        let relative = format!("files/{attachment}");
+        let key = attachment.clone();
+        let name = account
+            .cache
+            .call(move |c| files::name_of(c, &key))
+            .await?
+            .unwrap_or_else(|| "attachment".to_owned());
+        let relative = downloaded(attachment, &name);
         let path = dir.join(&relative);
         let size = fetch_file(&account, attachment, &path).await?;
         let (id, max) = (attachment.clone(), self.inner.options.file_cache_bytes);
@@ -209,7 +247,12 @@ impl Client {
             })
             .await?;
         for old in evicted {
-            let _ = tokio::fs::remove_file(dir.join(old)).await;
+            let old = dir.join(old);
+            let _ = tokio::fs::remove_file(&old).await;
+            if let Some(parent) = old.parent() {
+                // Its directory, if nothing else is in it.
+                let _ = tokio::fs::remove_dir(parent).await;
+            }
         }
         Ok(path)
     }
@@ -225,21 +268,37 @@ impl Client {
     }
 }
 
-/// A file name safe to save under in any directory: no separators, not hidden, not empty.
+/// A file name safe to save under in any directory, on any system: no separators or
+/// characters Windows refuses, not hidden, no trailing dots or spaces, not a reserved device
+/// name, not empty.
 pub fn safe_file_name(name: &str) -> String {
+    const RESERVED: [&str; 22] = [
+        "CON", "PRN", "AUX", "NUL", "COM1", "COM2", "COM3", "COM4", "COM5", "COM6", "COM7", "COM8",
+        "COM9", "LPT1", "LPT2", "LPT3", "LPT4", "LPT5", "LPT6", "LPT7", "LPT8", "LPT9",
+    ];
     let cleaned: String = name
         .chars()
         .map(|c| {
-            if c == '/' || c == '\\' || c.is_control() {
+            let unsafe_char = matches!(c, '/' | '\\' | ':' | '*' | '?' | '"' | '<' | '>' | '|');
+            if unsafe_char || c.is_control() {
                 '_'
             } else {
                 c
             }
         })
         .collect();
-    let cleaned = cleaned.trim().trim_start_matches('.').to_owned();
-    if cleaned.is_empty() {
-        "attachment".to_owned()
+    let cleaned = cleaned
+        .trim()
+        .trim_start_matches('.')
+        .trim_end_matches(['.', ' '])
+        .to_owned();
+    let stem = cleaned
+        .split('.')
+        .next()
+        .unwrap_or_default()
+        .to_ascii_uppercase();
+    if cleaned.is_empty() || RESERVED.contains(&stem.as_str()) {
+        format!("attachment-{cleaned}")
     } else {
         cleaned
     }
@@ -264,6 +323,11 @@ fn copy_and_check(
     target: &Path,
     limits: Option<&tutorchat_shared::api::UploadLimits>,
 ) -> Result<FileCheck> {
+    // Too large is known from the size alone: nothing is copied for it.
+    let size = std::fs::metadata(source)?.len();
+    if let Some(limits) = limits.filter(|l| l.max_bytes > 0 && size > l.max_bytes) {
+        return Err(too_large(size, limits.max_bytes));
+    }
     if let Some(dir) = target.parent() {
         std::fs::create_dir_all(dir)?;
     }
@@ -379,6 +443,17 @@ fn preview(path: &Path, max_pixels: u64) -> Result<Option<Preview>> {
     Ok(Some(((picture.width(), picture.height()), jpeg)))
 }
 
+fn too_large(size: u64, max: u64) -> ClientError {
+    refused(
+        ErrorCode::PayloadTooLarge,
+        format!(
+            "the file is {}; the largest the server takes is {}",
+            human_size(size),
+            human_size(max)
+        ),
+    )
+}
+
 /// A refusal made here by the rule the server published, with the code the server would give.
 fn refused(code: ErrorCode, message: String) -> ClientError {
     ClientError::Server(Box::new(ApiError::new(code, message)))
@@ -432,7 +507,8 @@ async fn fetch_file(account: &Account, id: &AttachmentId, path: &Path) -> Result
     if let Some(dir) = path.parent() {
         tokio::fs::create_dir_all(dir).await?;
     }
-    let part = path.with_extension("part");
+    // Its own partial file: two downloads of one attachment at once cannot interleave.
+    let part = path.with_file_name(format!(".part-{}", uuid::Uuid::new_v4()));
     let mut file = tokio::fs::File::create(&part).await?;
     let mut received = 0u64;
     let mut last_told = 0u64;
@@ -453,6 +529,29 @@ async fn fetch_file(account: &Account, id: &AttachmentId, path: &Path) -> Result
     }
     file.sync_all().await?;
     drop(file);
+    if total > 0 && received != total {
+        let _ = tokio::fs::remove_file(&part).await;
+        return Err(ClientError::Network(format!(
+            "the download stopped at {received} of {total} bytes"
+        )));
+    }
     tokio::fs::rename(&part, path).await?;
     Ok(received)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_sent_name_is_saved_as_a_plain_file_name() {
+        assert_eq!(safe_file_name("notes week 3.pdf"), "notes week 3.pdf");
+        assert_eq!(safe_file_name("../../.ssh/id_rsa"), "_.._.ssh_id_rsa");
+        assert_eq!(safe_file_name(".bashrc"), "bashrc");
+        assert_eq!(safe_file_name("a:b?.txt"), "a_b_.txt");
+        assert_eq!(safe_file_name("report. . "), "report");
+        assert_eq!(safe_file_name("CON.txt"), "attachment-CON.txt");
+        assert_eq!(safe_file_name("   "), "attachment-");
+        assert_eq!(safe_component("9f0c-AB_1/../x"), "9f0c-AB_1____x");
+    }
 }

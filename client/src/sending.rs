@@ -98,8 +98,11 @@ impl Client {
             })
             .await?;
         if let Some((copy, _)) = copy.filter(|_| removed) {
-            // An attachment's copy goes with it (an upload under way notices on its next step).
-            let _ = tokio::fs::remove_file(account.session.account_dir.join(copy)).await;
+            // An attachment's copy (in a directory of its own) goes with it; an upload under
+            // way notices on its next step.
+            if let Some(dir) = account.session.account_dir.join(copy).parent() {
+                let _ = tokio::fs::remove_dir_all(dir).await;
+            }
         }
         if removed {
             account.emit(AppEvent::MessageDiscarded {

@@ -16,6 +16,7 @@ CREATE TABLE attachments (
     width         INTEGER,
     height        INTEGER,
     thumbnail     TEXT,
+    completed_at  INTEGER,
     -- Set by the one message that carries it:
     message_id    INTEGER UNIQUE REFERENCES messages (id),
     UNIQUE (owner_id, upload_id)
@@ -23,7 +24,8 @@ CREATE TABLE attachments (
 -- Whether a blob is still used by another attachment before its file is removed.
 CREATE INDEX attachments_by_blob ON attachments (blob);
 CREATE INDEX attachments_by_thumbnail ON attachments (thumbnail);
--- Uploads never sent, oldest first, for the daily sweep.
+-- Uploads never sent, oldest first, for the daily sweep (which counts a day from when an
+-- upload was finished, or started if it never was).
 CREATE INDEX attachments_unsent ON attachments (created_at) WHERE message_id IS NULL;
 
 -- A message's attachment as the API shows it (JSON), so history, sync and the chat list read

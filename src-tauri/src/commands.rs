@@ -271,11 +271,12 @@ shell_command!(pick_file: PickFile, (app: AppHandle, shell: State<'_, Shell>) {
     let Some(path) = picked.and_then(|p| p.into_path().ok()) else {
         return Ok(None);
     };
+    shell.choose([path.clone()]);
     Ok(Some(file_info(&shell, &path).await?))
 });
 
 shell_command!(inspect_file: InspectFile, args, (shell: State<'_, Shell>) {
-    file_info(&shell, std::path::Path::new(&args.path)).await
+    file_info(&shell, chosen(&shell, &args.path).ok_or_else(not_chosen)?).await
 });
 
 shell_command!(stage_file: StageFile, args, (shell: State<'_, Shell>) {
@@ -284,16 +285,23 @@ shell_command!(stage_file: StageFile, args, (shell: State<'_, Shell>) {
         .decode(args.data.as_bytes())
         .map_err(|_| CommandError(ApiError::new(ErrorCode::Validation, "The file could not be read.")))?;
     let name = tutorchat_client::safe_file_name(&args.name);
-    // Each in a directory of its own, so the name it is sent under stays the user's.
-    let dir = std::env::temp_dir()
-        .join("tutorchat-staged")
+    // In the app's own data directory (not a shared temporary one), each in a directory of
+    // its own, so the name it is sent under stays the user's; removed once sent.
+    let client = shell.client().await?;
+    let dir = client
+        .data_dir()
+        .join("staged")
         .join(format!("{:016x}", rand_id()));
     let path = dir.join(&name);
     let write = {
         let path = path.clone();
         move || -> std::io::Result<()> {
             std::fs::create_dir_all(&dir)?;
-            std::fs::write(&path, bytes)
+            let mut file = std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&path)?;
+            std::io::Write::write_all(&mut file, &bytes)
         }
     };
     tokio::task::spawn_blocking(write)
@@ -303,16 +311,34 @@ shell_command!(stage_file: StageFile, args, (shell: State<'_, Shell>) {
             tracing::warn!(error = %e, "could not stage a file");
             CommandError(ApiError::new(ErrorCode::Internal, "The file could not be kept."))
         })?;
+    shell.choose([path.clone()]);
     file_info(&shell, &path).await
 });
 
 shell_command!(send_attachment: SendAttachment, args, (shell: State<'_, Shell>) {
-    Ok(shell
-        .client()
-        .await?
-        .send_attachment(args.chat_id, std::path::Path::new(&args.path), &args.caption)
-        .await?)
+    let path = chosen(&shell, &args.path).ok_or_else(not_chosen)?;
+    let client = shell.client().await?;
+    let sent = client.send_attachment(args.chat_id, path, &args.caption).await?;
+    // The client core keeps its own copy: a pasted file staged here is no longer needed.
+    let staged = client.data_dir().join("staged");
+    if let (true, Some(dir)) = (path.starts_with(&staged), path.parent()) {
+        let _ = tokio::fs::remove_dir_all(dir).await;
+    }
+    Ok(sent)
 });
+
+/// `path`, if the user chose that file.
+fn chosen<'a>(shell: &Shell, path: &'a str) -> Option<&'a std::path::Path> {
+    let path = std::path::Path::new(path);
+    shell.was_chosen(path).then_some(path)
+}
+
+fn not_chosen() -> CommandError {
+    CommandError(ApiError::new(
+        ErrorCode::Forbidden,
+        "Only a file you chose can be attached.",
+    ))
+}
 
 shell_command!(thumbnail: Thumbnail, args, (shell: State<'_, Shell>) {
     let bytes = shell

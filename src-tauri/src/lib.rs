@@ -78,13 +78,19 @@ pub fn run() {
         });
     // Closing hides: the app stays in the tray and keeps notifying. (A phone has no close.)
     #[cfg(desktop)]
-    let builder = builder.on_window_event(|window, event| {
-        if let tauri::WindowEvent::CloseRequested { api, .. } = event {
-            if window.app_handle().tray_by_id(tray::ID).is_some() {
-                let _ = window.hide();
-                api.prevent_close();
-            }
+    let builder = builder.on_window_event(|window, event| match event {
+        tauri::WindowEvent::CloseRequested { api, .. }
+            if window.app_handle().tray_by_id(tray::ID).is_some() =>
+        {
+            let _ = window.hide();
+            api.prevent_close();
         }
+        // Files dropped on the window are files the user chose to attach.
+        tauri::WindowEvent::DragDrop(tauri::DragDropEvent::Drop { paths, .. }) => {
+            use tauri::Manager;
+            window.state::<state::Shell>().choose(paths.iter().cloned());
+        }
+        _ => {}
     });
     match builder.build(tauri::generate_context!()) {
         Ok(app) => app.run(|_, _| {}),

@@ -23,6 +23,10 @@ pub struct Shell {
     forwarder: StdMutex<Option<JoinHandle<()>>>,
     /// The notifications shown, to open or withdraw them.
     pub notifications: Notifications,
+    /// Files the user chose (in the picker, by dropping them on the window, by pasting):
+    /// the only paths the webview may have checked or sent, so a page that went wrong cannot
+    /// send any other file of the user's.
+    chosen: StdMutex<std::collections::HashSet<std::path::PathBuf>>,
 }
 
 impl Shell {
@@ -33,7 +37,24 @@ impl Shell {
             visible_chat: StdMutex::new(None),
             forwarder: StdMutex::new(None),
             notifications: Notifications::default(),
+            chosen: StdMutex::default(),
         }
+    }
+
+    /// Remembers files the user chose.
+    pub fn choose(&self, paths: impl IntoIterator<Item = std::path::PathBuf>) {
+        self.chosen
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .extend(paths);
+    }
+
+    /// Whether the user chose this file.
+    pub fn was_chosen(&self, path: &std::path::Path) -> bool {
+        self.chosen
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .contains(path)
     }
 
     /// The client for the last server (resuming its session, if one is stored).

@@ -641,7 +641,21 @@ async fn download(
         return Ok(ExitCode::FAILURE);
     };
     let cached = client.download(id).await?;
-    let out = out.unwrap_or_else(|| safe_file_name(&attachment.name).into());
+    // Under its own name only if nothing is there yet: the sender chose that name.
+    let (out, overwrite) = match out {
+        Some(out) => (out, true),
+        None => (
+            std::path::PathBuf::from(safe_file_name(&attachment.name)),
+            false,
+        ),
+    };
+    if !overwrite && tokio::fs::try_exists(&out).await.unwrap_or(true) {
+        eprintln!(
+            "error: {} already exists; choose where with --out",
+            out.display()
+        );
+        return Ok(ExitCode::FAILURE);
+    }
     tokio::fs::copy(&cached, &out).await?;
     println!("saved {} ({})", out.display(), human_size(attachment.size));
     Ok(ExitCode::SUCCESS)

@@ -37,6 +37,16 @@ pub fn missing_thumbnails(c: &Connection, limit: u32) -> Result<Vec<(i64, Attach
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
+/// The name an attachment was sent under, from a stored message that carries it.
+pub fn name_of(c: &Connection, id: &AttachmentId) -> Result<Option<String>> {
+    Ok(c.prepare_cached(
+        "SELECT json_extract(attachment, '$.name') FROM messages
+             WHERE attachment IS NOT NULL AND json_extract(attachment, '$.id') = ?1 LIMIT 1",
+    )?
+    .query_row([id.as_str()], |r| r.get(0))
+    .optional()?)
+}
+
 /// Where the attachment's content is (relative to the account's directory), marking it used.
 pub fn use_file(c: &Connection, id: &AttachmentId, now_ms: i64) -> Result<Option<String>> {
     Ok(

@@ -169,6 +169,18 @@ pub fn uploaded(
     )
 }
 
+/// Forgets the server's id of an entry's upload, so its kept copy is uploaded again (the
+/// server removed the upload: it went unsent for a day). At most twice per entry, so a server
+/// that keeps refusing it fails it in the end. Returns whether the entry will upload again.
+pub fn upload_again(c: &Connection, client_id: &ClientId) -> Result<bool> {
+    Ok(c.prepare_cached(
+        "UPDATE outbox SET attachment = json_remove(attachment, '$.id'), attempts = attempts + 1
+         WHERE client_id = ?1 AND attachment_path IS NOT NULL AND attempts < 2",
+    )?
+    .execute([client_id.as_str()])?
+        > 0)
+}
+
 /// The copy an entry keeps (relative to the account's directory) and its size, if any.
 pub fn copy_of(c: &Connection, client_id: &ClientId) -> Result<Option<(String, u64)>> {
     let row: Option<(Option<String>, Option<i64>)> = c

@@ -405,6 +405,10 @@ async fn refused(account: &Account, error: ApiError, outbox: &mut Outbox) -> Res
                 account.emit(AppEvent::ChatsChanged);
             }
         }
+        Refusal::UploadAgain { chat_id } => {
+            outbox.answered(chat_id, &client_id);
+            account.transfers_wake.notify_one();
+        }
     }
     Ok(Applied::Done)
 }

@@ -19,7 +19,7 @@ use tokio_tungstenite::tungstenite::Message as WsMessage;
 use tutorchat_shared::api::SendMessageRequest;
 use tutorchat_shared::app::LocalMessage;
 use tutorchat_shared::ws::{ClientFrame, MAX_SEND_BATCH};
-use tutorchat_shared::{ApiError, ChatId, ClientId, UserId};
+use tutorchat_shared::{ApiError, ChatId, ClientId, ErrorCode, UserId};
 
 use super::Sink;
 use crate::account::Account;
@@ -192,6 +192,9 @@ pub(super) enum Refusal {
         chat_id: ChatId,
         message: Option<Box<LocalMessage>>,
     },
+    /// The server no longer has the row's upload (one unsent for a day is removed): the row
+    /// stays pending and its kept copy is uploaded again.
+    UploadAgain { chat_id: ChatId },
 }
 
 /// Applies the server's refusal of the message `error.client_id` to the outbox.
@@ -216,6 +219,9 @@ pub(super) fn settle_refusal(
             .map(Duration::from_secs)
             .unwrap_or_else(|| super::backoff(attempts));
         return Ok(Refusal::Hold { chat_id, wait });
+    }
+    if error.code == ErrorCode::AttachmentUnavailable && outbox::upload_again(c, client_id)? {
+        return Ok(Refusal::UploadAgain { chat_id });
     }
     outbox::fail(c, client_id, error.code, &error.message)?;
     Ok(Refusal::Failed {

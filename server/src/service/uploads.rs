@@ -12,7 +12,7 @@ use futures_util::StreamExt;
 use tokio::io::AsyncReadExt;
 use tutorchat_shared::api::{AuditAction, NewUpload, UploadStatus};
 use tutorchat_shared::validation::{validate_file_name, validate_upload_id};
-use tutorchat_shared::{ApiError, AttachmentId, ErrorCode, UploadId};
+use tutorchat_shared::{ApiError, AttachmentId, ErrorCode, UploadId, UserId};
 
 use crate::attachments::{self, blobs, image, sniff, Appending, BlobReader, Uploads};
 use crate::auth::CurrentUser;
@@ -42,28 +42,37 @@ pub async fn start(
             ErrorCode::PayloadTooLarge,
             format!("the file is {} bytes; the maximum is {max}", req.size),
         );
-        return Err(refused(state, me, &req.upload_id, ip, error).await);
+        return Err(refused(state, &me.id, &req.upload_id, ip, error).await);
     }
-    let used = state.store.stored_bytes(&me.id).await?;
     let quota = state.config.upload_quota_bytes;
-    if used.saturating_add(req.size) > quota {
-        let error = Error::api(
-            ErrorCode::QuotaExceeded,
-            format!("you keep {used} bytes of uploads; this file would take you past your {quota}"),
-        );
-        return Err(refused(state, me, &req.upload_id, ip, error).await);
-    }
-    let record = state
+    // The quota is checked in the same write as the insert, so uploads started at once
+    // cannot pass it together.
+    let created = state
         .store
-        .create_upload(NewUploadRecord {
-            id: AttachmentId::new(new_attachment_id()),
-            owner: me.id.clone(),
-            upload_id: req.upload_id,
-            name: req.name,
-            declared_size: req.size,
-            at: Utc::now(),
-        })
+        .create_upload(
+            NewUploadRecord {
+                id: AttachmentId::new(new_attachment_id()),
+                owner: me.id.clone(),
+                upload_id: req.upload_id.clone(),
+                name: req.name,
+                declared_size: req.size,
+                at: Utc::now(),
+            },
+            quota,
+        )
         .await?;
+    let record = match created {
+        Ok(record) => record,
+        Err(used) => {
+            let error = Error::api(
+                ErrorCode::QuotaExceeded,
+                format!(
+                    "you keep {used} bytes of uploads; this file would take you past your {quota}"
+                ),
+            );
+            return Err(refused(state, &me.id, &req.upload_id, ip, error).await);
+        }
+    };
     Ok((status(state, &record).await?, true))
 }
 
@@ -105,6 +114,16 @@ pub async fn append(
             "another request is appending to this upload",
         ));
     };
+    // Read again under the mark: the sweep (which takes it too) may have removed it, or a
+    // request that held it finished it.
+    let record = state
+        .store
+        .upload(&me.id, upload_id)
+        .await?
+        .ok_or_else(|| Error::not_found("no such upload"))?;
+    if record.content.is_some() {
+        return status(state, &record).await;
+    }
     let held = attachments::partial_len(&path).await?;
     if offset != held {
         return Err(offset_mismatch(
@@ -140,8 +159,9 @@ pub async fn append(
         let complete = now == record.declared_size;
         if let Some(found) = sniff::sniff(&head, complete) {
             if !uploads.allows(found) {
+                let refused = refuse_type(state, &me.id, &record, found, ip).await;
                 drop(appending);
-                return Err(refuse_type(state, me, &record, found, ip).await);
+                return Err(refused);
             }
         }
     }
@@ -153,7 +173,11 @@ pub async fn append(
             attachment: None,
         });
     }
-    let finished = finish(state, me, &record, appending, ip).await?;
+    // On a task of its own, holding the mark and its image worker to the end: a request
+    // cancelled now (its deadline, a dropped connection) cannot release them while the
+    // content is still being checked, nor start a second check of the same upload.
+    let finishing = tokio::spawn(finish(state.clone(), me.id.clone(), record, appending, ip));
+    let finished = finishing.await??;
     status(state, &finished).await
 }
 
@@ -318,12 +342,13 @@ async fn read_head(path: &std::path::Path) -> Result<Vec<u8>> {
 /// Checks the complete file's content and stores it; refuses (and removes) what is not
 /// allowed.
 async fn finish(
-    state: &AppState,
-    me: &CurrentUser,
-    record: &UploadRecord,
+    state: AppState,
+    me: UserId,
+    record: UploadRecord,
     _appending: Appending,
     ip: Option<String>,
 ) -> Result<UploadRecord> {
+    let (state, me, record) = (&state, &me, &record);
     let uploads: &Arc<Uploads> = &state.uploads;
     let path = uploads.partial_path(&record.id);
     let head = read_head(&path).await?;
@@ -396,7 +421,7 @@ async fn finish(
 
 async fn refuse_type(
     state: &AppState,
-    me: &CurrentUser,
+    me: &UserId,
     record: &UploadRecord,
     found: &str,
     ip: Option<String>,
@@ -415,7 +440,7 @@ async fn refuse_type(
 /// answers it.
 async fn discard(
     state: &AppState,
-    me: &CurrentUser,
+    me: &UserId,
     record: &UploadRecord,
     ip: Option<String>,
     error: Error,
@@ -436,7 +461,7 @@ async fn discard(
 /// Audits an upload refused for its type or size, then answers the refusal.
 async fn refused(
     state: &AppState,
-    me: &CurrentUser,
+    me: &UserId,
     upload_id: &UploadId,
     ip: Option<String>,
     error: Error,
@@ -445,7 +470,7 @@ async fn refused(
     audit::record(
         state,
         AuditAction::UploadRefused,
-        Some(&me.id),
+        Some(me),
         Some(upload_id.to_string()),
         Some(format!("{}: {}", detail.code, detail.message)),
         ip,

@@ -439,8 +439,13 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
 
     // Attachments.
     /// Starts an upload, or answers the owner's upload already under this `upload_id`
-    /// (whatever the other fields say now).
-    async fn create_upload(&self, upload: NewUploadRecord) -> Result<UploadRecord>;
+    /// (whatever the other fields say now). A new one is refused (`Err` with the bytes the
+    /// owner keeps) if it would take them past `quota`, checked atomically with the insert.
+    async fn create_upload(
+        &self,
+        upload: NewUploadRecord,
+        quota: u64,
+    ) -> Result<std::result::Result<UploadRecord, u64>>;
     async fn upload(&self, owner: &UserId, upload_id: &UploadId) -> Result<Option<UploadRecord>>;
     /// Bytes the user keeps stored or has announced in unfinished uploads.
     async fn stored_bytes(&self, owner: &UserId) -> Result<u64>;
@@ -458,7 +463,7 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
         id: &AttachmentId,
         viewer: &UserId,
     ) -> Result<Option<UploadRecord>>;
-    /// Uploads created before `before` that no message carries.
+    /// Uploads no message carries, finished (or, unfinished, started) before `before`.
     async fn unsent_uploads(&self, before: DateTime<Utc>, limit: u32) -> Result<Vec<UploadRecord>>;
     /// Removes an unsent upload; answers the blobs nothing refers to any more (to delete).
     /// A sent one is kept (answers nothing).

@@ -34,7 +34,19 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<UploadRecord> {
     })
 }
 
-pub(super) fn create(c: &Connection, u: &NewUploadRecord) -> Result<UploadRecord> {
+pub(super) fn create(
+    c: &Connection,
+    u: &NewUploadRecord,
+    quota: u64,
+) -> Result<std::result::Result<UploadRecord, u64>> {
+    if let Some(known) = by_upload_id(c, &u.owner, &u.upload_id)? {
+        return Ok(Ok(known));
+    }
+    // On the writer: nothing else inserts between this sum and the insert.
+    let used = stored_bytes(c, &u.owner)?;
+    if used.saturating_add(u.declared_size) > quota {
+        return Ok(Err(used));
+    }
     c.prepare_cached(
         "INSERT INTO attachments (id, owner_id, upload_id, name, declared_size, created_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)
@@ -48,9 +60,10 @@ pub(super) fn create(c: &Connection, u: &NewUploadRecord) -> Result<UploadRecord
         to_i64(u.declared_size),
         to_ms(u.at)
     ])?;
-    by_upload_id(c, &u.owner, &u.upload_id)?.ok_or_else(|| {
+    let created = by_upload_id(c, &u.owner, &u.upload_id)?.ok_or_else(|| {
         crate::store::StoreError::Corrupt(format!("upload {} vanished", u.upload_id))
-    })
+    })?;
+    Ok(Ok(created))
 }
 
 pub(super) fn by_upload_id(
@@ -89,10 +102,11 @@ pub(super) fn complete(
     c.prepare_cached(
         "UPDATE attachments
          SET mime = :mime, size = :size, blob = :blob, width = :width, height = :height,
-             thumbnail = :thumbnail
+             thumbnail = :thumbnail, completed_at = :now
          WHERE id = :id AND blob IS NULL",
     )?
     .execute(named_params! {
+        ":now": to_ms(chrono::Utc::now()),
         ":id": id.as_str(),
         ":mime": content.mime,
         ":size": to_i64(content.size),
@@ -132,7 +146,8 @@ pub(super) fn unsent(
 ) -> Result<Vec<UploadRecord>> {
     let sql = format!(
         "SELECT {COLUMNS} FROM attachments
-         WHERE message_id IS NULL AND created_at < ?1 ORDER BY created_at LIMIT ?2"
+         WHERE message_id IS NULL AND COALESCE(completed_at, created_at) < ?1
+         ORDER BY created_at LIMIT ?2"
     );
     let mut stmt = c.prepare_cached(&sql)?;
     let rows = stmt.query_map(params![to_ms(before), limit], from_row)?;

@@ -378,8 +378,13 @@ impl Store for SqliteStore {
             .await
     }
 
-    async fn create_upload(&self, upload: NewUploadRecord) -> Result<UploadRecord> {
-        self.write(move |c| attachments::create(c, &upload)).await
+    async fn create_upload(
+        &self,
+        upload: NewUploadRecord,
+        quota: u64,
+    ) -> Result<std::result::Result<UploadRecord, u64>> {
+        self.write(move |c| attachments::create(c, &upload, quota))
+            .await
     }
 
     async fn upload(&self, owner: &UserId, upload_id: &UploadId) -> Result<Option<UploadRecord>> {

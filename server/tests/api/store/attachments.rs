@@ -11,6 +11,8 @@ use tutorchat_shared::{AttachmentId, ClientId, CourseId, MessageKind, UploadId};
 
 use super::{id, school, COURSE, OTHER_STUDENT, STUDENT, TUTOR};
 
+const QUOTA: u64 = 1_000;
+
 fn upload(attachment: &str, owner: &str, upload_id: &str) -> NewUploadRecord {
     NewUploadRecord {
         id: AttachmentId::new(attachment),
@@ -62,16 +64,27 @@ fn checks() -> SendChecks {
 pub async fn an_upload_is_claimed_once_by_its_owner_and_seen_by_the_chat(store: &dyn Store) {
     let chat = school(store).await.id;
     let first = store
-        .create_upload(upload("a1", STUDENT, "u1"))
+        .create_upload(upload("a1", STUDENT, "u1"), QUOTA)
         .await
-        .expect("create");
+        .expect("create")
+        .expect("within the quota");
     // The same upload id again is the same upload, whatever else it says.
     let again = store
-        .create_upload(upload("a2", STUDENT, "u1"))
+        .create_upload(upload("a2", STUDENT, "u1"), QUOTA)
         .await
-        .expect("create");
+        .expect("create")
+        .expect("known");
     assert_eq!(again.id, first.id);
     assert_eq!(store.stored_bytes(&id(STUDENT)).await.expect("bytes"), 100);
+    // Past the quota a new one is refused, with what the owner keeps.
+    let over = NewUploadRecord {
+        declared_size: QUOTA - 99,
+        ..upload("a3", STUDENT, "u2")
+    };
+    assert_eq!(
+        store.create_upload(over, QUOTA).await.expect("create"),
+        Err(100)
+    );
     // Unfinished: nobody may send or see it.
     let refused = store
         .send_message(with_attachment(chat, STUDENT, "m0", "a1"), checks(), None)
@@ -174,25 +187,27 @@ pub async fn removing_an_unsent_upload_answers_the_content_nothing_else_uses(sto
     school(store).await;
     for (attachment, owner, upload_id) in [("b1", STUDENT, "u1"), ("b2", OTHER_STUDENT, "u1")] {
         store
-            .create_upload(upload(attachment, owner, upload_id))
+            .create_upload(upload(attachment, owner, upload_id), QUOTA)
             .await
-            .expect("create");
+            .expect("create")
+            .expect("within the quota");
         // The same bytes from two users: one blob, one thumbnail.
         store
             .complete_upload(&AttachmentId::new(attachment), content("b"))
             .await
             .expect("complete");
     }
-    let stale = store
-        .unsent_uploads(Utc::now() - Duration::hours(24), 10)
-        .await
-        .expect("stale");
-    assert_eq!(stale.len(), 2);
+    // A day counts from when an upload was finished (now), not started (30 hours ago).
     assert!(store
-        .unsent_uploads(Utc::now() - Duration::hours(31), 10)
+        .unsent_uploads(Utc::now() - Duration::hours(1), 10)
         .await
         .expect("none")
         .is_empty());
+    let stale = store
+        .unsent_uploads(Utc::now() + Duration::seconds(1), 10)
+        .await
+        .expect("stale");
+    assert_eq!(stale.len(), 2);
     assert!(
         store
             .delete_unsent_upload(&AttachmentId::new("b1"))
