@@ -148,6 +148,8 @@ pub(crate) enum Action {
     Upgrade(Option<UpgradeOffer>),
     /// Bring this message into view when its chat shows (`None`: done).
     Focus(Option<(ChatId, u64)>),
+    /// A download ended without finishing (its progress bar goes).
+    DownloadFailed(AttachmentId),
     /// An event of the shell, as it came.
     Event(AppEvent),
 }
@@ -267,6 +269,9 @@ impl State {
             Action::DismissError => self.error = None,
             Action::Upgrade(offer) => self.upgrade = offer,
             Action::Focus(focus) => self.focus = focus,
+            Action::DownloadFailed(id) => {
+                self.downloads.remove(&id);
+            }
             Action::Event(event) => self.event(event),
         }
     }

@@ -78,7 +78,8 @@ async fn status(
 /// complete its content is checked: the answer then carries the attachment to send.
 #[utoipa::path(patch, path = "/api/uploads/{upload_id}", tag = "attachments", security(("bearer" = [])),
     params(("upload_id" = String, Path), ("Upload-Offset" = u64, Header)),
-    request_body(content = Vec<u8>, content_type = "application/offset+octet-stream"),
+    request_body(content = Vec<u8>, content_type = "application/octet-stream",
+        description = "the next bytes (tus clients' `application/offset+octet-stream` is taken too)"),
     responses((status = 200, body = UploadStatus),
         (status = 404, description = "no such upload of the caller's", body = ApiError),
         (status = 409, description = "not the offset the server holds (`upload_offset` says which)", body = ApiError),

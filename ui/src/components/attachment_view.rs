@@ -89,6 +89,7 @@ pub(crate) fn AttachmentView(props: &AttachmentViewProps) -> Html {
             );
             spawn_local(async move {
                 if let Err(e) = tauri::open_attachment(&args).await {
+                    dispatcher.dispatch(Action::DownloadFailed(args.attachment_id));
                     dispatcher.dispatch(Action::Failed(e));
                 }
             });

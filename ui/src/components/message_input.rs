@@ -21,7 +21,7 @@ pub(crate) struct MessageInputProps {
 #[function_component]
 pub(crate) fn MessageInput(props: &MessageInputProps) -> Html {
     let composer = use_composer(props.chat_id);
-    let attach = use_attach(props.chat_id);
+    let attach = use_attach(props.chat_id, composer.on_input.clone());
     let input = use_node_ref();
     // With a file, Send sends it (the text, if any, is its caption); else the text.
     let send = {

@@ -28,12 +28,13 @@ pub(crate) struct Attach {
     /// A file from the webview (pasted, or chosen in a file input).
     pub take: Callback<web_sys::File>,
     pub clear: Callback<()>,
-    /// Sends the file with this caption; answers through the store.
+    /// Sends the file with this caption; answers through the store (and, if nothing could
+    /// be queued, gives the caption back through `restore_caption`).
     pub send: Callback<String>,
 }
 
 #[hook]
-pub(crate) fn use_attach(chat_id: ChatId) -> Attach {
+pub(crate) fn use_attach(chat_id: ChatId, restore_caption: Callback<String>) -> Attach {
     let store = use_store();
     let file = use_state(|| None::<FileInfo>);
     let error = use_state(|| None::<String>);
@@ -121,6 +122,7 @@ pub(crate) fn use_attach(chat_id: ChatId) -> Attach {
             };
             file.set(None);
             let (file, error, dispatcher) = (file.clone(), error.clone(), dispatcher.clone());
+            let restore_caption = restore_caption.clone();
             spawn_local(async move {
                 let args = SendAttachmentArgs {
                     chat_id,
@@ -130,8 +132,9 @@ pub(crate) fn use_attach(chat_id: ChatId) -> Attach {
                 match tauri::send_attachment(&args).await {
                     Ok(echo) => dispatcher.dispatch(Action::upsert(echo)),
                     Err(e) => {
-                        // Nothing was queued: keep the file to try again.
+                        // Nothing was queued: keep the file and its caption to try again.
                         file.set(Some(info));
+                        restore_caption.emit(caption);
                         error.set(Some(e.message));
                     }
                 }
