@@ -445,6 +445,8 @@ registered![
     search,
     preferences,
     set_notifications,
+    notification_permission,
+    request_notification_permission,
     pick_file,
     inspect_file,
     stage_file,
@@ -452,8 +454,6 @@ registered![
     thumbnail,
     image_data,
     open_attachment,
-    notification_permission,
-    request_notification_permission,
 ];
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 //! A tutor attaches an image and a PDF (pasted into the message box, as from the clipboard),
 //! each shown first as a draft with its preview and sent with a caption; the student's app
-//! shows the image's thumbnail at its size and the PDF's card, opens the image in the viewer,
-//! and the chat list says what came.
+//! notifies "📷 Photo" and "📎 name", shows the image's thumbnail at its size and the PDF's
+//! card, opens the image in the viewer, and the chat list says what came.
 
 use crate::app::{App, ENTER};
 use crate::harness::{Display, ServerProc};
@@ -127,6 +127,12 @@ async fn a_tutor_sends_an_image_and_a_pdf_and_the_student_sees_and_opens_them() 
         text_of(&tutor, "#input-error").await
     );
     assert!(!tutor.exists("#attachment-draft").await);
+
+    // Sam, elsewhere in the app, was told what came.
+    student
+        .wait_notification("📷 Photo · The graph for exercise 3")
+        .await;
+    student.wait_notification("📎 exercises-week3.pdf").await;
 
     // Sam sees both: the thumbnail at the image's proportions, the PDF's card.
     student.click("#nav-chats").await;
