@@ -33,6 +33,10 @@ pub struct Uploads {
     pub image_workers: Semaphore,
     pub max_image_pixels: u64,
     pub allowed: Vec<String>,
+    /// Held while content is stored and recorded as an upload's, and while content no upload
+    /// uses any more is found and removed: a removal can never take content that an upload
+    /// of the same bytes is about to record (a tokio mutex: held across that I/O).
+    pub blob_writes: tokio::sync::Mutex<()>,
 }
 
 impl Uploads {
@@ -49,6 +53,7 @@ impl Uploads {
             image_workers: Semaphore::new(config.image_workers.max(1)),
             max_image_pixels: config.max_image_pixels,
             allowed: config.upload_types.clone(),
+            blob_writes: tokio::sync::Mutex::new(()),
         })
     }
 

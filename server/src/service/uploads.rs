@@ -223,10 +223,7 @@ pub async fn sweep_unsent(state: &AppState) -> Result<usize> {
             let Some(_appending) = state.uploads.begin(&record.id) else {
                 continue;
             };
-            for orphan in state.store.delete_unsent_upload(&record.id).await? {
-                state.uploads.blobs.delete(&orphan).await?;
-            }
-            attachments::remove_if_present(&state.uploads.partial_path(&record.id)).await?;
+            remove_upload(state, &record.id).await?;
             removed += 1;
         }
         if done {
@@ -359,7 +356,7 @@ async fn finish(
             return Err(refuse_type(state, me, record, other.unwrap_or("unknown binary"), ip).await)
         }
     };
-    let content = if sniff::is_image(mime) {
+    let finished = if sniff::is_image(mime) {
         let _worker = uploads
             .image_workers
             .acquire()
@@ -384,39 +381,51 @@ async fn finish(
             blobs::key_of(&processed.thumbnail),
         );
         let size = processed.bytes.len() as u64;
+        let content = StoredContent {
+            mime: processed.mime.to_owned(),
+            size,
+            blob: blob.clone(),
+            width: Some(processed.width),
+            height: Some(processed.height),
+            thumbnail: Some(thumbnail.clone()),
+        };
+        let _writes = uploads.blob_writes.lock().await;
         uploads.blobs.put_bytes(&blob, processed.bytes).await?;
         uploads
             .blobs
             .put_bytes(&thumbnail, processed.thumbnail)
             .await?;
-        StoredContent {
-            mime: processed.mime.to_owned(),
-            size,
-            blob,
-            width: Some(processed.width),
-            height: Some(processed.height),
-            thumbnail: Some(thumbnail),
-        }
+        record_content(state, record, content).await?
     } else {
         let hash_path = path.clone();
         let blob = tokio::task::spawn_blocking(move || blobs::key_of_file(&hash_path)).await??;
-        uploads.blobs.put_file(&blob, &path).await?;
-        StoredContent {
+        let content = StoredContent {
             mime: mime.to_owned(),
             size: record.declared_size,
-            blob,
+            blob: blob.clone(),
             width: None,
             height: None,
             thumbnail: None,
-        }
+        };
+        let _writes = uploads.blob_writes.lock().await;
+        uploads.blobs.put_file(&blob, &path).await?;
+        record_content(state, record, content).await?
     };
-    let finished = state
+    attachments::remove_if_present(&path).await?;
+    Ok(finished)
+}
+
+/// Records the stored content as the upload's (under `Uploads::blob_writes`).
+async fn record_content(
+    state: &AppState,
+    record: &UploadRecord,
+    content: StoredContent,
+) -> Result<UploadRecord> {
+    state
         .store
         .complete_upload(&record.id, content)
         .await?
-        .ok_or_else(|| Error::not_found("no such upload"))?;
-    attachments::remove_if_present(&path).await?;
-    Ok(finished)
+        .ok_or_else(|| Error::not_found("no such upload"))
 }
 
 async fn refuse_type(
@@ -445,17 +454,22 @@ async fn discard(
     ip: Option<String>,
     error: Error,
 ) -> Error {
-    let removed = async {
-        for orphan in state.store.delete_unsent_upload(&record.id).await? {
-            state.uploads.blobs.delete(&orphan).await?;
-        }
-        attachments::remove_if_present(&state.uploads.partial_path(&record.id)).await?;
-        Ok::<_, Error>(())
-    };
-    if let Err(e) = removed.await {
+    if let Err(e) = remove_upload(state, &record.id).await {
         tracing::error!(error = %e, upload = %record.id, "could not remove a refused upload");
     }
     refused(state, me, &record.upload_id, ip, error).await
+}
+
+/// Removes an unsent upload: its row, the content nothing else uses, its partial file.
+async fn remove_upload(state: &AppState, id: &AttachmentId) -> Result<()> {
+    {
+        let _writes = state.uploads.blob_writes.lock().await;
+        for orphan in state.store.delete_unsent_upload(id).await? {
+            state.uploads.blobs.delete(&orphan).await?;
+        }
+    }
+    attachments::remove_if_present(&state.uploads.partial_path(id)).await?;
+    Ok(())
 }
 
 /// Audits an upload refused for its type or size, then answers the refusal.
