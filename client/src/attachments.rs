@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 use chrono::Utc;
 use tutorchat_shared::app::{AppEvent, LocalAttachment, LocalMessage};
-use tutorchat_shared::media::{self, HEAD_BYTES};
+use tutorchat_shared::media::{self, human_size, HEAD_BYTES};
 use tutorchat_shared::validation::{validate_file_name, validate_message};
 use tutorchat_shared::{
     ApiError, AttachmentId, ChatId, ClientId, ErrorCode, MessageId, MessageKind,
@@ -457,21 +457,6 @@ fn too_large(size: u64, max: u64) -> ClientError {
 /// A refusal made here by the rule the server published, with the code the server would give.
 fn refused(code: ErrorCode, message: String) -> ClientError {
     ClientError::Server(Box::new(ApiError::new(code, message)))
-}
-
-/// Bytes for people: "25.0 MB", "730 KB", "1.5 KB".
-pub fn human_size(bytes: u64) -> String {
-    const KB: f64 = 1000.0;
-    let b = bytes as f64;
-    if b >= KB * KB {
-        format!("{:.1} MB", b / (KB * KB))
-    } else if b >= 100.0 * KB {
-        format!("{:.0} KB", b / KB)
-    } else if b >= KB {
-        format!("{:.1} KB", b / KB)
-    } else {
-        format!("{bytes} bytes")
-    }
 }
 
 /// Fetches a thumbnail into the cache. `None`: the server has none for us (remembered, so it

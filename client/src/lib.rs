@@ -52,12 +52,13 @@ use tokio::task::JoinHandle;
 use tutorchat_shared::app::AppEvent;
 
 use crate::account::Account;
-pub use crate::attachments::{human_size, safe_file_name, FileCheck};
+pub use crate::attachments::{safe_file_name, FileCheck};
 pub use crate::credentials::CredentialStore;
 pub use crate::error::{ClientError, Result};
 pub use crate::lifecycle::SessionStatus;
 use crate::lock::DataDirLock;
 pub use crate::options::ClientOptions;
+pub use tutorchat_shared::media::human_size;
 
 /// Events buffered for a slow listener; one that lags re-reads state from the cache.
 const EVENT_BUFFER: usize = 4096;

@@ -242,6 +242,27 @@ impl Session {
         self.endpoints.url(segments)
     }
 
+    /// Runs `request` with the access token; if the server says the token expired (or, for
+    /// one kept from an earlier run, that it is not valid any more), refreshes once and runs
+    /// it again with the new one. Every authenticated request goes through here.
+    async fn authorized<T, F, Fut>(&self, request: F) -> Result<T>
+    where
+        F: Fn(String) -> Fut,
+        Fut: std::future::Future<Output = Result<T>>,
+    {
+        let (token, from_disk) = self.access().await?;
+        match request(token.clone()).await {
+            Err(ClientError::Server(e))
+                if e.code == ErrorCode::TokenExpired
+                    || (from_disk && e.code == ErrorCode::InvalidToken) =>
+            {
+                self.refresh_after(&token).await?;
+                request(self.access_token().await?).await
+            }
+            other => other,
+        }
+    }
+
     /// A REST call as the signed-in user; one retry after refreshing on `token_expired`.
     pub async fn call<T: DeserializeOwned, B: Serialize + ?Sized>(
         &self,
@@ -249,18 +270,11 @@ impl Session {
         url: Url,
         body: Option<&B>,
     ) -> Result<T> {
-        let (token, from_disk) = self.access().await?;
-        match send(&self.http, method.clone(), url.clone(), Some(&token), body).await {
-            Err(ClientError::Server(e))
-                if e.code == ErrorCode::TokenExpired
-                    || (from_disk && e.code == ErrorCode::InvalidToken) =>
-            {
-                self.refresh_after(&token).await?;
-                let token = self.access_token().await?;
-                send(&self.http, method, url, Some(&token), body).await
-            }
-            other => other,
-        }
+        self.authorized(|token| {
+            let (method, url) = (method.clone(), url.clone());
+            async move { send(&self.http, method, url, Some(&token), body).await }
+        })
+        .await
     }
 
     /// `bytes` appended to an upload at `offset` (`PATCH`, raw body); refreshed like [`call`].
@@ -272,8 +286,9 @@ impl Session {
         offset: u64,
         bytes: Vec<u8>,
     ) -> Result<T> {
-        let request = |token: &str| {
-            self.http
+        self.authorized(|token| {
+            let request = self
+                .http
                 .patch(url.clone())
                 .bearer_auth(token)
                 .header("Upload-Offset", offset.to_string())
@@ -281,20 +296,10 @@ impl Session {
                     reqwest::header::CONTENT_TYPE,
                     "application/offset+octet-stream",
                 )
-                .body(bytes.clone())
-        };
-        let (token, from_disk) = self.access().await?;
-        match answer(request(&token).send().await?).await {
-            Err(ClientError::Server(e))
-                if e.code == ErrorCode::TokenExpired
-                    || (from_disk && e.code == ErrorCode::InvalidToken) =>
-            {
-                self.refresh_after(&token).await?;
-                let token = self.access_token().await?;
-                answer(request(&token).send().await?).await
-            }
-            other => other,
-        }
+                .body(bytes.clone());
+            async move { answer(request.send().await?).await }
+        })
+        .await
     }
 
     /// A `GET` whose body the caller streams (a download): the response once it is a success,
@@ -302,34 +307,18 @@ impl Session {
     ///
     /// [`call`]: Session::call
     pub async fn fetch(&self, url: Url) -> Result<reqwest::Response> {
-        let (token, from_disk) = self.access().await?;
-        let first = self
-            .http
-            .get(url.clone())
-            .bearer_auth(&token)
-            .send()
-            .await?;
-        let response = if first.status() == reqwest::StatusCode::UNAUTHORIZED {
-            let refusal = refusal(first).await;
-            match refusal {
-                ClientError::Server(e)
-                    if e.code == ErrorCode::TokenExpired
-                        || (from_disk && e.code == ErrorCode::InvalidToken) =>
-                {
-                    self.refresh_after(&token).await?;
-                    let token = self.access_token().await?;
-                    self.http.get(url).bearer_auth(&token).send().await?
+        self.authorized(|token| {
+            let request = self.http.get(url.clone()).bearer_auth(token);
+            async move {
+                let response = request.send().await?;
+                if response.status().is_success() {
+                    Ok(response)
+                } else {
+                    Err(refusal(response).await)
                 }
-                other => return Err(other),
             }
-        } else {
-            first
-        };
-        if response.status().is_success() {
-            Ok(response)
-        } else {
-            Err(refusal(response).await)
-        }
+        })
+        .await
     }
 }
 
@@ -347,23 +336,17 @@ async fn refusal(response: reqwest::Response) -> ClientError {
 
 /// A response's JSON body, or our error body mapped to `ClientError::Server`.
 async fn answer<T: DeserializeOwned>(response: reqwest::Response) -> Result<T> {
-    let status = response.status();
+    if !response.status().is_success() {
+        return Err(refusal(response).await);
+    }
     let bytes = response.bytes().await?;
-    if status.is_success() {
-        let bytes = if bytes.is_empty() {
-            &b"null"[..]
-        } else {
-            &bytes[..]
-        };
-        return serde_json::from_slice(bytes)
-            .map_err(|e| ClientError::Network(format!("unexpected answer from the server: {e}")));
-    }
-    match serde_json::from_slice::<ApiError>(&bytes) {
-        Ok(api) => Err(api.into()),
-        Err(_) => Err(ClientError::Network(format!(
-            "HTTP {status} from the server"
-        ))),
-    }
+    let bytes = if bytes.is_empty() {
+        &b"null"[..]
+    } else {
+        &bytes[..]
+    };
+    serde_json::from_slice(bytes)
+        .map_err(|e| ClientError::Network(format!("unexpected answer from the server: {e}")))
 }
 
 /// Keeps the access token for the next start (off the async threads; best effort).

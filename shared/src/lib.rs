@@ -9,7 +9,7 @@
 //! Map:
 //! - [`ids`]: identifier newtypes (platform string ids for users and courses, server ids for
 //!   chats and messages, the client's idempotency id).
-//! - [`media`]: what a file is, from its content (the upload allowlist's rule).
+//! - [`media`]: what a file is, from its content (the upload allowlist's rule); sizes for people.
 //! - [`model`]: roles, users, courses, chats and messages as the API shows them.
 //! - [`api`]: REST request and response bodies, grouped by resource.
 //! - [`app`]: what the client core tells a UI: local chats and messages with delivery state,

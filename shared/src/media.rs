@@ -1,7 +1,8 @@
 //! What a file's content is, from its first bytes (never from its name): the magic bytes
 //! `infer` knows, else plain text if it is UTF-8 without control characters and is not
 //! markup. SVG and HTML are markup: never images, and never plain text either. The server
-//! decides with this; a device checks with the same rule before it uploads anything.
+//! decides with this; a device checks with the same rule before it uploads anything. Also a
+//! file's size as people read it, the same in the app and the CLI.
 
 /// The image types shown inline (and re-encoded, which strips their metadata).
 pub const IMAGE_TYPES: [&str; 4] = ["image/png", "image/jpeg", "image/gif", "image/webp"];
@@ -20,6 +21,21 @@ application/zip,application/gzip,application/x-7z-compressed,application/x-tar,a
 
 /// Bytes of the head that sniffing looks at.
 pub const HEAD_BYTES: usize = 64 * 1024;
+
+/// Bytes for people: "25.0 MB", "730 KB", "1.5 KB".
+pub fn human_size(bytes: u64) -> String {
+    const KB: f64 = 1000.0;
+    let b = bytes as f64;
+    if b >= KB * KB {
+        format!("{:.1} MB", b / (KB * KB))
+    } else if b >= 100.0 * KB {
+        format!("{:.0} KB", b / KB)
+    } else if b >= KB {
+        format!("{:.1} KB", b / KB)
+    } else {
+        format!("{bytes} bytes")
+    }
+}
 
 /// The content's media type, judged from `head` (its first bytes; `complete` when that is
 /// all of it). `None`: nothing recognisable (binary of no known type).
@@ -108,6 +124,15 @@ mod tests {
                 "{found:?}"
             );
         }
+    }
+
+    #[test]
+    fn sizes_read_as_people_say_them() {
+        assert_eq!(human_size(142), "142 bytes");
+        assert_eq!(human_size(1_000), "1.0 KB");
+        assert_eq!(human_size(1_540), "1.5 KB");
+        assert_eq!(human_size(730_000), "730 KB");
+        assert_eq!(human_size(26_214_400), "26.2 MB");
     }
 
     #[test]

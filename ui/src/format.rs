@@ -68,19 +68,6 @@ pub(crate) fn delivery_name(state: DeliveryState) -> &'static str {
     }
 }
 
-/// A file's size for people: "730 KB", "2.4 MB".
-pub(crate) fn file_size(bytes: u64) -> String {
-    const KB: f64 = 1000.0;
-    let b = bytes as f64;
-    if b >= KB * KB {
-        format!("{:.1} MB", b / (KB * KB))
-    } else if b >= KB {
-        format!("{:.0} KB", (b / KB).max(1.0))
-    } else {
-        format!("{bytes} B")
-    }
-}
-
 /// A one-line preview of a message for the chat list.
 pub(crate) fn preview(message: &LocalMessage) -> String {
     let first_line = message

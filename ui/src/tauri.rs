@@ -217,29 +217,9 @@ impl Drop for Subscription {
 /// Calls `on_event` with every [`AppEvent`] the shell emits until the returned subscription
 /// is dropped. A payload that does not decode is reported to the console and skipped.
 pub async fn listen_app_events(
-    mut on_event: impl FnMut(AppEvent) + 'static,
+    on_event: impl FnMut(AppEvent) + 'static,
 ) -> Result<Subscription, ApiError> {
-    /// Tauri's event envelope (`{event, id, payload}`); only the payload is ours.
-    #[derive(Deserialize)]
-    struct Envelope {
-        payload: AppEvent,
-    }
-
-    ensure_shell().map_err(|e| *e)?;
-    let handler =
-        Closure::<dyn FnMut(JsValue)>::new(move |raw: JsValue| match decode::<Envelope>(&raw) {
-            Ok(envelope) => on_event(envelope.payload),
-            Err(e) => web_sys::console::warn_1(&JsValue::from_str(&format!(
-                "tutorchat: ignored an app event that does not decode: {e}"
-            ))),
-        });
-    let unlisten = tauri_listen(EVENT, handler.as_ref().unchecked_ref())
-        .await
-        .map_err(shell_error)?;
-    Ok(Subscription {
-        unlisten: unlisten.dyn_into::<js_sys::Function>().ok(),
-        _handler: handler,
-    })
+    listen(EVENT, "an app event", on_event).await
 }
 
 /// Files dropped on the window: Tauri takes the drop and says which paths (`tauri://drag-drop`).
@@ -247,25 +227,40 @@ pub async fn listen_file_drops(
     mut on_drop: impl FnMut(Vec<String>) + 'static,
 ) -> Result<Subscription, ApiError> {
     #[derive(Deserialize)]
-    struct Envelope {
-        payload: Dropped,
-    }
-    #[derive(Deserialize)]
     struct Dropped {
         #[serde(default)]
         paths: Vec<String>,
     }
+    listen("tauri://drag-drop", "a drop", move |dropped: Dropped| {
+        if !dropped.paths.is_empty() {
+            on_drop(dropped.paths);
+        }
+    })
+    .await
+}
+
+/// Calls `on_payload` with the payload of every `event` until the subscription is dropped; a
+/// payload that does not decode as `T` is reported to the console (as `what`) and skipped.
+async fn listen<T: DeserializeOwned + 'static>(
+    event: &str,
+    what: &'static str,
+    mut on_payload: impl FnMut(T) + 'static,
+) -> Result<Subscription, ApiError> {
+    /// Tauri's event envelope (`{event, id, payload}`); only the payload is ours.
+    #[derive(Deserialize)]
+    struct Envelope<T> {
+        payload: T,
+    }
 
     ensure_shell().map_err(|e| *e)?;
     let handler =
-        Closure::<dyn FnMut(JsValue)>::new(move |raw: JsValue| match decode::<Envelope>(&raw) {
-            Ok(envelope) if !envelope.payload.paths.is_empty() => on_drop(envelope.payload.paths),
-            Ok(_) => {}
+        Closure::<dyn FnMut(JsValue)>::new(move |raw: JsValue| match decode::<Envelope<T>>(&raw) {
+            Ok(envelope) => on_payload(envelope.payload),
             Err(e) => web_sys::console::warn_1(&JsValue::from_str(&format!(
-                "tutorchat: ignored a drop that does not decode: {e}"
+                "tutorchat: ignored {what} that does not decode: {e}"
             ))),
         });
-    let unlisten = tauri_listen("tauri://drag-drop", handler.as_ref().unchecked_ref())
+    let unlisten = tauri_listen(event, handler.as_ref().unchecked_ref())
         .await
         .map_err(shell_error)?;
     Ok(Subscription {

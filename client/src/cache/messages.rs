@@ -36,18 +36,8 @@ pub fn message_from_row(
         state: DeliveryState::of_stored(&sender == me, seq, my_read, peer_read),
         sender_id: sender,
         failure: None,
-        attachment: attachment_from(r, 8)?.map(|a| LocalAttachment::from(&a)),
+        attachment: super::json_column::<Attachment>(r, 8)?.map(|a| LocalAttachment::from(&a)),
     })
-}
-
-/// A column holding a server `Attachment` as JSON (or NULL).
-pub fn attachment_from(r: &Row<'_>, at: usize) -> rusqlite::Result<Option<Attachment>> {
-    match r.get::<_, Option<String>>(at)? {
-        Some(json) => serde_json::from_str(&json).map(Some).map_err(|e| {
-            rusqlite::Error::FromSqlConversionFailure(at, rusqlite::types::Type::Text, e.into())
-        }),
-        None => Ok(None),
-    }
 }
 
 /// What [`store`] did.

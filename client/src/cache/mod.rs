@@ -109,6 +109,19 @@ fn migrate(conn: &Connection) -> Result<()> {
     Ok(())
 }
 
+/// A column holding JSON (or NULL), read as `T`.
+pub(crate) fn json_column<T: serde::de::DeserializeOwned>(
+    r: &rusqlite::Row<'_>,
+    at: usize,
+) -> rusqlite::Result<Option<T>> {
+    match r.get::<_, Option<String>>(at)? {
+        Some(json) => serde_json::from_str(&json).map(Some).map_err(|e| {
+            rusqlite::Error::FromSqlConversionFailure(at, rusqlite::types::Type::Text, e.into())
+        }),
+        None => Ok(None),
+    }
+}
+
 pub(crate) fn to_ms(t: DateTime<Utc>) -> i64 {
     t.timestamp_millis()
 }

@@ -52,12 +52,7 @@ fn from_row(r: &Row<'_>, me: &UserId) -> rusqlite::Result<LocalMessage> {
             DeliveryState::Pending
         },
         failure,
-        attachment: match r.get::<_, Option<String>>(8)? {
-            Some(json) => Some(serde_json::from_str(&json).map_err(|e| {
-                rusqlite::Error::FromSqlConversionFailure(8, rusqlite::types::Type::Text, e.into())
-            })?),
-            None => None,
-        },
+        attachment: super::json_column(r, 8)?,
     })
 }
 

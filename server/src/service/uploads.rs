@@ -78,12 +78,21 @@ pub async fn start(
 
 /// Where the caller's upload stands.
 pub async fn get(state: &AppState, me: &CurrentUser, upload_id: &UploadId) -> Result<UploadStatus> {
-    let record = state
+    let record = own_upload(state, me, upload_id).await?;
+    status(state, &record).await
+}
+
+/// The caller's upload of this id (`not_found` if they have none).
+async fn own_upload(
+    state: &AppState,
+    me: &CurrentUser,
+    upload_id: &UploadId,
+) -> Result<UploadRecord> {
+    state
         .store
         .upload(&me.id, upload_id)
         .await?
-        .ok_or_else(|| Error::not_found("no such upload"))?;
-    status(state, &record).await
+        .ok_or_else(|| Error::not_found("no such upload"))
 }
 
 /// Appends `body` to the caller's upload at `offset`, which must be the bytes the server
@@ -96,11 +105,7 @@ pub async fn append(
     body: Body,
     ip: Option<String>,
 ) -> Result<UploadStatus> {
-    let record = state
-        .store
-        .upload(&me.id, upload_id)
-        .await?
-        .ok_or_else(|| Error::not_found("no such upload"))?;
+    let record = own_upload(state, me, upload_id).await?;
     if record.content.is_some() {
         // Done already: the same bytes again store nothing.
         return status(state, &record).await;
@@ -116,11 +121,7 @@ pub async fn append(
     };
     // Read again under the mark: the sweep (which takes it too) may have removed it, or a
     // request that held it finished it.
-    let record = state
-        .store
-        .upload(&me.id, upload_id)
-        .await?
-        .ok_or_else(|| Error::not_found("no such upload"))?;
+    let record = own_upload(state, me, upload_id).await?;
     if record.content.is_some() {
         return status(state, &record).await;
     }
@@ -153,11 +154,11 @@ pub async fn append(
             ),
         ));
     }
-    if held == 0 && now > 0 {
-        // Refuse a disallowed type from its first bytes rather than after all of them.
+    if held == 0 && now > 0 && now < record.declared_size {
+        // Refuse a disallowed type from its first bytes rather than after all of them (a file
+        // complete in this one request is checked once, by `finish`).
         let head = read_head(&path).await?;
-        let complete = now == record.declared_size;
-        if let Some(found) = sniff::sniff(&head, complete) {
+        if let Some(found) = sniff::sniff(&head, false) {
             if !uploads.allows(found) {
                 let refused = refuse_type(state, &me.id, &record, found, ip).await;
                 drop(appending);

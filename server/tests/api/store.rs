@@ -19,7 +19,7 @@ mod standing;
 
 use chrono::Utc;
 use tutorchat_server::store::{
-    ChatRecord, InsertOutcome, NewMessage, NewUser, Provisioning, Store,
+    ChatRecord, InsertOutcome, NewMessage, NewUser, Provisioning, SendChecks, Store,
 };
 use tutorchat_shared::api::{EnrollmentChange, UpsertCourse};
 use tutorchat_shared::{ChatId, ClientId, CourseId, Message, MessageKind, Role, UserId};
@@ -105,6 +105,16 @@ async fn insert(store: &dyn Store, chat: ChatId, sender: &str, client_id: &str) 
     {
         InsertOutcome::Stored(message) => message,
         other => panic!("expected a new message, got {other:?}"),
+    }
+}
+
+/// What a send by the fixture's student to its tutor is checked against.
+fn checks() -> SendChecks {
+    SendChecks {
+        recipient: id(TUTOR),
+        course: CourseId::new(COURSE),
+        student: id(STUDENT),
+        tutor: id(TUTOR),
     }
 }
 

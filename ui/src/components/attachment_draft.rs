@@ -5,7 +5,7 @@ use tutorchat_shared::app::commands::FileInfo;
 use yew::prelude::*;
 
 use crate::components::{Icon, IconKind};
-use crate::format::file_size;
+use tutorchat_shared::media::human_size;
 
 #[derive(Properties, PartialEq)]
 pub(crate) struct AttachmentDraftProps {
@@ -26,7 +26,7 @@ pub(crate) fn AttachmentDraft(props: &AttachmentDraftProps) -> Html {
             }
             <span class="file-text">
                 <span class="file-name" title={f.name.clone()}>{ &f.name }</span>
-                <span class="file-size">{ format!("{} · add a caption below, or just send", file_size(f.size)) }</span>
+                <span class="file-size">{ format!("{} · add a caption below, or just send", human_size(f.size)) }</span>
             </span>
             <button type="button" class="draft-remove" onclick={remove} aria-label="Remove the attachment">
                 <Icon kind={IconKind::Close} />

@@ -9,10 +9,10 @@ use wasm_bindgen_futures::spawn_local;
 use yew::prelude::*;
 
 use crate::components::{Icon, IconKind, ImageViewer};
-use crate::format::file_size;
 use crate::hooks::{use_store, use_thumbnail};
 use crate::state::Action;
 use crate::tauri;
+use tutorchat_shared::media::human_size;
 
 /// Longest side of an image in the timeline, in CSS pixels.
 const SHOWN_PX: u32 = 260;
@@ -100,7 +100,7 @@ pub(crate) fn AttachmentView(props: &AttachmentViewProps) -> Html {
             <span class="file-icon"><Icon kind={IconKind::File} size={28} /></span>
             <span class="file-text">
                 <span class="file-name" title={a.name.clone()}>{ &a.name }</span>
-                <span class="file-size">{ file_size(a.size) }</span>
+                <span class="file-size">{ human_size(a.size) }</span>
             </span>
             if let Some(open) = open {
                 <button type="button" class="file-open" onclick={open}

@@ -4,12 +4,11 @@
 
 use chrono::{Duration, Utc};
 use tutorchat_server::store::{
-    InsertOutcome, NewMessage, NewUploadRecord, PageRequest, SendChecks, SendRefusal, Store,
-    StoredContent,
+    InsertOutcome, NewMessage, NewUploadRecord, PageRequest, SendRefusal, Store, StoredContent,
 };
-use tutorchat_shared::{AttachmentId, ClientId, CourseId, MessageKind, UploadId};
+use tutorchat_shared::{AttachmentId, ClientId, MessageKind, UploadId};
 
-use super::{id, school, COURSE, OTHER_STUDENT, STUDENT, TUTOR};
+use super::{checks, id, school, OTHER_STUDENT, STUDENT, TUTOR};
 
 const QUOTA: u64 = 1_000;
 
@@ -49,15 +48,6 @@ fn with_attachment(
         content: String::new(),
         attachment: Some(AttachmentId::new(a)),
         at: Utc::now(),
-    }
-}
-
-fn checks() -> SendChecks {
-    SendChecks {
-        recipient: id(TUTOR),
-        course: CourseId::new(COURSE),
-        student: id(STUDENT),
-        tutor: id(TUTOR),
     }
 }
 

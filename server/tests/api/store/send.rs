@@ -6,21 +6,12 @@ use std::sync::{Arc, Mutex};
 
 use futures_util::future::join_all;
 use tutorchat_server::store::{
-    InsertOutcome, OnCommit, PageRequest, Provisioning, SendChecks, SendRefusal, Store,
+    InsertOutcome, OnCommit, PageRequest, Provisioning, SendRefusal, Store,
 };
 use tutorchat_shared::api::EnrollmentChange;
 use tutorchat_shared::CourseId;
 
-use super::{id, new_message, school, COURSE, STUDENT, TUTOR};
-
-fn checks() -> SendChecks {
-    SendChecks {
-        recipient: id(TUTOR),
-        course: CourseId::new(COURSE),
-        student: id(STUDENT),
-        tutor: id(TUTOR),
-    }
-}
+use super::{checks, id, new_message, school, COURSE, STUDENT, TUTOR};
 
 /// A hook that records the seqs it saw, in the order it saw them.
 fn recorder() -> (Arc<Mutex<Vec<u64>>>, impl Fn() -> OnCommit) {
