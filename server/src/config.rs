@@ -35,6 +35,17 @@ pub enum Command {
         /// JSON file shaped like the body of `POST /api/admin/import`.
         file: PathBuf,
     },
+    /// Move a single-node installation (its data directory's SQLite database) into an empty
+    /// PostgreSQL database, all or nothing, and print what arrived (rows per table, each
+    /// chat's last seq checked). Uploaded files stay in the data directory's blobs.
+    Migrate {
+        /// The data directory of the installation to move.
+        #[arg(long)]
+        from: PathBuf,
+        /// The PostgreSQL database to move it into (`postgres://…`); it must be empty.
+        #[arg(long)]
+        to: String,
+    },
 }
 
 /// Everything an operator can set.
@@ -59,7 +70,33 @@ pub struct Config {
     )]
     pub data_dir: PathBuf,
 
-    /// Seed an empty data directory with the demo school and print the demo logins.
+    /// Where the data lives: `sqlite` (the default: a file in the data directory) or a
+    /// PostgreSQL URL (`postgres://user@host:5432/db`), which several nodes may share. With
+    /// PostgreSQL the data directory still holds the JWT secret (if generated) and uploads.
+    #[arg(
+        long,
+        global = true,
+        env = "TUTORCHAT_DATABASE",
+        default_value = "sqlite",
+        hide_env_values = true
+    )]
+    pub database: String,
+
+    /// Most PostgreSQL connections this node keeps open (reads, writes and the send batch).
+    #[arg(
+        long,
+        global = true,
+        env = "TUTORCHAT_DATABASE_POOL",
+        default_value_t = 16
+    )]
+    pub database_pool: usize,
+
+    /// The bus that joins this node to the others sharing its PostgreSQL database
+    /// (`redis://host:6379`). Without it the node is alone.
+    #[arg(long, global = true, env = "TUTORCHAT_BUS", hide_env_values = true)]
+    pub bus: Option<String>,
+
+    /// Seed an empty database with the demo school and print the demo logins.
     #[arg(long, global = true, env = "TUTORCHAT_DEMO")]
     pub demo: bool,
 

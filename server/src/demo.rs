@@ -4,7 +4,7 @@
 
 use chrono::{Duration, Utc};
 use tutorchat_shared::api::{EnrollmentChange, ProvisioningBatch, UpsertCourse, UpsertUser};
-use tutorchat_shared::{ClientId, CourseId, MessageKind, Role, UserId};
+use tutorchat_shared::{ChatId, ClientId, CourseId, MessageKind, Role, UserId};
 
 use crate::auth::password::PasswordHasher;
 use crate::error::Result;
@@ -141,10 +141,15 @@ pub async fn seed(store: &dyn Store, passwords: &PasswordHasher) -> Result<bool>
         ),
         ("s-leo", "That was it, thanks!".to_owned()),
     ];
+    // The chats one after another, so their ids are the same on every backend (chat 1 is
+    // Sam and Ada's); then their messages side by side.
+    let sam = chat(store, "rust-101", "s-sam", "t-ada", long, 3).await?;
+    let maya = chat(store, "rust-101", "s-maya", "t-ada", maya, 1).await?;
+    let leo = chat(store, "web-301", "s-leo", "t-grace", leo, 2).await?;
     let (a, b, c) = tokio::join!(
-        conversation(store, "rust-101", "s-sam", "t-ada", long, 3),
-        conversation(store, "rust-101", "s-maya", "t-ada", maya, 1),
-        conversation(store, "web-301", "s-leo", "t-grace", leo, 2),
+        conversation(store, sam),
+        conversation(store, maya),
+        conversation(store, leo)
     );
     a?;
     b?;
@@ -153,15 +158,22 @@ pub async fn seed(store: &dyn Store, passwords: &PasswordHasher) -> Result<bool>
     Ok(true)
 }
 
-/// Creates a chat and its messages, one minute apart, ending `days_ago` days before now.
-async fn conversation(
+/// A demo chat and the messages it will hold.
+struct Conversation<'a> {
+    chat: ChatId,
+    messages: Vec<(&'a str, String)>,
+    start: chrono::DateTime<Utc>,
+}
+
+/// Creates a chat whose messages, one minute apart, end `days_ago` days before now.
+async fn chat<'a>(
     store: &dyn Store,
     course: &str,
     student: &str,
     tutor: &str,
-    messages: Vec<(&str, String)>,
+    messages: Vec<(&'a str, String)>,
     days_ago: i64,
-) -> Result<()> {
+) -> Result<Conversation<'a>> {
     let course = CourseId::new(course);
     let (student, tutor) = (UserId::new(student), UserId::new(tutor));
     let count = i64::try_from(messages.len()).unwrap_or(0);
@@ -169,13 +181,27 @@ async fn conversation(
     let (chat, _) = store
         .find_or_create_chat(&course, &student, &tutor, start)
         .await?;
+    Ok(Conversation {
+        chat: chat.id,
+        messages,
+        start,
+    })
+}
+
+/// Stores a conversation's messages, in order.
+async fn conversation(store: &dyn Store, conversation: Conversation<'_>) -> Result<()> {
+    let Conversation {
+        chat,
+        messages,
+        start,
+    } = conversation;
     for (i, (sender, content)) in messages.into_iter().enumerate() {
         let minutes = i64::try_from(i).unwrap_or(0) + 1;
         store
             .insert_message(NewMessage {
-                chat_id: chat.id,
+                chat_id: chat,
                 sender_id: UserId::new(sender),
-                client_id: ClientId::new(format!("demo-{}-{i}", chat.id)),
+                client_id: ClientId::new(format!("demo-{chat}-{i}")),
                 kind: MessageKind::Text,
                 content,
                 attachment: None,

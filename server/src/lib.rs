@@ -12,6 +12,8 @@
 //! - [`store`]: the `Store` trait and its SQLite backend (group-committing writer thread).
 //! - [`ws`]: the WebSocket transport: upgrade, authentication, one task per connection.
 //! - [`live`]: connections, presence, typing and the fan-out of live events.
+//! - [`cluster`]: several nodes on one database — the bus between them (Redis), presence
+//!   across nodes, and gaps the bus leaves filled from the database.
 //! - [`attachments`]: partial uploads, content sniffing, the image pipeline, blob storage.
 //! - [`net`]: the listener: per-address connection caps, header and request timeouts.
 //! - [`overload`]: how long deliveries wait for the CPU; past a threshold a share of new sends
@@ -22,6 +24,7 @@
 
 pub mod attachments;
 pub mod auth;
+pub mod cluster;
 pub mod config;
 pub mod demo;
 pub mod error;
@@ -48,6 +51,7 @@ use tokio::task::JoinHandle;
 use crate::auth::password::PasswordHasher;
 pub use crate::config::{Cli, Command, Config};
 use crate::state::AppState;
+use crate::store::postgres::PgStore;
 use crate::store::sqlite::SqliteStore;
 use crate::store::StoreError;
 
@@ -81,6 +85,20 @@ async fn restore_revoked_sessions(state: &AppState) -> Result<(), StartError> {
     Ok(())
 }
 
+/// The store `--database` names: the SQLite file in the data directory, or PostgreSQL.
+pub async fn open_store(config: &Config) -> Result<Arc<dyn store::Store>, StoreError> {
+    if config.database == "sqlite" {
+        return Ok(Arc::new(SqliteStore::open(&config.data_dir)?));
+    }
+    if config.database.starts_with("postgres://") || config.database.starts_with("postgresql://") {
+        let store = PgStore::connect(&config.database, config.database_pool).await?;
+        return Ok(Arc::new(store));
+    }
+    Err(StoreError::Unsupported(
+        "--database takes `sqlite` or a postgres:// URL".into(),
+    ))
+}
+
 /// The file in the data directory that keeps a generated JWT secret.
 const JWT_SECRET_FILE: &str = "jwt-secret";
 
@@ -93,6 +111,8 @@ pub enum StartError {
     Io(#[from] io::Error),
     #[error("TLS: {0}")]
     Tls(String),
+    #[error("cluster: {0}")]
+    Cluster(String),
     #[error("seeding the demo school: {0}")]
     Demo(#[from] error::Error),
 }
@@ -113,11 +133,11 @@ impl Server {
     /// Opens the store (seeding the demo school if asked and the store is empty), binds the
     /// listener and starts serving in the background.
     pub async fn start(mut config: Config) -> Result<Server, StartError> {
-        let store = SqliteStore::open(&config.data_dir)?;
+        let store = open_store(&config).await?;
         let secret = jwt_secret(&config)?;
         let passwords = PasswordHasher::start(config.password_workers, config.password_queue);
         if config.demo {
-            demo::seed(&store, &passwords).await?;
+            demo::seed(store.as_ref(), &passwords).await?;
             if config.admin_token.is_none() {
                 config.admin_token = Some(auth::tokens::new_refresh_token());
             }
@@ -142,15 +162,22 @@ impl Server {
         let observer = metrics.clone();
         store.observe_commits(Arc::new(move |jobs| observer.commit_batch(jobs)));
         let uploads = attachments::Uploads::open(&config)?;
-        let state = AppState::new(
-            config,
-            Arc::new(store),
-            passwords,
-            metrics.clone(),
-            uploads,
-            &secret,
-        );
+        let state = AppState::new(config, store, passwords, metrics.clone(), uploads, &secret);
         restore_revoked_sessions(&state).await?;
+        if let Some(url) = state.config.bus.clone() {
+            if state.config.database == "sqlite" {
+                return Err(StartError::Cluster(
+                    "--bus joins nodes that share one database: use --database postgres://…".into(),
+                ));
+            }
+            let channel = format!(
+                "tutorchat:{}:events",
+                store::postgres::database_key(&state.config.database)?
+            );
+            let cluster =
+                cluster::Cluster::join(&state, &url, channel).map_err(StartError::Cluster)?;
+            let _ = state.cluster.set(cluster);
+        }
         state.overload.watch();
         service::uploads::sweep_periodically(&state);
         // Behind a trusted proxy every peer is the proxy: the per-address cap would be global.

@@ -34,6 +34,7 @@ fn main() -> anyhow::Result<()> {
     runtime.block_on(async move {
         match cli.command {
             Some(Command::Import { file }) => import(cli.config, &file).await,
+            Some(Command::Migrate { from, to }) => migrate(&from, &to).await,
             Some(Command::Serve) | None => serve(cli.config).await,
         }
     })
@@ -60,13 +61,26 @@ async fn import(config: tutorchat_server::Config, file: &std::path::Path) -> any
         std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
     let batch: ProvisioningBatch =
         serde_json::from_str(&text).with_context(|| format!("parsing {}", file.display()))?;
-    let store = tutorchat_server::store::sqlite::SqliteStore::open(&config.data_dir)?;
+    let store = tutorchat_server::open_store(&config).await?;
     let passwords = PasswordHasher::start(config.password_workers, config.password_queue);
     let report =
-        tutorchat_server::service::provisioning::apply_to_store(&store, &passwords, batch).await?;
+        tutorchat_server::service::provisioning::apply_to_store(store.as_ref(), &passwords, batch)
+            .await?;
     println!(
         "imported {} users, {} courses, {} enrollments",
         report.users, report.courses, report.enrollments
+    );
+    Ok(())
+}
+
+async fn migrate(from: &std::path::Path, to: &str) -> anyhow::Result<()> {
+    let report = tutorchat_server::store::migrate::sqlite_to_postgres(from, to)
+        .await
+        .with_context(|| format!("migrating {}", from.display()))?;
+    print!("{}", report.render());
+    println!(
+        "moved into PostgreSQL; uploaded files stay in {}: give every node the same blobs",
+        from.display()
     );
     Ok(())
 }

@@ -10,6 +10,7 @@ use crate::attachments::Uploads;
 use crate::auth::password::PasswordHasher;
 use crate::auth::sessions::RevokedSessions;
 use crate::auth::tokens::TokenKeys;
+use crate::cluster::Cluster;
 use crate::config::Config;
 use crate::live::Hub;
 use crate::metrics::Metrics;
@@ -39,6 +40,8 @@ pub struct Inner {
     pub overload: Arc<Overload>,
     /// Partial uploads, blob storage and the image workers.
     pub uploads: Arc<Uploads>,
+    /// This node's place among several (with `--bus`).
+    pub cluster: std::sync::OnceLock<Arc<Cluster>>,
 }
 
 /// Chats by id. A chat's course and members never change, so a cached record is never
@@ -136,6 +139,7 @@ impl AppState {
             chats: ChatCache::default(),
             overload,
             uploads: Arc::new(uploads),
+            cluster: std::sync::OnceLock::new(),
         }))
     }
 

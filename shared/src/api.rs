@@ -447,6 +447,17 @@ pub struct ChatSettingsChange {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Health {
+    /// `ok`, or `degraded` when the database or the bus cannot be reached.
     pub status: String,
     pub version: String,
+    /// Whether the database answers.
+    #[serde(default = "reachable")]
+    pub database: bool,
+    /// Whether the bus to the other nodes is connected; absent on a node alone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bus: Option<bool>,
+}
+
+fn reachable() -> bool {
+    true
 }

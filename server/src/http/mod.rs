@@ -25,8 +25,8 @@ pub mod uploads;
 
 use std::sync::Arc;
 
-use axum::extract::DefaultBodyLimit;
-use axum::http::HeaderName;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{HeaderName, StatusCode};
 use axum::routing::get;
 use axum::{Json, Router};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
@@ -120,9 +120,32 @@ pub fn metrics_router(state: AppState) -> Router {
         .with_state(state)
 }
 
-async fn health() -> Json<Health> {
-    Json(Health {
-        status: "ok".into(),
+/// Whether this node can serve: its database answers (else 503, so a load balancer sends
+/// clients elsewhere) and, with several nodes, whether its bus is connected (a node without
+/// it still serves its own connections: `degraded`, but 200).
+async fn health(State(state): State<AppState>) -> (StatusCode, Json<Health>) {
+    let database = tokio::time::timeout(HEALTH_TIMEOUT, state.store.ping())
+        .await
+        .is_ok_and(|answer| answer.is_ok());
+    let bus = state.cluster.get().map(|cluster| cluster.is_up());
+    let status = if database && bus != Some(false) {
+        "ok"
+    } else {
+        "degraded"
+    };
+    let code = if database {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    let health = Health {
+        status: status.into(),
         version: env!("CARGO_PKG_VERSION").into(),
-    })
+        database,
+        bus,
+    };
+    (code, Json(health))
 }
+
+/// How long `/healthz` waits for the database.
+const HEALTH_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);

@@ -3,21 +3,65 @@
 //! Every connection of a user is registered under that user; devices viewing a chat are also
 //! listed under the chat (typing indicators go only to them). Fan-out never waits: it pushes
 //! onto each connection's bounded queue and kicks a connection whose queue is full.
+//!
+//! With several nodes, each fan-out also goes to the [`Relay`] (the cluster bus), and what the
+//! other nodes relay arrives through [`Hub::receive`]; each node pushes only to its own
+//! connections. Messages then pass through their chat's [`Lines`] so that, whichever way they
+//! came, a node delivers each chat's messages in seq order and once.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
 
 use axum::extract::ws::Utf8Bytes;
 use tutorchat_shared::ws::ServerFrame;
 use tutorchat_shared::{ChatId, Message, UserId};
 
-use super::presence::Presence;
+use super::line::{Lines, Pending, Verdict};
+use super::presence::{NodeId, Presence};
 use super::queue::{CloseReason, ConnQueue, Outbound};
 use super::typing::Typing;
 
 /// A connection's id, unique for the life of the process.
 pub type ConnId = u64;
+
+/// The way to the other nodes' connections (set once, when the node joins a cluster).
+pub trait Relay: Send + Sync + std::fmt::Debug {
+    /// Tells the other nodes, best effort: the database stays the truth.
+    fn publish(&self, event: Event);
+    /// A gap in a chat's seqs after `after`: fetch what follows from the database and hand
+    /// it to [`Hub::filled`].
+    fn fill(&self, chat: ChatId, after: u64);
+}
+
+/// What one node's fan-out tells the others.
+#[derive(Debug, Clone)]
+pub enum Event {
+    Message {
+        message: Message,
+        members: [UserId; 2],
+    },
+    /// A serialized frame for every connection of these users.
+    Users {
+        users: Vec<UserId>,
+        frame: Utf8Bytes,
+    },
+    /// A serialized frame for the devices viewing a chat, except those of one user.
+    Viewers {
+        chat: ChatId,
+        except: UserId,
+        frame: Utf8Bytes,
+    },
+    CloseSession {
+        user: UserId,
+        session: String,
+    },
+    /// Whether a user is online on the publishing node.
+    Presence {
+        user: UserId,
+        online: bool,
+    },
+}
 
 #[derive(Debug)]
 pub struct Hub {
@@ -30,6 +74,10 @@ pub struct Hub {
     queue_capacity: usize,
     pub presence: Presence,
     pub typing: Typing,
+    relay: OnceLock<Arc<dyn Relay>>,
+    /// Each chat's delivery line (only with a relay). A std mutex, held while a verdict's
+    /// messages are pushed so that two threads cannot push one chat's messages out of order.
+    lines: Mutex<Lines>,
 }
 
 #[derive(Debug, Clone)]
@@ -61,6 +109,75 @@ impl Hub {
             queue_capacity,
             presence: Presence::default(),
             typing: Typing::default(),
+            relay: OnceLock::new(),
+            lines: Mutex::default(),
+        }
+    }
+
+    /// Joins the node to a cluster: fan-out goes to `relay` too (set once).
+    pub fn set_relay(&self, relay: Arc<dyn Relay>) {
+        let _ = self.relay.set(relay);
+    }
+
+    /// Whether this node has other nodes to tell.
+    pub fn relay(&self) -> Option<&Arc<dyn Relay>> {
+        self.relay.get()
+    }
+
+    /// An event another node relayed: to this node's connections only.
+    pub fn receive(&self, event: Event, from: NodeId) {
+        match event {
+            Event::Message { message, members } => {
+                let pending = Pending {
+                    message,
+                    members,
+                    origin: None,
+                    committed: std::time::Instant::now(),
+                };
+                self.offer(pending);
+            }
+            Event::Users { users, frame } => {
+                let users: Vec<&UserId> = users.iter().collect();
+                self.push_to_users(&users, &Outbound::Frame(frame), None);
+            }
+            Event::Viewers {
+                chat,
+                except,
+                frame,
+            } => self.push_to_viewers(chat, &except, Outbound::Frame(frame)),
+            Event::CloseSession { user, session } => self.close_session_here(&user, &session),
+            // The cluster keeps presence itself (it announces); nothing to push here.
+            Event::Presence { .. } => tracing::debug!(from, "presence event reached the hub"),
+        }
+    }
+
+    /// A fill's result for `chat` (see [`Relay::fill`]).
+    pub fn filled(&self, chat: ChatId, fetched: Option<Vec<Message>>) {
+        let mut lines = lock(&self.lines);
+        let verdict = lines.filled(chat, fetched);
+        self.follow(chat, verdict);
+    }
+
+    /// Each chat's last delivered seq (to check against the database after the bus was away).
+    pub fn line_positions(&self) -> Vec<(ChatId, u64)> {
+        lock(&self.lines).positions()
+    }
+
+    /// Through the chat's line, then to the connections, in order.
+    fn offer(&self, pending: Pending) {
+        let chat = pending.message.chat_id;
+        let mut lines = lock(&self.lines);
+        let verdict = lines.offer(pending);
+        self.follow(chat, verdict);
+    }
+
+    /// Pushes a verdict's messages (the caller holds the lines' lock) and starts its fill.
+    fn follow(&self, chat: ChatId, verdict: Verdict) {
+        for p in verdict.deliver {
+            self.push_message(&p.message, &p.members, p.origin, p.committed);
+        }
+        if let (Some(after), Some(relay)) = (verdict.fill_after, self.relay.get()) {
+            relay.fill(chat, after);
         }
     }
 
@@ -93,8 +210,18 @@ impl Hub {
         read(&self.users).get(user).map_or(0, Vec::len)
     }
 
-    /// Closes every connection of `user` that authenticated in `session`.
+    /// Closes every connection of `user` that authenticated in `session`, on every node.
     pub fn close_session(&self, user: &UserId, session: &str) {
+        self.close_session_here(user, session);
+        if let Some(relay) = self.relay.get() {
+            relay.publish(Event::CloseSession {
+                user: user.clone(),
+                session: session.to_owned(),
+            });
+        }
+    }
+
+    fn close_session_here(&self, user: &UserId, session: &str) {
         for conn in read(&self.users).get(user).into_iter().flatten() {
             if conn.session.as_deref() == Some(session) {
                 conn.queue.close(CloseReason::SessionEnded);
@@ -156,11 +283,35 @@ impl Hub {
     }
 
     /// A stored message to every connection of its chat's members but the one that sent it
-    /// (which gets `message_ack` from its own request instead).
+    /// (which gets `message_ack` from its own request instead), on every node.
     pub fn deliver_message(
         &self,
         message: &Message,
         members: [&UserId; 2],
+        origin: Option<ConnId>,
+        committed: std::time::Instant,
+    ) {
+        let Some(relay) = self.relay.get() else {
+            self.push_message(message, &members, origin, committed);
+            return;
+        };
+        let members = [members[0].clone(), members[1].clone()];
+        relay.publish(Event::Message {
+            message: message.clone(),
+            members: members.clone(),
+        });
+        self.offer(Pending {
+            message: message.clone(),
+            members,
+            origin,
+            committed,
+        });
+    }
+
+    fn push_message<U: std::borrow::Borrow<UserId>>(
+        &self,
+        message: &Message,
+        members: &[U; 2],
         origin: Option<ConnId>,
         committed: std::time::Instant,
     ) {
@@ -173,17 +324,42 @@ impl Hub {
             frame,
             committed,
         };
+        let members = [members[0].borrow(), members[1].borrow()];
         self.push_to_users(&members, &item, origin);
     }
 
-    /// A frame to every connection of each user.
+    /// A frame to every connection of each user, on every node.
     pub fn send_to_users(&self, users: &[&UserId], frame: &ServerFrame) {
+        let frame = encode(frame);
+        if let Some(relay) = self.relay.get() {
+            relay.publish(Event::Users {
+                users: users.iter().map(|u| (*u).clone()).collect(),
+                frame: frame.clone(),
+            });
+        }
+        self.push_to_users(users, &Outbound::Frame(frame), None);
+    }
+
+    /// A frame to every connection of each user on this node only (each node announces
+    /// presence to its own connections).
+    pub fn send_here(&self, users: &[&UserId], frame: &ServerFrame) {
         self.push_to_users(users, &Outbound::Frame(encode(frame)), None);
     }
 
-    /// A frame to the devices viewing `chat`, except those of `except`.
+    /// A frame to the devices viewing `chat`, except those of `except`, on every node.
     pub fn send_to_viewers(&self, chat: ChatId, except: &UserId, frame: &ServerFrame) {
-        let item = Outbound::Frame(encode(frame));
+        let frame = encode(frame);
+        if let Some(relay) = self.relay.get() {
+            relay.publish(Event::Viewers {
+                chat,
+                except: except.clone(),
+                frame: frame.clone(),
+            });
+        }
+        self.push_to_viewers(chat, except, Outbound::Frame(frame));
+    }
+
+    fn push_to_viewers(&self, chat: ChatId, except: &UserId, item: Outbound) {
         let mut slow = Vec::new();
         if let Some(list) = read(&self.viewers).get(&chat) {
             for viewer in list.iter().filter(|v| &v.user != except) {
@@ -232,4 +408,8 @@ fn read<T>(lock: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
 
 fn write<T>(lock: &RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {
     lock.write().unwrap_or_else(|p| p.into_inner())
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|p| p.into_inner())
 }

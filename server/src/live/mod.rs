@@ -5,13 +5,16 @@
 //! - [`queue`]: each connection's bounded outgoing queue (slow consumers are kicked, not
 //!   buffered without limit).
 //! - [`hub`]: the registry of connections by user and the viewers of each chat; fan-out.
-//! - [`presence`]: online from the first connection until the last closes, plus a grace.
+//! - [`line`]: each chat's delivery line with several nodes: in seq order, once, gaps filled.
+//! - [`presence`]: online from the first connection until the last closes, plus a grace;
+//!   with several nodes, also where else a user is online.
 //! - [`typing`]: typing state that expires by itself.
 
 pub mod hub;
+pub mod line;
 pub mod presence;
 pub mod queue;
 pub mod typing;
 
-pub use hub::{ConnId, Hub};
+pub use hub::{ConnId, Event, Hub, Relay};
 pub use queue::{CloseReason, ConnQueue, Outbound};

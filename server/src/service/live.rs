@@ -12,33 +12,54 @@ use tutorchat_shared::{ChatId, UserId};
 
 use crate::auth::CurrentUser;
 use crate::error::Result;
-use crate::live::{ConnId, ConnQueue};
+use crate::live::{ConnId, ConnQueue, Event};
 use crate::service::access::{may_write, member_chat};
 use crate::state::AppState;
 use crate::store::PageRequest;
 
 /// A connection of `user` opened.
 pub fn connected(state: &AppState, user: &UserId) {
-    if state.hub.presence.connect(user) {
-        let (state, user) = (state.clone(), user.clone());
-        tokio::spawn(async move { announce(&state, &user, true).await });
+    let presence = &state.hub.presence;
+    let elsewhere = presence.is_online(user);
+    if presence.connect(user) {
+        if let Some(relay) = state.hub.relay() {
+            relay.publish(Event::Presence {
+                user: user.clone(),
+                online: true,
+            });
+        }
+        if !elsewhere {
+            let (state, user) = (state.clone(), user.clone());
+            tokio::spawn(async move { announce(&state, &user, true).await });
+        }
     }
 }
 
-/// A connection of `user` closed: after the grace, announce offline unless they came back.
+/// A connection of `user` closed: after the grace, announce offline unless they came back
+/// (here or on another node).
 pub fn disconnected(state: &AppState, user: &UserId) {
     if let Some(generation) = state.hub.presence.disconnect(user) {
         let (state, user) = (state.clone(), user.clone());
         tokio::spawn(async move {
             tokio::time::sleep(state.config.presence_grace()).await;
             if state.hub.presence.expire(&user, generation) {
-                announce(&state, &user, false).await;
+                if let Some(relay) = state.hub.relay() {
+                    relay.publish(Event::Presence {
+                        user: user.clone(),
+                        online: false,
+                    });
+                }
+                if !state.hub.presence.is_online(&user) {
+                    announce(&state, &user, false).await;
+                }
             }
         });
     }
 }
 
-async fn announce(state: &AppState, user: &UserId, online: bool) {
+/// Tells this node's connections of everyone who shares a chat with `user` that the user came
+/// online or went offline (every node announces to its own connections).
+pub(crate) async fn announce(state: &AppState, user: &UserId, online: bool) {
     let peers: BTreeSet<UserId> = match state.store.chats_of(user).await {
         Ok(rows) => rows.into_iter().map(|row| row.peer.id).collect(),
         Err(e) => {
@@ -56,7 +77,7 @@ async fn announce(state: &AppState, user: &UserId, online: bool) {
         }
     };
     let peers: Vec<&UserId> = peers.iter().collect();
-    state.hub.send_to_users(&peers, &frame);
+    state.hub.send_here(&peers, &frame);
 }
 
 /// A device of `me` views the chat: it gets the chat's typing indicators from now on, and the

@@ -1,10 +1,13 @@
 //! Storage: the [`Store`] trait the services speak to, its records, and its backends.
 //!
-//! The trait is async and object-safe (`Arc<dyn Store>`), so a PostgreSQL backend can sit
-//! beside [`sqlite::SqliteStore`] without the services changing. Every backend must pass the
-//! conformance suite in `tests/api/store.rs`. Rules (who may do what) live in the services,
+//! The trait is async and object-safe (`Arc<dyn Store>`): [`sqlite::SqliteStore`] (the
+//! embedded default) and [`postgres::PgStore`] (several nodes on one database) sit behind it
+//! and the services never know which. Every backend must pass the conformance suite in
+//! `tests/api/store.rs`. Rules (who may do what) live in the services,
 //! not here: the store answers questions and applies changes atomically.
 
+pub mod migrate;
+pub mod postgres;
 pub mod sqlite;
 
 use async_trait::async_trait;
@@ -24,6 +27,10 @@ use tutorchat_shared::{
 pub enum StoreError {
     #[error("sqlite: {0}")]
     Sqlite(#[from] rusqlite::Error),
+    #[error("postgres: {}", postgres::describe(.0))]
+    Postgres(#[from] tokio_postgres::Error),
+    #[error("postgres connection pool: {0}")]
+    Pool(String),
     #[error("the database's writer has stopped")]
     WriterGone,
     /// Too much is already waiting to be written: a send is refused now rather than queued
@@ -37,6 +44,11 @@ pub enum StoreError {
         version: u32,
         source: rusqlite::Error,
     },
+    #[error("postgres migration {version} failed: {}", postgres::describe(.source))]
+    PgMigration {
+        version: u32,
+        source: tokio_postgres::Error,
+    },
     #[error("database is newer than this server (schema {found}, known {known})")]
     SchemaTooNew { found: u32, known: u32 },
     #[error("stored data is invalid: {0}")]
@@ -46,6 +58,9 @@ pub enum StoreError {
     /// Only inside a backend, to roll a refused provisioning batch back; never returned.
     #[error("provisioning refused: {0}")]
     Refused(ProvisioningError),
+    /// A setting names no backend this server has.
+    #[error("{0}")]
+    Unsupported(String),
     #[error("blocking task failed: {0}")]
     Join(String),
 }
@@ -263,6 +278,9 @@ pub struct StoredContent {
     pub thumbnail: Option<String>,
 }
 
+/// Told the number of writes in each committed batch (a metric).
+pub type CommitObserver = std::sync::Arc<dyn Fn(usize) + Send + Sync>;
+
 /// Runs once a stored message is durable, in commit order: once for each message a send
 /// stored, with when its commit became durable. It must not block.
 pub type OnCommit = Box<dyn FnMut(&Message, std::time::Instant) + Send>;
@@ -321,6 +339,15 @@ pub struct AuditRecord {
 /// tasks at once and must not block the async runtime.
 #[async_trait]
 pub trait Store: Send + Sync + std::fmt::Debug + 'static {
+    /// Tells `observer` how many writes each durable commit held (set once; later calls are
+    /// ignored).
+    fn observe_commits(&self, _observer: CommitObserver) {}
+
+    /// Answers if the database does (for `/healthz`).
+    async fn ping(&self) -> Result<()> {
+        self.user_count().await.map(drop)
+    }
+
     // Users, courses, enrollments.
     async fn user_count(&self) -> Result<u64>;
     async fn user(&self, id: &UserId) -> Result<Option<UserRecord>>;

@@ -320,12 +320,13 @@ impl Session {
                     frame,
                     committed,
                 } => {
-                    if let Some(sent) = self.synced.get_mut(&chat_id) {
-                        if seq <= *sent {
-                            continue;
-                        }
-                        *sent = seq;
+                    // Once and in order: what sync already sent, or (with several nodes) a
+                    // fill already delivered, is not sent again.
+                    let sent = self.synced.entry(chat_id).or_insert(0);
+                    if seq <= *sent {
+                        continue;
                     }
+                    *sent = seq;
                     let waited = committed.elapsed();
                     self.state.metrics.delivered(waited);
                     self.state.overload.note(waited);

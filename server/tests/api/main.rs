@@ -19,6 +19,7 @@
 //! - `uploads`: resumable uploads, type by content, images without metadata, limits, who may
 //!   download, ranges and safe headers, an attachment sent once.
 
+mod database;
 mod testing;
 mod wsclient;
 
@@ -26,6 +27,7 @@ mod access;
 mod admin;
 mod auth;
 mod blocking;
+mod cluster;
 mod gate;
 mod hardening;
 mod history;

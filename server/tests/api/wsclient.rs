@@ -121,14 +121,23 @@ impl WsClient {
 
     /// The next frame of type `ty`, skipping presence and typing chatter.
     pub async fn recv_type(&mut self, ty: &str) -> Value {
-        let deadline = tokio::time::Instant::now() + WAIT;
+        self.recv_type_within(ty, WAIT).await
+    }
+
+    /// The next frame of type `ty` within `wait`; a timeout names the frames skipped.
+    pub async fn recv_type_within(&mut self, ty: &str, wait: Duration) -> Value {
+        let deadline = tokio::time::Instant::now() + wait;
+        let mut skipped = Vec::new();
         loop {
             let left = deadline.saturating_duration_since(tokio::time::Instant::now());
             match self.next_within(left).await {
                 Some(Ok(frame)) if frame["type"] == ty => return frame,
-                Some(Ok(_)) => continue,
+                Some(Ok(frame)) => skipped.push(match frame["code"].as_str() {
+                    Some(code) => format!("error {code}"),
+                    None => frame["type"].to_string(),
+                }),
                 Some(Err(ended)) => panic!("socket ended waiting for {ty}: {ended:?}"),
-                None => panic!("no {ty} frame within {WAIT:?}"),
+                None => panic!("no {ty} frame within {wait:?} (skipped: {skipped:?})"),
             }
         }
     }

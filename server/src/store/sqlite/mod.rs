@@ -28,12 +28,11 @@ use tutorchat_shared::{
 };
 
 use self::checkpoint::Checkpointer;
-pub use self::writer::CommitObserver;
 use self::writer::Writer;
 use super::{
-    AuditRecord, ChatRecord, ChatRow, ContactRow, InsertOutcome, NewMessage, NewUploadRecord,
-    OnCommit, Page, PageRequest, Provisioning, ProvisioningError, RefreshRecord, Result,
-    RotateOutcome, SendChecks, Store, StoreError, StoredContent, UploadRecord, UserRecord,
+    AuditRecord, ChatRecord, ChatRow, CommitObserver, ContactRow, InsertOutcome, NewMessage,
+    NewUploadRecord, OnCommit, Page, PageRequest, Provisioning, ProvisioningError, RefreshRecord,
+    Result, RotateOutcome, SendChecks, Store, StoreError, StoredContent, UploadRecord, UserRecord,
 };
 
 /// The database file's name inside the data directory.
@@ -59,12 +58,6 @@ struct Inner {
 }
 
 impl SqliteStore {
-    /// Tells `observer` how many writes each durable commit held (set once; later calls are
-    /// ignored).
-    pub fn observe_commits(&self, observer: CommitObserver) {
-        let _ = self.inner.writer.observer().set(observer);
-    }
-
     /// Opens (creating if needed) the database in `data_dir` and brings its schema up to date.
     pub fn open(data_dir: &Path) -> Result<SqliteStore> {
         std::fs::create_dir_all(data_dir)?;
@@ -174,6 +167,10 @@ pub(crate) fn to_i64(v: u64) -> i64 {
 
 #[async_trait]
 impl Store for SqliteStore {
+    fn observe_commits(&self, observer: CommitObserver) {
+        let _ = self.inner.writer.observer().set(observer);
+    }
+
     async fn user_count(&self) -> Result<u64> {
         self.read(accounts::user_count).await
     }

@@ -20,7 +20,7 @@ use std::time::Instant;
 use rusqlite::Connection;
 use tokio::sync::{mpsc, oneshot};
 
-use super::super::{Result, StoreError};
+use super::super::{CommitObserver, Result, StoreError};
 
 /// Most jobs folded into one commit.
 const MAX_BATCH: usize = 512;
@@ -59,9 +59,6 @@ impl std::fmt::Debug for Writer {
         f.debug_struct("Writer").finish_non_exhaustive()
     }
 }
-
-/// Told the number of writes in each committed batch.
-pub type CommitObserver = Arc<dyn Fn(usize) + Send + Sync>;
 
 impl Writer {
     pub(super) fn spawn(conn: Connection) -> Result<Writer> {

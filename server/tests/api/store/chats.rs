@@ -244,8 +244,8 @@ pub async fn find_or_create_chat_is_idempotent(store: &dyn Store) {
 }
 
 /// Everything written before the store is dropped is there after reopening it.
-pub async fn data_survives_reopening(open: &dyn Fn() -> Box<dyn Store>) {
-    let store = open();
+pub async fn data_survives_reopening(open: impl AsyncFn() -> Box<dyn Store>) {
+    let store = open().await;
     let chat = school(store.as_ref()).await.id;
     for i in 0..3 {
         insert(store.as_ref(), chat, STUDENT, &format!("m-{i}")).await;
@@ -260,7 +260,7 @@ pub async fn data_survives_reopening(open: &dyn Fn() -> Box<dyn Store>) {
         .expect("block");
     drop(store);
 
-    let store = open();
+    let store = open().await;
     assert_eq!(store.user_count().await.expect("count"), 3);
     let page = store
         .messages(chat, PageRequest::Latest { limit: 10 })

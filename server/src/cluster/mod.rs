@@ -1,0 +1,355 @@
+//! Several nodes, one service: what a node tells the others over the bus, and what it does
+//! with what they tell it. The database is the truth; the bus is a fast hint.
+//!
+//! - Messages: every node delivers to its own connections only, through each chat's line
+//!   ([`crate::live::line`]): in seq order, once, and a gap (a lost, late or repeated bus
+//!   event, a restarted bus, a paused node) is filled from the database first.
+//! - Frames for users (receipts, `chat_created`, settings), typing for a chat's viewers, and
+//!   sign-outs go to the other nodes as they are.
+//! - Presence: each node says who is online on it (as it changes, and in full when another
+//!   node appears or the bus returns) and beats every [`HEARTBEAT`]; a node not heard from
+//!   for [`NODE_TIMEOUT`] is gone, and its users go offline. Each node announces a user's
+//!   coming and going to its own connections.
+//!
+//! [`redis`] carries the events; nothing here knows how.
+
+mod redis;
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, Weak};
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+use tokio::sync::mpsc;
+use tutorchat_shared::{ChatId, Message, UserId};
+
+use crate::live::presence::NodeId;
+use crate::live::{Event, Relay};
+use crate::state::{AppState, Inner};
+use crate::store::PageRequest;
+
+/// How often a node says it is alive.
+pub const HEARTBEAT: Duration = Duration::from_secs(2);
+/// A node not heard from for this long is gone: its users are offline.
+pub const NODE_TIMEOUT: Duration = Duration::from_secs(10);
+/// Events that may wait for the bus before new ones are dropped (the database still has the
+/// messages; the lines fill what the bus loses).
+const OUTBOX: usize = 65_536;
+/// Messages one fill reads at a time.
+const FILL_PAGE: u32 = 500;
+
+/// One event on the bus, as JSON: the node that sent it and what it says.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+struct Wire {
+    node: NodeId,
+    #[serde(flatten)]
+    body: Body,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(tag = "t", rename_all = "snake_case")]
+enum Body {
+    Message {
+        message: Box<Message>,
+        members: [UserId; 2],
+    },
+    /// A serialized server frame for every connection of these users.
+    Users {
+        users: Vec<UserId>,
+        frame: String,
+    },
+    Viewers {
+        chat: ChatId,
+        except: UserId,
+        frame: String,
+    },
+    CloseSession {
+        user: UserId,
+        session: String,
+    },
+    Presence {
+        user: UserId,
+        online: bool,
+    },
+    /// Exactly these users are online on the sending node.
+    Snapshot {
+        users: Vec<UserId>,
+    },
+    Alive,
+}
+
+impl From<Event> for Body {
+    fn from(event: Event) -> Body {
+        match event {
+            Event::Message { message, members } => Body::Message {
+                message: Box::new(message),
+                members,
+            },
+            Event::Users { users, frame } => Body::Users {
+                users,
+                frame: frame.as_str().to_owned(),
+            },
+            Event::Viewers {
+                chat,
+                except,
+                frame,
+            } => Body::Viewers {
+                chat,
+                except,
+                frame: frame.as_str().to_owned(),
+            },
+            Event::CloseSession { user, session } => Body::CloseSession { user, session },
+            Event::Presence { user, online } => Body::Presence { user, online },
+        }
+    }
+}
+
+/// This node's place in the cluster; the hub's [`Relay`].
+#[derive(Debug)]
+pub struct Cluster {
+    node: NodeId,
+    /// Serialized events for the publisher task.
+    outbox: mpsc::Sender<Vec<u8>>,
+    /// The state this serves; weak, so the cluster's tasks end with the server.
+    state: Weak<Inner>,
+    /// Whether the subscription is live now (for `/healthz`).
+    up: AtomicBool,
+    /// Other nodes, when each was last heard from. A std mutex: held for a lookup.
+    nodes: Mutex<HashMap<NodeId, Instant>>,
+}
+
+impl Cluster {
+    /// Joins the node to the cluster on the bus at `url` (`redis://host:port`), on the
+    /// channel of its database: the hub relays through it from now on, and its tasks run
+    /// until the server stops.
+    pub fn join(state: &AppState, url: &str, channel: String) -> Result<Arc<Cluster>, String> {
+        let client = ::redis::Client::open(url).map_err(|e| format!("bus {url}: {e}"))?;
+        let (outbox, events) = mpsc::channel(OUTBOX);
+        let cluster = Arc::new(Cluster {
+            node: rand::random::<u64>() >> 11,
+            outbox,
+            state: state.downgrade(),
+            up: AtomicBool::new(false),
+            nodes: Mutex::default(),
+        });
+        state.hub.set_relay(cluster.clone());
+        let channel: Arc<str> = channel.into();
+        tokio::spawn(redis::publish(client.clone(), channel.clone(), events));
+        tokio::spawn(redis::subscribe(client, channel, Arc::downgrade(&cluster)));
+        tokio::spawn(heartbeat(Arc::downgrade(&cluster)));
+        tracing::info!(node = cluster.node, "joined the cluster");
+        Ok(cluster)
+    }
+
+    pub fn node(&self) -> NodeId {
+        self.node
+    }
+
+    /// Whether the bus is reachable now.
+    pub fn is_up(&self) -> bool {
+        self.up.load(Ordering::Relaxed)
+    }
+
+    fn send(&self, body: Body) {
+        let wire = Wire {
+            node: self.node,
+            body,
+        };
+        let Ok(bytes) = serde_json::to_vec(&wire) else {
+            return;
+        };
+        if self.outbox.try_send(bytes).is_err() {
+            tracing::warn!("the bus is behind: an event was dropped (the database has it)");
+        }
+    }
+
+    /// The subscription is (back) up: tell the others who is online here, and fill whatever
+    /// the bus lost meanwhile.
+    fn connected(&self) {
+        let was_up = self.up.swap(true, Ordering::Relaxed);
+        let Some(state) = AppState::upgrade(&self.state) else {
+            return;
+        };
+        if !was_up {
+            tracing::info!("bus connected");
+        }
+        self.send(Body::Snapshot {
+            users: state.hub.presence.online_here(),
+        });
+        let hub = state.hub.clone();
+        for (chat, last) in hub.line_positions() {
+            self.fill(chat, last);
+        }
+    }
+
+    fn disconnected(&self) {
+        if self.up.swap(false, Ordering::Relaxed) {
+            tracing::warn!("bus lost: serving this node's connections, catching up on return");
+        }
+    }
+
+    /// One event from the bus.
+    fn received(&self, bytes: &[u8]) {
+        let wire: Wire = match serde_json::from_slice(bytes) {
+            Ok(wire) => wire,
+            Err(e) => {
+                tracing::warn!(error = %e, "an unreadable event on the bus");
+                return;
+            }
+        };
+        if wire.node == self.node {
+            return;
+        }
+        let Some(state) = AppState::upgrade(&self.state) else {
+            return;
+        };
+        let new_node = lock(&self.nodes)
+            .insert(wire.node, Instant::now())
+            .is_none();
+        if new_node {
+            tracing::info!(node = wire.node, "another node joined");
+            // It does not know who is online here yet.
+            self.send(Body::Snapshot {
+                users: state.hub.presence.online_here(),
+            });
+        }
+        let from = wire.node;
+        let event = match wire.body {
+            Body::Message { message, members } => Event::Message {
+                message: *message,
+                members,
+            },
+            Body::Users { users, frame } => Event::Users {
+                users,
+                frame: frame.into(),
+            },
+            Body::Viewers {
+                chat,
+                except,
+                frame,
+            } => Event::Viewers {
+                chat,
+                except,
+                frame: frame.into(),
+            },
+            Body::CloseSession { user, session } => Event::CloseSession { user, session },
+            Body::Presence { user, online } => {
+                tracing::debug!(from, user = user.as_str(), online, "presence");
+                if state.hub.presence.set_remote(&user, from, online) {
+                    announce(&state, user, online);
+                }
+                return;
+            }
+            Body::Snapshot { users } => {
+                for (user, online) in state.hub.presence.replace_remote(from, &users) {
+                    announce(&state, user, online);
+                }
+                return;
+            }
+            Body::Alive => return,
+        };
+        state.hub.receive(event, from);
+    }
+
+    /// Forgets nodes that stopped beating; their users go offline.
+    fn reap(&self, state: &AppState) {
+        let gone: Vec<NodeId> = {
+            let mut nodes = lock(&self.nodes);
+            let gone = nodes
+                .iter()
+                .filter(|(_, seen)| seen.elapsed() > NODE_TIMEOUT)
+                .map(|(node, _)| *node)
+                .collect::<Vec<_>>();
+            for node in &gone {
+                nodes.remove(node);
+            }
+            gone
+        };
+        for node in gone {
+            tracing::warn!(node, "a node stopped beating: its users are offline");
+            for user in state.hub.presence.forget_node(node) {
+                announce(state, user, false);
+            }
+        }
+    }
+}
+
+impl Relay for Cluster {
+    fn publish(&self, event: Event) {
+        self.send(event.into());
+    }
+
+    fn fill(&self, chat: ChatId, after: u64) {
+        let Some(state) = AppState::upgrade(&self.state) else {
+            return;
+        };
+        tokio::spawn(async move {
+            let page = state
+                .store
+                .messages(
+                    chat,
+                    PageRequest::After {
+                        seq: after,
+                        limit: FILL_PAGE,
+                    },
+                )
+                .await;
+            let fetched = match page {
+                Ok(page) => Some(page.messages),
+                Err(e) => {
+                    tracing::error!(error = %e, chat = chat.0, "cannot fill a gap");
+                    None
+                }
+            };
+            state.hub.filled(chat, fetched);
+        });
+    }
+}
+
+/// Announces on this node a change in whether `user` is online anywhere.
+fn announce(state: &AppState, user: UserId, online: bool) {
+    let state = state.clone();
+    tokio::spawn(async move { crate::service::live::announce(&state, &user, online).await });
+}
+
+async fn heartbeat(cluster: Weak<Cluster>) {
+    let mut tick = tokio::time::interval(HEARTBEAT);
+    loop {
+        tick.tick().await;
+        let Some(cluster) = cluster.upgrade() else {
+            return;
+        };
+        let Some(state) = AppState::upgrade(&cluster.state) else {
+            return;
+        };
+        cluster.send(Body::Alive);
+        cluster.reap(&state);
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn events_read_back_as_written() {
+        let wire = Wire {
+            node: 42,
+            body: Body::Presence {
+                user: UserId::new("s-sam"),
+                online: true,
+            },
+        };
+        let json = serde_json::to_string(&wire).expect("json");
+        assert_eq!(
+            json,
+            r#"{"node":42,"t":"presence","user":"s-sam","online":true}"#
+        );
+        assert_eq!(serde_json::from_str::<Wire>(&json).expect("parse"), wire);
+    }
+}

@@ -1,0 +1,300 @@
+//! Several real server processes on one PostgreSQL database and one Redis: the members of a
+//! chat and their devices on different nodes converse, see each other come and go, type and
+//! read; a node killed under traffic loses no acknowledged message; a single node's data
+//! moves into PostgreSQL whole.
+
+use std::collections::{BTreeMap, HashSet};
+use std::time::Duration;
+
+use reqwest::Method;
+use serde_json::{json, Value};
+use tempfile::TempDir;
+
+use crate::database::TestDatabase;
+use crate::testing::{ServerProcess, TestServer, ADA, ADMIN_TOKEN, JWT_SECRET, SAM};
+use crate::wsclient::WsClient;
+
+/// The shared Redis (each test database gets a channel of its own).
+const BUS: &str = "redis://127.0.0.1:6379";
+/// How long a frame may take here: six debug-built nodes share two cores with the tests.
+const PATIENCE: Duration = Duration::from_secs(15);
+/// The demo chat of Sam and Ada in rust-101.
+const CHAT: i64 = 1;
+
+/// A node: a real server process on the shared database and bus.
+struct Node {
+    process: ServerProcess,
+    view: TestServer,
+    _dir: TempDir,
+}
+
+impl Node {
+    fn start(db: &TestDatabase) -> Node {
+        let dir = tempfile::tempdir().expect("dir");
+        let data = dir.path().to_str().expect("utf-8 path").to_owned();
+        let url = db.url();
+        let process = ServerProcess::spawn(&[
+            "--listen",
+            "127.0.0.1:0",
+            "--data-dir",
+            &data,
+            "--database",
+            &url,
+            "--database-pool",
+            "4",
+            "--bus",
+            BUS,
+            "--demo",
+            "--jwt-secret",
+            JWT_SECRET,
+            "--admin-token",
+            ADMIN_TOKEN,
+            "--presence-grace-ms",
+            "1000",
+            // The kill test pours messages in faster than a person would.
+            "--message-rate-per-second",
+            "10000",
+            "--message-burst",
+            "10000",
+            "--ws-frame-rate-per-second",
+            "10000",
+            "--ws-frame-burst",
+            "10000",
+            // Debug builds on shared cores: deliveries wait for the CPU, and shedding sends
+            // then (right for a server, answered `rate_limited`) is not what this checks.
+            "--shed-delay-ms",
+            "60000",
+        ]);
+        let view = TestServer::attach(&process.base);
+        Node {
+            process,
+            view,
+            _dir: dir,
+        }
+    }
+
+    async fn token(&self, email: &str) -> String {
+        self.view.token(email).await
+    }
+}
+
+/// Three nodes, started one after another (the first seeds the demo school).
+async fn cluster(db: &TestDatabase) -> Vec<Node> {
+    let nodes: Vec<Node> = (0..3).map(|_| Node::start(db)).collect();
+    // Each node hears the others' heartbeats (every 2 s) before the test relies on presence.
+    wait_for_bus(&nodes).await;
+    nodes
+}
+
+async fn wait_for_bus(nodes: &[Node]) {
+    for node in nodes {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            let health = node.view.anonymous(Method::GET, "/healthz", None).await;
+            let body: Value = health.json();
+            if body["bus"] == true && body["database"] == true {
+                break;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "the bus never came up: {body}"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+    tokio::time::sleep(crate_heartbeat()).await;
+}
+
+fn crate_heartbeat() -> Duration {
+    tutorchat_server::cluster::HEARTBEAT + Duration::from_millis(500)
+}
+
+fn send(chat: i64, client_id: &str, content: &str) -> Value {
+    json!({"type": "send_message", "chat_id": chat, "client_id": client_id, "content": content})
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn members_on_different_nodes_converse_see_presence_typing_and_receipts() {
+    let db = TestDatabase::create().await;
+    let nodes = cluster(&db).await;
+    let (a, b, c) = (&nodes[0], &nodes[1], &nodes[2]);
+
+    let sam_token = a.token(SAM).await;
+    let ada_token = b.token(ADA).await;
+    let mut sam = WsClient::connect(&a.view, &sam_token).await;
+    let mut sam_phone = WsClient::connect(&c.view, &c.token(SAM).await).await;
+    let mut ada = WsClient::connect(&b.view, &ada_token).await;
+
+    // Ada came online on node B: Sam hears it on node A.
+    let online = sam.recv_type_within("user_online", PATIENCE).await;
+    assert_eq!(online["user_id"], "t-ada");
+
+    // Both view the chat; Sam types on A, Ada sees it on B.
+    sam.send(json!({"type": "join_chat", "chat_id": CHAT}))
+        .await;
+    sam.recv_type_within("chat_joined", PATIENCE).await;
+    ada.send(json!({"type": "join_chat", "chat_id": CHAT}))
+        .await;
+    let joined = ada.recv_type_within("chat_joined", PATIENCE).await;
+    assert!(
+        joined["online"]
+            .as_array()
+            .expect("online list")
+            .contains(&json!("s-sam")),
+        "node B knows Sam is online on A: {joined}"
+    );
+    sam.send(json!({"type": "typing_start", "chat_id": CHAT}))
+        .await;
+    let typing = ada.recv_type_within("typing_indicator", PATIENCE).await;
+    assert_eq!(
+        (typing["user_id"].clone(), typing["typing"].clone()),
+        (json!("s-sam"), json!(true))
+    );
+
+    // Messages both ways, each once and in order, to every device on every node.
+    async fn burst(ws: &mut WsClient, who: &str) -> Vec<u64> {
+        let mut seqs = Vec::new();
+        for i in 0..10 {
+            ws.send(send(CHAT, &format!("{who}-{i}"), &format!("hello {i}")))
+                .await;
+            let ack = ws.recv_type_within("message_ack", PATIENCE).await;
+            seqs.push(ack["message"]["seq"].as_u64().expect("seq"));
+        }
+        seqs
+    }
+    fn seqs_of(frames: &[Value]) -> Vec<u64> {
+        frames
+            .iter()
+            .map(|f| f["message"]["seq"].as_u64().expect("seq"))
+            .collect()
+    }
+    let from_ada = burst(&mut ada, "ada").await;
+    let at_sam = sam
+        .collect_type("message_received", Duration::from_secs(4))
+        .await;
+    assert_eq!(
+        seqs_of(&at_sam),
+        from_ada,
+        "Ada's messages reach Sam on A, once, in order"
+    );
+    let from_sam = burst(&mut sam, "sam").await;
+    let at_ada = ada
+        .collect_type("message_received", Duration::from_secs(4))
+        .await;
+    assert_eq!(seqs_of(&at_ada), from_sam, "Sam's reach Ada on B");
+    let at_phone = sam_phone
+        .collect_type("message_received", Duration::from_secs(3))
+        .await;
+    let every: Vec<u64> = from_ada.iter().chain(&from_sam).copied().collect();
+    assert_eq!(
+        seqs_of(&at_phone),
+        every,
+        "Sam's phone on C gets every one, in seq order"
+    );
+
+    // Ada reads on node B (REST): Sam's devices hear it on A and C.
+    let last = *every.last().expect("sent");
+    b.view.mark_read(&ada_token, CHAT, last).await.assert_ok();
+    let read = sam.recv_type_within("message_read", PATIENCE).await;
+    assert_eq!(
+        (read["user_id"].clone(), read["up_to_seq"].clone()),
+        (json!("t-ada"), json!(last))
+    );
+    sam_phone.recv_type_within("message_read", PATIENCE).await;
+
+    // Ada leaves: after the grace Sam hears she is offline.
+    drop(ada);
+    let offline = sam.recv_type_within("user_offline", PATIENCE).await;
+    assert_eq!(offline["user_id"], "t-ada");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_killed_under_traffic_loses_no_acknowledged_message() {
+    let db = TestDatabase::create().await;
+    let mut nodes = cluster(&db).await;
+    let survivor = nodes.pop().expect("node");
+    let mut doomed = nodes.remove(0);
+    let sam_token = doomed.token(SAM).await;
+    let ada_token = survivor.token(ADA).await;
+    let mut ada = WsClient::connect(&survivor.view, &ada_token).await;
+    let mut sam = WsClient::connect(&doomed.view, &sam_token).await;
+    assert_eq!(
+        ada.recv_type_within("user_online", PATIENCE).await["user_id"],
+        "s-sam"
+    );
+
+    // Sam pours messages in through the doomed node; it dies while they flow.
+    const MESSAGES: usize = 300;
+    for i in 0..MESSAGES {
+        sam.send(send(CHAT, &format!("k-{i}"), "under fire")).await;
+    }
+    let mut acked = HashSet::new();
+    while acked.len() < MESSAGES / 3 {
+        let ack = sam.recv_type_within("message_ack", PATIENCE).await;
+        acked.insert(ack["client_id"].as_str().expect("id").to_owned());
+    }
+    doomed.process.kill();
+    while let Some(Ok(frame)) = sam.next_within(Duration::from_millis(200)).await {
+        if frame["type"] == "message_ack" {
+            acked.insert(frame["client_id"].as_str().expect("id").to_owned());
+        }
+    }
+
+    // Sam's device reconnects to the survivor and sends everything again (its outbox keeps
+    // what was not acknowledged, and may repeat what was): each is stored once.
+    let mut sam = WsClient::connect(&survivor.view, &sam_token).await;
+    for i in 0..MESSAGES {
+        sam.send(send(CHAT, &format!("k-{i}"), "under fire")).await;
+    }
+    let mut answered = 0;
+    while answered < MESSAGES {
+        sam.recv_type_within("message_ack", PATIENCE).await;
+        answered += 1;
+    }
+    let mut history: Vec<Value> = Vec::new();
+    loop {
+        let after = history.last().and_then(|m| m["seq"].as_u64()).unwrap_or(0);
+        let page: Value = survivor
+            .view
+            .page(&ada_token, CHAT, &format!("limit=100&after_seq={after}"))
+            .await
+            .json();
+        let messages = page["messages"].as_array().expect("messages").clone();
+        if messages.is_empty() {
+            break;
+        }
+        history.extend(messages);
+    }
+    let seqs: Vec<u64> = history
+        .iter()
+        .map(|m| m["seq"].as_u64().expect("seq"))
+        .collect();
+    assert_eq!(
+        seqs,
+        (1..=seqs.len() as u64).collect::<Vec<_>>(),
+        "the chat's seqs have no gap"
+    );
+    let mut count: BTreeMap<String, usize> = BTreeMap::new();
+    for m in &history {
+        *count
+            .entry(m["client_id"].as_str().expect("id").to_owned())
+            .or_default() += 1;
+    }
+    for i in 0..MESSAGES {
+        assert_eq!(count.get(&format!("k-{i}")), Some(&1), "k-{i} stored once");
+    }
+    for id in &acked {
+        assert!(
+            count.contains_key(id),
+            "acknowledged {id} survived the crash"
+        );
+    }
+    // The dead node's users go offline on the others, within the heartbeat timeout.
+    let offline = ada
+        .collect_type("user_offline", tutorchat_server::cluster::NODE_TIMEOUT * 2)
+        .await;
+    assert!(
+        offline.is_empty(),
+        "Sam is connected to the survivor now, so stays online: {offline:?}"
+    );
+}
