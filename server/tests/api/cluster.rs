@@ -11,7 +11,7 @@ use serde_json::{json, Value};
 use tempfile::TempDir;
 
 use crate::database::TestDatabase;
-use crate::testing::{ServerProcess, TestServer, ADA, ADMIN_TOKEN, JWT_SECRET, SAM};
+use crate::testing::{ServerProcess, TestServer, ADA, ADMIN_TOKEN, JWT_SECRET, MAYA, SAM};
 use crate::wsclient::WsClient;
 
 /// The shared Redis (each test database gets a channel of its own).
@@ -30,6 +30,10 @@ struct Node {
 
 impl Node {
     fn start(db: &TestDatabase) -> Node {
+        Node::start_on(db, BUS)
+    }
+
+    fn start_on(db: &TestDatabase, bus: &str) -> Node {
         let dir = tempfile::tempdir().expect("dir");
         let data = dir.path().to_str().expect("utf-8 path").to_owned();
         let url = db.url();
@@ -43,7 +47,7 @@ impl Node {
             "--database-pool",
             "4",
             "--bus",
-            BUS,
+            bus,
             "--demo",
             "--jwt-secret",
             JWT_SECRET,
@@ -75,6 +79,58 @@ impl Node {
 
     async fn token(&self, email: &str) -> String {
         self.view.token(email).await
+    }
+}
+
+/// A Redis of the test's own on a free port, to stop and start again.
+struct OwnRedis {
+    port: u16,
+    child: Option<std::process::Child>,
+}
+
+impl OwnRedis {
+    fn start() -> OwnRedis {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let mut redis = OwnRedis { port, child: None };
+        redis.resume();
+        redis
+    }
+
+    fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}", self.port)
+    }
+
+    /// Starts it (again) and waits until it answers.
+    fn resume(&mut self) {
+        let child = std::process::Command::new("redis-server")
+            .args(["--port", &self.port.to_string(), "--bind", "127.0.0.1"])
+            .args(["--save", "", "--appendonly", "no"])
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .expect("redis-server starts");
+        self.child = Some(child);
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() {
+            assert!(std::time::Instant::now() < deadline, "redis never listened");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Kills it, as a crash would: every subscription and anything in flight is lost.
+    fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+impl Drop for OwnRedis {
+    fn drop(&mut self) {
+        self.kill();
     }
 }
 
@@ -222,6 +278,12 @@ async fn a_node_killed_under_traffic_loses_no_acknowledged_message() {
         ada.recv_type_within("user_online", PATIENCE).await["user_id"],
         "s-sam"
     );
+    // Maya is connected only to the doomed node, and stays away after it dies.
+    let _maya = WsClient::connect(&doomed.view, &doomed.token(MAYA).await).await;
+    assert_eq!(
+        ada.recv_type_within("user_online", PATIENCE).await["user_id"],
+        "s-maya"
+    );
 
     // Sam pours messages in through the doomed node; it dies while they flow.
     const MESSAGES: usize = 300;
@@ -289,12 +351,145 @@ async fn a_node_killed_under_traffic_loses_no_acknowledged_message() {
             "acknowledged {id} survived the crash"
         );
     }
-    // The dead node's users go offline on the others, within the heartbeat timeout.
-    let offline = ada
+    // The dead node's users go offline on the others within the heartbeat timeout — but not
+    // Sam, who is connected to the survivor now.
+    let offline: Vec<Value> = ada
         .collect_type("user_offline", tutorchat_server::cluster::NODE_TIMEOUT * 2)
-        .await;
+        .await
+        .into_iter()
+        .map(|f| f["user_id"].clone())
+        .collect();
+    assert_eq!(offline, [json!("s-maya")]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn migrate_moves_a_whole_installation_into_postgres_once() {
+    // A single node used for a while: messages, a read, a block, sign-ins, audit rows.
+    let mut single = TestServer::start().await;
+    let sam = single.token(SAM).await;
+    let ada = single.token(ADA).await;
+    for i in 0..5 {
+        single
+            .send(&sam, CHAT, &format!("m-{i}"), "before the move")
+            .await
+            .assert_ok();
+    }
+    single.mark_read(&ada, CHAT, 125).await.assert_ok();
+    single
+        .post(&ada, "/api/users/s-leo/block", json!({}))
+        .await
+        .assert_ok();
+    let history: Value = single.page(&ada, CHAT, "limit=200").await.json();
+    if let Some(server) = single.server.take() {
+        server.shutdown().await.expect("shutdown");
+    }
+
+    let db = TestDatabase::create().await;
+    let url = db.url();
+    let from = single.dir.path().to_str().expect("utf-8").to_owned();
+    let output = std::process::Command::new(ServerProcess::binary())
+        .args(["migrate", "--from", &from, "--to", &url])
+        .output()
+        .expect("migrate runs");
+    let printed = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "migrate failed: {printed}");
+    for line in [
+        "users: 7 rows",
+        "chats: 3 rows",
+        "messages: 132 rows",
+        "blocks: 1 rows",
+    ] {
+        assert!(printed.contains(line), "{line:?} in:\n{printed}");
+    }
     assert!(
-        offline.is_empty(),
-        "Sam is connected to the survivor now, so stays online: {offline:?}"
+        printed.contains("every chat's last seq matches (3 chats)"),
+        "{printed}"
     );
+
+    // A node on PostgreSQL serves the same history, pointers and sign-ins.
+    let node = Node::start(&db);
+    let ada_there = node.token(ADA).await;
+    let moved: Value = node.view.page(&ada_there, CHAT, "limit=200").await.json();
+    assert_eq!(
+        moved["messages"], history["messages"],
+        "history arrived as it was"
+    );
+    let chat = node.view.chat(&ada_there, CHAT).await;
+    assert_eq!(chat.last_seq, 127);
+    // New messages continue the chat's seqs and ids.
+    let sam_there = node.token(SAM).await;
+    let next = node
+        .view
+        .send(&sam_there, CHAT, "after", "after the move")
+        .await;
+    next.assert_ok();
+    assert_eq!(next.json::<Value>()["message"]["seq"], 128);
+
+    // Into a database that is not empty: refused, nothing changed.
+    let again = std::process::Command::new(ServerProcess::binary())
+        .args(["migrate", "--from", &from, "--to", &url])
+        .output()
+        .expect("migrate runs");
+    assert!(!again.status.success());
+    assert!(
+        String::from_utf8_lossy(&again.stderr).contains("not empty"),
+        "{}",
+        String::from_utf8_lossy(&again.stderr)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restarted_bus_leaves_no_gap_and_no_duplicate() {
+    let db = TestDatabase::create().await;
+    let mut redis = OwnRedis::start();
+    let nodes = [
+        Node::start_on(&db, &redis.url()),
+        Node::start_on(&db, &redis.url()),
+    ];
+    wait_for_bus(&nodes).await;
+    let (a, b) = (&nodes[0], &nodes[1]);
+    let mut sam = WsClient::connect(&a.view, &a.token(SAM).await).await;
+    let mut ada = WsClient::connect(&b.view, &b.token(ADA).await).await;
+
+    // Sam writes on node A while the bus dies and comes back; Ada reads on node B.
+    let mut acked = Vec::new();
+    for i in 0..60 {
+        if i == 20 {
+            redis.kill();
+        }
+        if i == 40 {
+            redis.resume();
+        }
+        sam.send(send(CHAT, &format!("r-{i}"), "through the storm"))
+            .await;
+        let ack = sam.recv_type_within("message_ack", PATIENCE).await;
+        acked.push(ack["message"]["seq"].as_u64().expect("seq"));
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // The subscriptions come back within the reconnect backoff; what was missed is filled.
+    let mut received = Vec::new();
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    while received.len() < acked.len() && tokio::time::Instant::now() < deadline {
+        let frames = ada
+            .collect_type("message_received", Duration::from_millis(500))
+            .await;
+        received.extend(
+            frames
+                .iter()
+                .map(|f| f["message"]["seq"].as_u64().expect("seq")),
+        );
+    }
+    let late = ada
+        .collect_type("message_received", Duration::from_secs(1))
+        .await;
+    received.extend(
+        late.iter()
+            .map(|f| f["message"]["seq"].as_u64().expect("seq")),
+    );
+    assert_eq!(
+        received, acked,
+        "every message once, in order, across the restart"
+    );
+    let health: Value = b.view.anonymous(Method::GET, "/healthz", None).await.json();
+    assert_eq!(health["bus"], true, "the bus is back: {health}");
 }
