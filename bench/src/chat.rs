@@ -15,7 +15,7 @@ use tokio_tungstenite::tungstenite::Message;
 use tutorchat_shared::ws::ServerFrame;
 
 use crate::conn::{Connector, Socket};
-use crate::setup::{self, Server};
+use crate::setup::{self, Deployment};
 use crate::stats::{cpu_time, mib, Latency};
 use crate::Target;
 
@@ -40,11 +40,18 @@ pub struct ChatArgs {
     /// fresh server each time, and end with one table; `--rate` is then ignored.
     #[arg(long, value_delimiter = ',')]
     pub sweep: Vec<u32>,
+    /// Run on each of these deployments (comma-separated): 0 is one node on its own SQLite
+    /// file (the default), N ≥ 1 is N nodes sharing a fresh PostgreSQL database and the bus
+    /// (`--postgres`, `--bus`). Each chat's student and tutor sit on different nodes, and a
+    /// user's devices spread over them, so every message crosses nodes.
+    #[arg(long, value_delimiter = ',', default_value = "0")]
+    pub nodes: Vec<usize>,
 }
 
 /// One run's figures, for the sweep table.
 #[derive(Debug, Clone)]
 struct Report {
+    nodes: String,
     rate: u32,
     sent_per_sec: f64,
     acked_ratio: f64,
@@ -64,9 +71,11 @@ pub async fn run(target: &Target, args: ChatArgs) -> anyhow::Result<()> {
     } else {
         args.sweep.clone()
     };
-    let mut reports = Vec::with_capacity(rates.len());
-    for rate in rates {
-        reports.push(run_once(target, &args, rate).await?);
+    let mut reports = Vec::with_capacity(rates.len() * args.nodes.len());
+    for &nodes in &args.nodes {
+        for &rate in &rates {
+            reports.push(run_once(target, &args, rate, nodes).await?);
+        }
     }
     if reports.len() > 1 {
         print_table(&reports);
@@ -76,11 +85,12 @@ pub async fn run(target: &Target, args: ChatArgs) -> anyhow::Result<()> {
 
 fn print_table(reports: &[Report]) {
     println!();
-    println!("| target msg/s | sent msg/s | acked/sent | refused/sent | delivered/expected | ack p50 / p99 / max ms | delivery p50 / p99 / max ms | server CPU µs/msg | server CPU | generator CPU |");
-    println!("|---|---|---|---|---|---|---|---|---|---|");
+    println!("| nodes | target msg/s | sent msg/s | acked/sent | refused/sent | delivered/expected | ack p50 / p99 / max ms | delivery p50 / p99 / max ms | server CPU µs/msg | server CPU | generator CPU |");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|");
     for r in reports {
         println!(
-            "| {} | {:.0} | {:.3} | {:.3} | {:.3} | {:.1} / {:.1} / {:.0} | {:.1} / {:.1} / {:.0} | {:.0} | {:.0}% | {:.0}% |",
+            "| {} | {} | {:.0} | {:.3} | {:.3} | {:.3} | {:.1} / {:.1} / {:.0} | {:.1} / {:.1} / {:.0} | {:.0} | {:.0}% | {:.0}% |",
+            r.nodes,
             r.rate,
             r.sent_per_sec,
             r.acked_ratio,
@@ -124,18 +134,32 @@ struct Seen {
     ack: Latency,
 }
 
-async fn run_once(target: &Target, args: &ChatArgs, rate: u32) -> anyhow::Result<Report> {
-    let server = Server::start(target, &[]).await?;
-    println!("server {} (pid {})", server.base, server.pid);
-    let chats = setup::provision(&server.base, args.chats, 0).await?;
+async fn run_once(
+    target: &Target,
+    args: &ChatArgs,
+    rate: u32,
+    nodes: usize,
+) -> anyhow::Result<Report> {
+    let deployment = Deployment::start(target, nodes).await?;
+    for server in &deployment.nodes {
+        println!("server {} (pid {})", server.base, server.pid);
+    }
+    let first = &deployment.nodes[0];
+    let chats = setup::provision(&first.base, args.chats, 0).await?;
     let sockets = chats.len() * 2 * args.devices;
-    let rss_before = setup::rss_bytes(server.pid).unwrap_or(0);
-    let connector = Connector::new(
-        &server.base,
-        sockets,
-        target.sources,
-        target.connect_concurrency,
-    )?;
+    let rss_before = deployment.rss_bytes();
+    let connectors = deployment
+        .nodes
+        .iter()
+        .map(|server| {
+            Connector::new(
+                &server.base,
+                sockets / deployment.nodes.len() + 1,
+                target.sources,
+                target.connect_concurrency,
+            )
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
 
     let epoch = Instant::now();
     let window = Arc::new(Window {
@@ -155,7 +179,9 @@ async fn run_once(target: &Target, args: &ChatArgs, rate: u32) -> anyhow::Result
             let token = setup::token(user, role);
             for device in 0..args.devices {
                 let n = (index * 2 + u) * args.devices + device;
-                let (connector, token) = (connector.clone(), token.clone());
+                // The student's and the tutor's first devices on different nodes.
+                let node = (index + u + device) % connectors.len();
+                let (connector, token) = (connectors[node].clone(), token.clone());
                 opening.spawn(async move {
                     connector
                         .connect(n, &token)
@@ -182,7 +208,7 @@ async fn run_once(target: &Target, args: &ChatArgs, rate: u32) -> anyhow::Result
         started.elapsed().as_secs_f64()
     );
     tokio::time::sleep(Duration::from_secs(1)).await;
-    let rss_connected = setup::rss_bytes(server.pid).unwrap_or(0);
+    let rss_connected = deployment.rss_bytes();
 
     let period = Duration::from_secs_f64(chats.len() as f64 / f64::from(rate.max(1)));
     let sent = Arc::new(AtomicU64::new(0));
@@ -202,14 +228,14 @@ async fn run_once(target: &Target, args: &ChatArgs, rate: u32) -> anyhow::Result
     }
     tokio::time::sleep(Duration::from_secs(args.warmup)).await;
     let me = std::process::id();
-    let cpu_from = (cpu_time(server.pid), cpu_time(me));
+    let cpu_from = (deployment.cpu_time(), cpu_time(me));
     let window_from = epoch.elapsed().as_micros() as u64;
     window.from.store(window_from, Ordering::Relaxed);
     tokio::time::sleep(Duration::from_secs(args.seconds)).await;
     let window_to = epoch.elapsed().as_micros() as u64;
     window.to.store(window_to, Ordering::Relaxed);
-    let cpu_to = (cpu_time(server.pid), cpu_time(me));
-    let rss_loaded = setup::rss_bytes(server.pid).unwrap_or(0);
+    let cpu_to = (deployment.cpu_time(), cpu_time(me));
+    let rss_loaded = deployment.rss_bytes();
     // Stop sending; readers drain for two more seconds, then report.
     let _ = stop_tx.send(true);
     let mut open_sinks = Vec::with_capacity(pacers.len());
@@ -238,10 +264,11 @@ async fn run_once(target: &Target, args: &ChatArgs, rate: u32) -> anyhow::Result
     let sent = sent.load(Ordering::Relaxed);
     let expected_per_message = (2 * args.devices - 1) as u64;
     println!(
-        "--- chat workload: {} chats × 2 users × {} devices, target {} msg/s ---",
+        "--- chat workload: {} chats × 2 users × {} devices, target {} msg/s, nodes {} ---",
         chats.len(),
         args.devices,
-        rate
+        rate,
+        deployment.label()
     );
     println!(
         "sent       {:>9.0} msg/s  ({sent} in {secs:.1} s)",
@@ -280,7 +307,7 @@ async fn run_once(target: &Target, args: &ChatArgs, rate: u32) -> anyhow::Result
         (Some(from), Some(to)) => to.saturating_sub(from).as_secs_f64(),
         _ => 0.0,
     };
-    let server_cpu = used(cpu_from.0, cpu_to.0);
+    let server_cpu = cpu_to.0.saturating_sub(cpu_from.0).as_secs_f64();
     let generator_cpu = used(cpu_from.1, cpu_to.1);
     let per_msg = server_cpu * 1e6 / (sent.max(1) as f64);
     println!(
@@ -291,6 +318,7 @@ async fn run_once(target: &Target, args: &ChatArgs, rate: u32) -> anyhow::Result
         generator_cpu / secs * 100.0
     );
     Ok(Report {
+        nodes: deployment.label(),
         rate,
         sent_per_sec: sent as f64 / secs,
         acked_ratio: total.acked as f64 / sent.max(1) as f64,

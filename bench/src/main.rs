@@ -2,9 +2,11 @@
 //!
 //! - `chat`: N chats × 2 users × D devices, a target message rate; reports sent, acked and
 //!   delivered messages per second, ack and delivery latency percentiles, errors, and the
-//!   server's memory per connection.
+//!   server's memory per connection. `--nodes 0,3` runs it on one SQLite node and on three
+//!   nodes sharing PostgreSQL and the bus, in one run.
 //! - `idle`: many authenticated idle sockets; reports the server's memory per socket and
-//!   checks that delivery still works with all of them open.
+//!   checks that delivery still works with all of them open. With `--nodes`, spread over
+//!   several nodes on PostgreSQL and held by worker processes (past one process's file cap).
 //! - `login`: login timing for known and unknown emails (medians and their ratio), and the
 //!   server's memory under a login flood.
 //! - `client`: the client core's targets — newest page from a 100k-message cache, opening a
@@ -61,6 +63,13 @@ pub struct Target {
     /// Handshakes in flight while connecting.
     #[arg(long, global = true, default_value_t = 256)]
     pub connect_concurrency: usize,
+    /// The PostgreSQL server for runs on several nodes (a fresh database is made per run and
+    /// dropped after).
+    #[arg(long, global = true, default_value = "postgres://postgres@127.0.0.1:5432")]
+    pub postgres: String,
+    /// The bus for runs on several nodes.
+    #[arg(long, global = true, default_value = "redis://127.0.0.1:6379")]
+    pub bus: String,
 }
 
 #[derive(Debug, Subcommand)]
@@ -76,6 +85,9 @@ enum Mode {
     Login(login::LoginArgs),
     /// Uploads: throughput and the server's memory while files stream; the image pipeline.
     Upload(upload::UploadArgs),
+    /// (Internal) holds idle sockets for `idle --nodes`, past one process's file limit.
+    #[command(hide = true)]
+    IdleWorker(idle::WorkerArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -94,6 +106,7 @@ fn main() -> anyhow::Result<()> {
             Mode::Client(args) => client::run(args).await,
             Mode::Login(args) => login::run(&cli.target, args).await,
             Mode::Upload(args) => upload::run(&cli.target, args).await,
+            Mode::IdleWorker(args) => idle::worker(&cli.target, args).await,
         }
     })
 }

@@ -105,6 +105,126 @@ impl Server {
     }
 }
 
+/// The servers of one run: one node on its own SQLite file, or several nodes sharing a fresh
+/// PostgreSQL database and the bus.
+pub struct Deployment {
+    pub nodes: Vec<Server>,
+    database: Option<BenchDatabase>,
+}
+
+impl Deployment {
+    /// `nodes == 0`: the embedded default, one node on SQLite. Otherwise that many nodes on
+    /// PostgreSQL and the bus, started one after another.
+    pub async fn start(target: &Target, nodes: usize) -> anyhow::Result<Deployment> {
+        if nodes == 0 {
+            let node = Server::start(target, &[]).await?;
+            return Ok(Deployment {
+                nodes: vec![node],
+                database: None,
+            });
+        }
+        let database = BenchDatabase::create(&target.postgres).await?;
+        let url = database.url();
+        let mut started = Vec::with_capacity(nodes);
+        for _ in 0..nodes {
+            let node = Server::start(
+                target,
+                &["--database", &url, "--database-pool", "8", "--bus", &target.bus],
+            )
+            .await?;
+            started.push(node);
+        }
+        // Each node hears the others before load starts.
+        tokio::time::sleep(Duration::from_secs(3)).await;
+        Ok(Deployment {
+            nodes: started,
+            database: Some(database),
+        })
+    }
+
+    pub fn label(&self) -> String {
+        match &self.database {
+            None => "1 (SQLite)".into(),
+            Some(_) => format!("{} (PostgreSQL)", self.nodes.len()),
+        }
+    }
+
+    /// The server side's CPU time so far: every node, and PostgreSQL's and Redis's processes
+    /// when they serve the run.
+    pub fn cpu_time(&self) -> Duration {
+        let nodes: Duration = self
+            .nodes
+            .iter()
+            .filter_map(|n| crate::stats::cpu_time(n.pid))
+            .sum();
+        match &self.database {
+            None => nodes,
+            Some(_) => nodes + crate::stats::cpu_time_of(&["postgres", "redis-server"]),
+        }
+    }
+
+    pub fn rss_bytes(&self) -> u64 {
+        self.nodes.iter().filter_map(|n| rss_bytes(n.pid)).sum()
+    }
+}
+
+/// A database made for one run, dropped after it.
+struct BenchDatabase {
+    server: String,
+    name: String,
+}
+
+impl BenchDatabase {
+    async fn create(server: &str) -> anyhow::Result<BenchDatabase> {
+        let name = format!("tutorchat_bench_{}_{}", std::process::id(), run_number());
+        admin(server, &format!("CREATE DATABASE {name}")).await?;
+        Ok(BenchDatabase {
+            server: server.to_owned(),
+            name,
+        })
+    }
+
+    fn url(&self) -> String {
+        format!("{}/{}", self.server, self.name)
+    }
+}
+
+impl Drop for BenchDatabase {
+    fn drop(&mut self) {
+        let (server, sql) = (
+            self.server.clone(),
+            format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name),
+        );
+        // Drop is not async: a thread with its own small runtime.
+        let _ = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build();
+            if let Ok(runtime) = runtime {
+                let _ = runtime.block_on(admin(&server, &sql));
+            }
+        })
+        .join();
+    }
+}
+
+fn run_number() -> u32 {
+    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+}
+
+async fn admin(server: &str, sql: &str) -> anyhow::Result<()> {
+    let (client, connection) =
+        tokio_postgres::connect(&format!("{server}/postgres"), tokio_postgres::NoTls)
+            .await
+            .with_context(|| format!("PostgreSQL at {server}"))?;
+    let task = tokio::spawn(connection);
+    client.batch_execute(sql).await?;
+    drop(client);
+    let _ = task.await;
+    Ok(())
+}
+
 fn sibling(name: &str) -> anyhow::Result<PathBuf> {
     let exe = std::env::current_exe()?;
     let path = exe.with_file_name(name);

@@ -63,6 +63,23 @@ pub fn cpu_time(pid: u32) -> Option<std::time::Duration> {
     Some(std::time::Duration::from_millis(ticks * 10))
 }
 
+/// The CPU time of every process whose command name is one of `names` (all of PostgreSQL's
+/// backends, say), read from /proc.
+pub fn cpu_time_of(names: &[&str]) -> std::time::Duration {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return std::time::Duration::ZERO;
+    };
+    entries
+        .filter_map(Result::ok)
+        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            std::fs::read_to_string(format!("/proc/{pid}/comm"))
+                .is_ok_and(|comm| names.contains(&comm.trim()))
+        })
+        .filter_map(cpu_time)
+        .sum()
+}
+
 pub fn mib(bytes: u64) -> String {
     format!("{:.1} MiB", bytes as f64 / (1024.0 * 1024.0))
 }
