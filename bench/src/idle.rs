@@ -132,7 +132,10 @@ async fn run_spread(target: &Target, args: IdleArgs) -> anyhow::Result<()> {
     while from < args.connections {
         let count = per_worker.min(args.connections - from);
         let mut child = tokio::process::Command::new(&exe)
-            .args(["--connect-concurrency", &target.connect_concurrency.to_string()])
+            .args([
+                "--connect-concurrency",
+                &target.connect_concurrency.to_string(),
+            ])
             .arg("idle-worker")
             .args(["--bases", &bases.join(",")])
             .args(["--from", &from.to_string(), "--count", &count.to_string()])
@@ -152,7 +155,9 @@ async fn run_spread(target: &Target, args: IdleArgs) -> anyhow::Result<()> {
     for (_, lines) in &mut workers {
         while let Some(line) = lines.next_line().await? {
             if let Some(rest) = line.strip_prefix(OPENED) {
-                let mut counts = rest.split_whitespace().map(|n| n.parse::<usize>().unwrap_or(0));
+                let mut counts = rest
+                    .split_whitespace()
+                    .map(|n| n.parse::<usize>().unwrap_or(0));
                 open += counts.next().unwrap_or(0);
                 failed += counts.next().unwrap_or(0);
                 break;
@@ -167,9 +172,13 @@ async fn run_spread(target: &Target, args: IdleArgs) -> anyhow::Result<()> {
     );
     tokio::time::sleep(Duration::from_secs(3)).await;
     let rss_after = deployment.rss_bytes();
-    let (delivered, latency) = probe_chat(&mut sender, &mut receiver, probe.id, args.probe_messages).await?;
+    let (delivered, latency) =
+        probe_chat(&mut sender, &mut receiver, probe.id, args.probe_messages).await?;
     let per_socket = rss_after.saturating_sub(rss_before) / open.max(1) as u64;
-    println!("--- idle: {open} sockets over {users} users on {} ---", deployment.label());
+    println!(
+        "--- idle: {open} sockets over {users} users on {} ---",
+        deployment.label()
+    );
     println!(
         "server memory     {} before, {} after (all nodes): {per_socket} bytes per idle socket",
         mib(rss_before),

@@ -65,7 +65,11 @@ pub struct Target {
     pub connect_concurrency: usize,
     /// The PostgreSQL server for runs on several nodes (a fresh database is made per run and
     /// dropped after).
-    #[arg(long, global = true, default_value = "postgres://postgres@127.0.0.1:5432")]
+    #[arg(
+        long,
+        global = true,
+        default_value = "postgres://postgres@127.0.0.1:5432"
+    )]
     pub postgres: String,
     /// The bus for runs on several nodes.
     #[arg(long, global = true, default_value = "redis://127.0.0.1:6379")]

@@ -129,7 +129,14 @@ impl Deployment {
         for _ in 0..nodes {
             let node = Server::start(
                 target,
-                &["--database", &url, "--database-pool", "8", "--bus", &target.bus],
+                &[
+                    "--database",
+                    &url,
+                    "--database-pool",
+                    "8",
+                    "--bus",
+                    &target.bus,
+                ],
             )
             .await?;
             started.push(node);

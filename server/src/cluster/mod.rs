@@ -5,7 +5,9 @@
 //!   ([`crate::live::line`]): in seq order, once, and a gap (a lost, late or repeated bus
 //!   event, a restarted bus, a paused node) is filled from the database first.
 //! - Frames for users (receipts, `chat_created`, settings), typing for a chat's viewers, and
-//!   sign-outs go to the other nodes as they are.
+//!   sign-outs go to the other nodes as they are; a sign-out also stops the session's access
+//!   tokens on every node (and each node re-reads signed-out sessions from the database every
+//!   ten seconds, in case the bus lost one).
 //! - Presence: each node says who is online on it (as it changes, and in full when another
 //!   node appears or the bus returns) and beats every [`HEARTBEAT`]; a node not heard from
 //!   for [`NODE_TIMEOUT`] is gone, and its users go offline. Each node announces a user's
@@ -233,7 +235,12 @@ impl Cluster {
                 except,
                 frame: frame.into(),
             },
-            Body::CloseSession { user, session } => Event::CloseSession { user, session },
+            Body::CloseSession { user, session } => {
+                // Signed out on another node: its access tokens stop working here too.
+                let until = chrono::Utc::now() + state.tokens.access_ttl();
+                state.revoked.revoke(&session, until);
+                Event::CloseSession { user, session }
+            }
             Body::Presence { user, online } => {
                 tracing::debug!(from, user = user.as_str(), online, "presence");
                 if state.hub.presence.set_remote(&user, from, online) {
@@ -315,6 +322,7 @@ fn announce(state: &AppState, user: UserId, online: bool) {
 
 async fn heartbeat(cluster: Weak<Cluster>) {
     let mut tick = tokio::time::interval(HEARTBEAT);
+    let mut beats: u32 = 0;
     loop {
         tick.tick().await;
         let Some(cluster) = cluster.upgrade() else {
@@ -325,6 +333,27 @@ async fn heartbeat(cluster: Weak<Cluster>) {
         };
         cluster.send(Body::Alive);
         cluster.reap(&state);
+        beats = beats.wrapping_add(1);
+        if beats % REVOKED_EVERY_BEATS == 0 {
+            reload_revoked(&state).await;
+        }
+    }
+}
+
+/// Every this many beats a node reads the sessions signed out anywhere from the database: the
+/// bus's sign-out event is the fast path, this the bound if it was lost.
+const REVOKED_EVERY_BEATS: u32 = 5;
+
+async fn reload_revoked(state: &AppState) {
+    let ttl = state.tokens.access_ttl();
+    let now = chrono::Utc::now();
+    match state.store.revoked_families_since(now - ttl).await {
+        Ok(families) => {
+            for family in families {
+                state.revoked.revoke(&family, now + ttl);
+            }
+        }
+        Err(e) => tracing::warn!(error = %e, "cannot read signed-out sessions"),
     }
 }
 

@@ -161,11 +161,12 @@ const GENERATED_IDS: &[&str] = &["chats", "messages", "audit_log"];
 pub struct Report {
     /// (table, rows) in copy order.
     pub tables: Vec<(&'static str, u64)>,
-    /// Chats whose last seq was compared (all of them).
-    pub chats_checked: u64,
-    /// Messages in the chat with the highest last seq, and that chat.
-    pub longest_chat: Option<(i64, u64)>,
+    /// Every chat's last seq, compared on both sides, by chat id.
+    pub last_seqs: Vec<(i64, u64)>,
 }
+
+/// Chats listed one per line in the report; past this, a summary.
+const LISTED_CHATS: usize = 1000;
 
 impl Report {
     pub fn render(&self) -> String {
@@ -173,14 +174,21 @@ impl Report {
         for (table, rows) in &self.tables {
             let _ = writeln!(out, "{table:>16}: {rows} rows");
         }
+        for (chat, seq) in self.last_seqs.iter().take(LISTED_CHATS) {
+            let _ = writeln!(out, "chat {chat}: last seq {seq}");
+        }
+        if self.last_seqs.len() > LISTED_CHATS {
+            let _ = writeln!(
+                out,
+                "… and {} more chats",
+                self.last_seqs.len() - LISTED_CHATS
+            );
+        }
         let _ = writeln!(
             out,
             "every chat's last seq matches ({} chats)",
-            self.chats_checked
+            self.last_seqs.len()
         );
-        if let Some((chat, seq)) = self.longest_chat {
-            let _ = writeln!(out, "longest chat: {chat} (last seq {seq})");
-        }
         out
     }
 }
@@ -266,15 +274,11 @@ pub async fn sqlite_to_postgres(data_dir: &Path, url: &str) -> Result<Report> {
     tx.commit().await?;
     drop(target);
     let _ = driver.await;
-    let longest_chat = source_seqs
-        .iter()
-        .max_by_key(|(_, seq)| *seq)
-        .map(|&(chat, seq)| (chat, u64::try_from(seq).unwrap_or(0)));
-    Ok(Report {
-        tables,
-        chats_checked: source_seqs.len() as u64,
-        longest_chat,
-    })
+    let last_seqs = source_seqs
+        .into_iter()
+        .map(|(chat, seq)| (chat, u64::try_from(seq).unwrap_or(0)))
+        .collect();
+    Ok(Report { tables, last_seqs })
 }
 
 /// Copies one table with binary `COPY`; answers the rows copied.

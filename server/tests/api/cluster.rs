@@ -262,6 +262,29 @@ async fn members_on_different_nodes_converse_see_presence_typing_and_receipts() 
     drop(ada);
     let offline = sam.recv_type_within("user_offline", PATIENCE).await;
     assert_eq!(offline["user_id"], "t-ada");
+
+    // Sam signs in on A and uses that session on B too; signing out on A ends it on B.
+    let session = a.view.login(SAM).await;
+    let mut elsewhere = WsClient::connect(&b.view, &session.access_token).await;
+    b.view
+        .get(&session.access_token, "/api/chats")
+        .await
+        .assert_ok();
+    let body = json!({"refresh_token": session.refresh_token});
+    a.view
+        .anonymous(Method::POST, "/api/auth/logout", Some(body))
+        .await
+        .assert_ok();
+    let told = elsewhere.recv_type_within("error", PATIENCE).await;
+    assert_eq!(told["code"], "invalid_token", "{told}");
+    match elsewhere.next_within(PATIENCE).await {
+        Some(Err(_)) => {}
+        other => panic!("the session's socket on B stays open: {other:?}"),
+    }
+    b.view
+        .get(&session.access_token, "/api/chats")
+        .await
+        .assert_status(401);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -380,6 +403,7 @@ async fn migrate_moves_a_whole_installation_into_postgres_once() {
         .await
         .assert_ok();
     let history: Value = single.page(&ada, CHAT, "limit=200").await.json();
+    let kept = single.login(SAM).await;
     if let Some(server) = single.server.take() {
         server.shutdown().await.expect("shutdown");
     }
@@ -401,10 +425,13 @@ async fn migrate_moves_a_whole_installation_into_postgres_once() {
     ] {
         assert!(printed.contains(line), "{line:?} in:\n{printed}");
     }
-    assert!(
-        printed.contains("every chat's last seq matches (3 chats)"),
-        "{printed}"
-    );
+    for line in [
+        "chat 1: last seq 127",
+        "chat 2: last seq 2",
+        "every chat's last seq matches (3 chats)",
+    ] {
+        assert!(printed.contains(line), "{line:?} in:\n{printed}");
+    }
 
     // A node on PostgreSQL serves the same history, pointers and sign-ins.
     let node = Node::start(&db);
@@ -416,6 +443,8 @@ async fn migrate_moves_a_whole_installation_into_postgres_once() {
     );
     let chat = node.view.chat(&ada_there, CHAT).await;
     assert_eq!(chat.last_seq, 127);
+    // A device signed in before the move stays signed in.
+    node.view.refresh(&kept.refresh_token).await.assert_ok();
     // New messages continue the chat's seqs and ids.
     let sam_there = node.token(SAM).await;
     let next = node
