@@ -37,7 +37,7 @@ pub enum Command {
     },
     /// Move a single-node installation (its data directory's SQLite database) into an empty
     /// PostgreSQL database, all or nothing, and print what arrived (rows per table, each
-    /// chat's last seq checked). Uploaded files stay in the data directory's blobs.
+    /// chat's last seq checked), uploaded files included.
     Migrate {
         /// The data directory of the installation to move.
         #[arg(long)]

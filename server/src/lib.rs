@@ -87,12 +87,21 @@ async fn restore_revoked_sessions(state: &AppState) -> Result<(), StartError> {
 
 /// The store `--database` names: the SQLite file in the data directory, or PostgreSQL.
 pub async fn open_store(config: &Config) -> Result<Arc<dyn store::Store>, StoreError> {
+    Ok(open_backend(config).await?.0)
+}
+
+/// The store, and where finished uploads live when not in the data directory: with
+/// PostgreSQL, in the database, so every node serves every attachment.
+async fn open_backend(
+    config: &Config,
+) -> Result<(Arc<dyn store::Store>, Option<Arc<dyn attachments::Blobs>>), StoreError> {
     if config.database == "sqlite" {
-        return Ok(Arc::new(SqliteStore::open(&config.data_dir)?));
+        return Ok((Arc::new(SqliteStore::open(&config.data_dir)?), None));
     }
     if config.database.starts_with("postgres://") || config.database.starts_with("postgresql://") {
         let store = PgStore::connect(&config.database, config.database_pool).await?;
-        return Ok(Arc::new(store));
+        let blobs: Arc<dyn attachments::Blobs> = Arc::new(store.blobs());
+        return Ok((Arc::new(store), Some(blobs)));
     }
     Err(StoreError::Unsupported(
         "--database takes `sqlite` or a postgres:// URL".into(),
@@ -133,7 +142,7 @@ impl Server {
     /// Opens the store (seeding the demo school if asked and the store is empty), binds the
     /// listener and starts serving in the background.
     pub async fn start(mut config: Config) -> Result<Server, StartError> {
-        let store = open_store(&config).await?;
+        let (store, blobs) = open_backend(&config).await?;
         let secret = jwt_secret(&config)?;
         let passwords = PasswordHasher::start(config.password_workers, config.password_queue);
         if config.demo {
@@ -161,7 +170,7 @@ impl Server {
         let metrics = Arc::new(metrics::Metrics::new());
         let observer = metrics.clone();
         store.observe_commits(Arc::new(move |jobs| observer.commit_batch(jobs)));
-        let uploads = attachments::Uploads::open(&config)?;
+        let uploads = attachments::Uploads::open(&config, blobs)?;
         let state = AppState::new(config, store, passwords, metrics.clone(), uploads, &secret);
         restore_revoked_sessions(&state).await?;
         if let Some(url) = state.config.bus.clone() {

@@ -78,10 +78,7 @@ async fn migrate(from: &std::path::Path, to: &str) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("migrating {}", from.display()))?;
     print!("{}", report.render());
-    println!(
-        "moved into PostgreSQL; uploaded files stay in {}: give every node the same blobs",
-        from.display()
-    );
+    println!("moved into PostgreSQL, uploaded files included");
     Ok(())
 }
 

@@ -1,8 +1,8 @@
 //! Finished content, stored by the SHA-256 of its bytes, so identical uploads are kept once.
 //!
 //! [`Blobs`] is the seam for where content lives. The embedded default, [`FsBlobs`], keeps
-//! files under the data directory; several nodes can share it on a shared filesystem (NFS,
-//! a mounted volume). An object store would be another implementation of the same trait.
+//! files under the data directory; nodes sharing PostgreSQL keep content there
+//! (`store::postgres::PgBlobs`). An object store would be another implementation.
 
 use std::fmt::Debug;
 use std::io;

@@ -40,14 +40,17 @@ pub struct Uploads {
 }
 
 impl Uploads {
-    /// Uploads kept under the data directory: `uploads/` for partial files, `blobs/` for
-    /// finished content.
-    pub fn open(config: &Config) -> io::Result<Uploads> {
+    /// Partial uploads under the data directory's `uploads/`; finished content in `blobs`,
+    /// or (none given) under the data directory's `blobs/`.
+    pub fn open(config: &Config, blobs: Option<Arc<dyn Blobs>>) -> io::Result<Uploads> {
         let partial_dir = config.data_dir.join("uploads");
         std::fs::create_dir_all(&partial_dir)?;
-        let blobs = FsBlobs::open(&config.data_dir.join("blobs"))?;
+        let blobs = match blobs {
+            Some(blobs) => blobs,
+            None => Arc::new(FsBlobs::open(&config.data_dir.join("blobs"))?),
+        };
         Ok(Uploads {
-            blobs: Arc::new(blobs),
+            blobs,
             partial_dir,
             busy: Mutex::default(),
             image_workers: Semaphore::new(config.image_workers.max(1)),

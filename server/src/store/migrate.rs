@@ -1,7 +1,7 @@
 //! `tutorchat-server migrate`: moves a single-node installation (the SQLite file in a data
-//! directory) into an empty PostgreSQL database, table by table with `COPY`, in one
-//! transaction — all of it or nothing — and then checks it: row counts of every table and
-//! each chat's last seq, read back from both sides.
+//! directory) into an empty PostgreSQL database, table by table with `COPY` and the uploaded
+//! files into `blobs`, in one transaction — all of it or nothing — and checks it before the
+//! commit: row counts of every table and each chat's last seq, read back from both sides.
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -226,6 +226,8 @@ pub async fn sqlite_to_postgres(data_dir: &Path, url: &str) -> Result<Report> {
         let rows = copy_table(&source, &tx, table, columns).await?;
         tables.push((*table, rows));
     }
+    let blobs = copy_blobs(&tx, &data_dir.join("blobs")).await?;
+    tables.push(("blobs", blobs));
     for table in GENERATED_IDS {
         tx.execute(
             &format!(
@@ -237,7 +239,7 @@ pub async fn sqlite_to_postgres(data_dir: &Path, url: &str) -> Result<Report> {
         .await?;
     }
     // Checked inside the transaction: a mismatch commits nothing.
-    for (table, copied) in &tables {
+    for (table, copied) in tables.iter().filter(|(table, _)| *table != "blobs") {
         let source_rows: i64 =
             source.query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))?;
         let target_rows: i64 = tx
@@ -279,6 +281,47 @@ pub async fn sqlite_to_postgres(data_dir: &Path, url: &str) -> Result<Report> {
         .map(|(chat, seq)| (chat, u64::try_from(seq).unwrap_or(0)))
         .collect();
     Ok(Report { tables, last_seqs })
+}
+
+/// Copies the uploaded content under `dir` (`ab/abcdef…` files, named by their SHA-256) into
+/// the `blobs` table, checking each name against its bytes; answers the files copied.
+async fn copy_blobs(tx: &tokio_postgres::Transaction<'_>, dir: &Path) -> Result<u64> {
+    let mut files = Vec::new();
+    if dir.exists() {
+        for fan in std::fs::read_dir(dir)? {
+            let fan = fan?.path();
+            if !fan.is_dir() {
+                continue;
+            }
+            for file in std::fs::read_dir(&fan)? {
+                let path = file?.path();
+                let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+                if name.len() == 64 && name.bytes().all(|b| b.is_ascii_hexdigit()) {
+                    files.push((name.to_owned(), path));
+                }
+            }
+        }
+    }
+    let sink = tx
+        .copy_in("COPY blobs (key, bytes, stored_at) FROM STDIN BINARY")
+        .await?;
+    let mut writer = std::pin::pin!(BinaryCopyInWriter::new(
+        sink,
+        &[Type::TEXT, Type::BYTEA, Type::INT8]
+    ));
+    let now = chrono::Utc::now().timestamp_millis();
+    for (key, path) in &files {
+        let bytes = tokio::fs::read(path).await?;
+        if crate::attachments::blobs::key_of(&bytes) != *key {
+            return Err(StoreError::Corrupt(format!(
+                "{}: its content does not match its name",
+                path.display()
+            )));
+        }
+        writer.as_mut().write(&[key, &bytes, &now]).await?;
+    }
+    writer.finish().await?;
+    Ok(files.len() as u64)
 }
 
 /// Copies one table with binary `COPY`; answers the rows copied.

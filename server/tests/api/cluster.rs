@@ -12,6 +12,7 @@ use tempfile::TempDir;
 
 use crate::database::TestDatabase;
 use crate::testing::{ServerProcess, TestServer, ADA, ADMIN_TOKEN, JWT_SECRET, MAYA, SAM};
+use crate::uploads::PDF;
 use crate::wsclient::WsClient;
 
 /// The shared Redis (each test database gets a channel of its own).
@@ -263,6 +264,21 @@ async fn members_on_different_nodes_converse_see_presence_typing_and_receipts() 
     let offline = sam.recv_type_within("user_offline", PATIENCE).await;
     assert_eq!(offline["user_id"], "t-ada");
 
+    // A file Sam sends through A is downloaded by Ada through B (no shared filesystem).
+    let file = a
+        .view
+        .attachment(&sam_token, "hw", "homework.pdf", PDF)
+        .await;
+    a.view
+        .send_attachment(&sam_token, CHAT, "sam-file", "file", &file)
+        .await
+        .assert_ok();
+    let (status, _, bytes) = b
+        .view
+        .download(Some(&ada_token), &format!("/api/attachments/{file}"), None)
+        .await;
+    assert_eq!((status, bytes.as_slice()), (200, PDF));
+
     // Sam signs in on A and uses that session on B too; signing out on A ends it on B.
     let session = a.view.login(SAM).await;
     let mut elsewhere = WsClient::connect(&b.view, &session.access_token).await;
@@ -404,6 +420,7 @@ async fn migrate_moves_a_whole_installation_into_postgres_once() {
         .assert_ok();
     let history: Value = single.page(&ada, CHAT, "limit=200").await.json();
     let kept = single.login(SAM).await;
+    let upload = single.attachment(&sam, "notes", "notes.pdf", PDF).await;
     if let Some(server) = single.server.take() {
         server.shutdown().await.expect("shutdown");
     }
@@ -422,6 +439,8 @@ async fn migrate_moves_a_whole_installation_into_postgres_once() {
         "chats: 3 rows",
         "messages: 132 rows",
         "blocks: 1 rows",
+        "attachments: 1 rows",
+        "blobs: 1 rows",
     ] {
         assert!(printed.contains(line), "{line:?} in:\n{printed}");
     }
@@ -443,6 +462,16 @@ async fn migrate_moves_a_whole_installation_into_postgres_once() {
     );
     let chat = node.view.chat(&ada_there, CHAT).await;
     assert_eq!(chat.last_seq, 127);
+    // The upload's content came along: its uploader downloads it from the node.
+    let (status, _, bytes) = node
+        .view
+        .download(
+            Some(&node.token(SAM).await),
+            &format!("/api/attachments/{upload}"),
+            None,
+        )
+        .await;
+    assert_eq!((status, bytes.as_slice()), (200, PDF));
     // A device signed in before the move stays signed in.
     node.view.refresh(&kept.refresh_token).await.assert_ok();
     // New messages continue the chat's seqs and ids.

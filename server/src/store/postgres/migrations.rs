@@ -10,10 +10,16 @@ use super::Client;
 use crate::store::{Result, StoreError};
 
 /// (version, SQL). Versions are 1, 2, 3… in order.
-const MIGRATIONS: &[(u32, &str)] = &[(
-    1,
-    include_str!("../../../migrations/postgres/0001_init.sql"),
-)];
+const MIGRATIONS: &[(u32, &str)] = &[
+    (
+        1,
+        include_str!("../../../migrations/postgres/0001_init.sql"),
+    ),
+    (
+        2,
+        include_str!("../../../migrations/postgres/0002_blobs.sql"),
+    ),
+];
 
 /// The advisory lock every node takes while it looks at the schema ("tutorchat" in ASCII).
 const MIGRATION_LOCK: i64 = 0x7475_746f_7263_6861;

@@ -11,6 +11,7 @@
 
 mod accounts;
 mod attachments;
+mod blobs;
 mod chats;
 mod migrations;
 mod send;
@@ -28,6 +29,7 @@ use tutorchat_shared::{
     UploadId, UserId,
 };
 
+pub use self::blobs::PgBlobs;
 use self::send::{Prepared, Sender};
 use super::{
     AuditRecord, ChatRecord, ChatRow, CommitObserver, ContactRow, InsertOutcome, NewMessage,
