@@ -82,7 +82,8 @@ pub struct Config {
     )]
     pub database: String,
 
-    /// Most PostgreSQL connections this node keeps open (reads, writes and the send batch).
+    /// Most PostgreSQL connections this node keeps open for reads and writes (sends have one
+    /// more of their own).
     #[arg(
         long,
         global = true,

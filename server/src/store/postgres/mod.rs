@@ -58,30 +58,19 @@ struct Inner {
 }
 
 impl PgStore {
-    /// Connects to `url` (`postgres://user@host:port/db`) with up to `pool_size` connections
-    /// and brings the schema up to date. Must run inside a tokio runtime (the send task).
+    /// Connects to `url` (`postgres://user@host:port/db`) with up to `pool_size` connections,
+    /// and one more for sends, and brings the schema up to date. Must run inside a tokio
+    /// runtime (the send task).
     pub async fn connect(url: &str, pool_size: usize) -> Result<PgStore> {
         let mut config: tokio_postgres::Config = url.parse()?;
         config.connect_timeout(CONNECT_TIMEOUT);
         config.application_name("tutorchat-server");
-        let manager = Manager::from_config(
-            config,
-            NoTls,
-            ManagerConfig {
-                recycling_method: RecyclingMethod::Fast,
-            },
-        );
-        let pool = Pool::builder(manager)
-            .max_size(pool_size.max(2))
-            .runtime(Runtime::Tokio1)
-            .wait_timeout(Some(POOL_WAIT))
-            .create_timeout(Some(CONNECT_TIMEOUT))
-            .build()
-            .map_err(|e| StoreError::Pool(e.to_string()))?;
+        let pool = pool(config.clone(), pool_size.max(2))?;
         let mut conn = pool.get().await.map_err(pool_error)?;
         migrations::run(&mut conn).await?;
         drop(conn);
-        let sender = Sender::spawn(pool.clone());
+        // Sends have a connection of their own: reads filling the pool never hold them up.
+        let sender = Sender::spawn(self::pool(config, 1)?);
         Ok(PgStore {
             inner: Arc::new(Inner { pool, sender }),
         })
@@ -151,6 +140,23 @@ pub fn database_key(url: &str) -> Result<String> {
         .or(config.get_user())
         .unwrap_or("postgres");
     Ok(format!("{host}:{port}/{db}"))
+}
+
+fn pool(config: tokio_postgres::Config, size: usize) -> Result<Pool> {
+    let manager = Manager::from_config(
+        config,
+        NoTls,
+        ManagerConfig {
+            recycling_method: RecyclingMethod::Fast,
+        },
+    );
+    Pool::builder(manager)
+        .max_size(size)
+        .runtime(Runtime::Tokio1)
+        .wait_timeout(Some(POOL_WAIT))
+        .create_timeout(Some(CONNECT_TIMEOUT))
+        .build()
+        .map_err(|e| StoreError::Pool(e.to_string()))
 }
 
 pub(super) fn pool_error(e: deadpool_postgres::PoolError) -> StoreError {
