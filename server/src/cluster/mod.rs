@@ -179,10 +179,20 @@ impl Cluster {
         self.send(Body::Snapshot {
             users: state.hub.presence.online_here(),
         });
-        let hub = state.hub.clone();
-        for (chat, last) in hub.line_positions() {
-            self.fill(chat, last);
-        }
+        // One chat after another, not all at once: a node may hold many lines, and the
+        // database serves the live traffic meanwhile.
+        tokio::spawn(async move {
+            for (chat, last) in state.hub.line_positions() {
+                let mut after = last;
+                loop {
+                    let read = fill(&state, chat, after).await;
+                    if read < FILL_PAGE as usize {
+                        break;
+                    }
+                    after += read as u64;
+                }
+            }
+        });
     }
 
     fn disconnected(&self) {
@@ -292,26 +302,34 @@ impl Relay for Cluster {
             return;
         };
         tokio::spawn(async move {
-            let page = state
-                .store
-                .messages(
-                    chat,
-                    PageRequest::After {
-                        seq: after,
-                        limit: FILL_PAGE,
-                    },
-                )
-                .await;
-            let fetched = match page {
-                Ok(page) => Some(page.messages),
-                Err(e) => {
-                    tracing::error!(error = %e, chat = chat.0, "cannot fill a gap");
-                    None
-                }
-            };
-            state.hub.filled(chat, fetched);
+            fill(&state, chat, after).await;
         });
     }
+}
+
+/// Reads a page of a chat's messages after `after` from the database and hands them to its
+/// line; answers how many it read.
+async fn fill(state: &AppState, chat: ChatId, after: u64) -> usize {
+    let page = state
+        .store
+        .messages(
+            chat,
+            PageRequest::After {
+                seq: after,
+                limit: FILL_PAGE,
+            },
+        )
+        .await;
+    let fetched = match page {
+        Ok(page) => Some(page.messages),
+        Err(e) => {
+            tracing::error!(error = %e, chat = chat.0, "cannot fill a gap");
+            None
+        }
+    };
+    let read = fetched.as_ref().map_or(0, Vec::len);
+    state.hub.filled(chat, fetched);
+    read
 }
 
 /// Announces on this node a change in whether `user` is online anywhere.
