@@ -6,6 +6,8 @@
 
 use std::collections::HashSet;
 
+use std::time::Instant;
+
 use chrono::Utc;
 use tutorchat_shared::api::{
     AuditAction, ChatList, CreateChatRequest, CreateChatResponse, MarkReadRequest,
@@ -300,6 +302,17 @@ pub async fn send_batch(
                 let mut stored = false;
                 for ((index, req), outcome) in accepted.into_iter().zip(outcomes) {
                     stored |= matches!(outcome, InsertOutcome::Stored(_));
+                    if let (InsertOutcome::Duplicate(original), Some(_)) =
+                        (&outcome, state.hub.relay())
+                    {
+                        // With several nodes a send can be stored while its answer is lost
+                        // (a node died, a commit's reply never came): the retry delivers it
+                        // too. Lines and connections drop it where it already arrived.
+                        let members = [&chat.student_id, &chat.tutor_id];
+                        state
+                            .hub
+                            .deliver_message(original, members, origin, Instant::now());
+                    }
                     let answer =
                         answer_of(state, &chat, outcome).map_err(|e| tag(&req.client_id, e));
                     answers[index] = Some((req.client_id, answer));

@@ -129,21 +129,32 @@ async fn run(pool: Pool, mut rx: mpsc::Receiver<Job>, observer: Arc<OnceLock<Com
             Ok(outcomes) => {
                 let committed = Instant::now();
                 for (tail, outcomes) in tails.into_iter().zip(outcomes) {
-                    answer(tail, Ok(outcomes), committed);
+                    answer(tail, outcomes, committed);
                 }
             }
-            Err(e) if works.len() > 1 => {
+            // A statement failed, so nothing was committed: try each job alone, so one bad
+            // send cannot fail the others.
+            Err(Failed::Statement(e)) if works.len() > 1 => {
                 tracing::warn!(error = %e, jobs = works.len(), "a send batch failed; retrying each alone");
                 for (work, tail) in works.iter().zip(tails) {
-                    let alone = store(&pool, std::slice::from_ref(work)).await;
-                    let outcomes = alone.map(|mut each| each.pop().unwrap_or_default());
+                    let outcomes = match store(&pool, std::slice::from_ref(work)).await {
+                        Ok(mut each) => each.pop().unwrap_or_else(|| Ok(Vec::new())),
+                        Err(Failed::Statement(e) | Failed::Other(e)) => Err(e),
+                    };
                     answer(tail, outcomes, Instant::now());
                 }
             }
-            Err(e) => {
-                tracing::error!(error = %e, "a send failed");
+            // No connection, or the commit's fate is unknown: nothing is retried here (a
+            // client's retry is answered with the original if it was stored).
+            Err(Failed::Statement(e) | Failed::Other(e)) => {
+                tracing::error!(error = %e, jobs = works.len(), "a send batch failed");
+                let message = e.to_string();
                 for tail in tails {
-                    answer(tail, Err(StoreError::Commit(e.to_string())), Instant::now());
+                    answer(
+                        tail,
+                        Err(StoreError::Commit(message.clone())),
+                        Instant::now(),
+                    );
                 }
             }
         }
@@ -164,41 +175,63 @@ fn answer(tail: Tail, outcomes: Result<Vec<InsertOutcome>>, committed: Instant) 
     let _ = tail.reply.send(outcomes);
 }
 
-/// One transaction for every send of every job, pipelined; one outcome list per job.
+/// Why a batch failed as a whole.
+enum Failed {
+    /// A statement failed: the transaction was rolled back, nothing is stored.
+    Statement(StoreError),
+    /// Anything else (no connection; a commit whose fate is unknown).
+    Other(StoreError),
+}
+
+/// One transaction for every send of every job, pipelined; one outcome list per job (a row
+/// read back wrong fails its own job only: the transaction is committed by then).
 ///
 /// The calls go in chat order (stable, so a chat's sends keep theirs): every node's
 /// transactions then take chat row locks in the same order and never deadlock each other.
-async fn store(pool: &Pool, jobs: &[Work]) -> Result<Vec<Vec<InsertOutcome>>> {
+async fn store(pool: &Pool, jobs: &[Work]) -> Result<Vec<Result<Vec<InsertOutcome>>>, Failed> {
+    let other = |e: tokio_postgres::Error| Failed::Other(e.into());
     let mut order: Vec<(usize, usize)> = jobs
         .iter()
         .enumerate()
         .flat_map(|(j, job)| (0..job.sends.len()).map(move |m| (j, m)))
         .collect();
     order.sort_by_key(|&(j, m)| jobs[j].sends[m].message.chat_id.0);
-    let mut client = pool.get().await.map_err(pool_error)?;
-    let tx = client.transaction().await?;
-    let statement = tx.prepare_cached(SEND).await?;
+    let mut client = pool.get().await.map_err(|e| Failed::Other(pool_error(e)))?;
+    let tx = client.transaction().await.map_err(other)?;
+    let statement = tx.prepare_cached(SEND).await.map_err(other)?;
     let args: Vec<Args<'_>> = order
         .iter()
         .map(|&(j, m)| Args::new(&jobs[j].sends[m], jobs[j].checks.as_ref()))
         .collect();
     let params: Vec<[&(dyn ToSql + Sync); 13]> = args.iter().map(Args::params).collect();
     let calls = params.iter().map(|p| tx.query_one(&statement, p));
-    let rows = futures_util::future::try_join_all(calls).await?;
-    tx.commit().await?;
-    let mut outcomes: Vec<Vec<Option<InsertOutcome>>> =
-        jobs.iter().map(|job| vec![None; job.sends.len()]).collect();
+    let rows = futures_util::future::try_join_all(calls)
+        .await
+        .map_err(|e| {
+            if e.as_db_error().is_some() {
+                Failed::Statement(e.into())
+            } else {
+                Failed::Other(e.into())
+            }
+        })?;
+    tx.commit().await.map_err(other)?;
+    let mut outcomes: Vec<Vec<Option<Result<InsertOutcome>>>> = jobs
+        .iter()
+        .map(|job| (0..job.sends.len()).map(|_| None).collect())
+        .collect();
     for (&(j, m), row) in order.iter().zip(&rows) {
-        outcomes[j][m] = Some(outcome(row, &jobs[j].sends[m])?);
+        outcomes[j][m] = Some(outcome(row, &jobs[j].sends[m]));
     }
-    outcomes
+    Ok(outcomes
         .into_iter()
         .map(|each| {
             each.into_iter()
-                .map(|o| o.ok_or_else(|| StoreError::Corrupt("a send answered no row".into())))
+                .map(|o| {
+                    o.unwrap_or_else(|| Err(StoreError::Corrupt("a send answered no row".into())))
+                })
                 .collect()
         })
-        .collect()
+        .collect())
 }
 
 /// One call's arguments, borrowed from its send.
