@@ -87,21 +87,34 @@ async fn restore_revoked_sessions(state: &AppState) -> Result<(), StartError> {
 
 /// The store `--database` names: the SQLite file in the data directory, or PostgreSQL.
 pub async fn open_store(config: &Config) -> Result<Arc<dyn store::Store>, StoreError> {
-    Ok(open_backend(config).await?.0)
+    Ok(open_backend(config).await?.store)
 }
 
-/// The store, and where finished uploads live when not in the data directory: with
-/// PostgreSQL, in the database, so every node serves every attachment.
-async fn open_backend(
-    config: &Config,
-) -> Result<(Arc<dyn store::Store>, Option<Arc<dyn attachments::Blobs>>), StoreError> {
+/// What `--database` opens: the store, where finished uploads live when not in the data
+/// directory, and (PostgreSQL) the installation's id that names the cluster's channel.
+struct Backend {
+    store: Arc<dyn store::Store>,
+    blobs: Option<Arc<dyn attachments::Blobs>>,
+    installation: Option<String>,
+}
+
+async fn open_backend(config: &Config) -> Result<Backend, StoreError> {
     if config.database == "sqlite" {
-        return Ok((Arc::new(SqliteStore::open(&config.data_dir)?), None));
+        return Ok(Backend {
+            store: Arc::new(SqliteStore::open(&config.data_dir)?),
+            blobs: None,
+            installation: None,
+        });
     }
     if config.database.starts_with("postgres://") || config.database.starts_with("postgresql://") {
         let store = PgStore::connect(&config.database, config.database_pool).await?;
+        let installation = Some(store.installation().await?);
         let blobs: Arc<dyn attachments::Blobs> = Arc::new(store.blobs());
-        return Ok((Arc::new(store), Some(blobs)));
+        return Ok(Backend {
+            store: Arc::new(store),
+            blobs: Some(blobs),
+            installation,
+        });
     }
     Err(StoreError::Unsupported(
         "--database takes `sqlite` or a postgres:// URL".into(),
@@ -142,7 +155,11 @@ impl Server {
     /// Opens the store (seeding the demo school if asked and the store is empty), binds the
     /// listener and starts serving in the background.
     pub async fn start(mut config: Config) -> Result<Server, StartError> {
-        let (store, blobs) = open_backend(&config).await?;
+        let Backend {
+            store,
+            blobs,
+            installation,
+        } = open_backend(&config).await?;
         let secret = jwt_secret(&config)?;
         let passwords = PasswordHasher::start(config.password_workers, config.password_queue);
         if config.demo {
@@ -174,15 +191,12 @@ impl Server {
         let state = AppState::new(config, store, passwords, metrics.clone(), uploads, &secret);
         restore_revoked_sessions(&state).await?;
         if let Some(url) = state.config.bus.clone() {
-            if state.config.database == "sqlite" {
+            let Some(installation) = installation else {
                 return Err(StartError::Cluster(
                     "--bus joins nodes that share one database: use --database postgres://…".into(),
                 ));
-            }
-            let channel = format!(
-                "tutorchat:{}:events",
-                store::postgres::database_key(&state.config.database)?
-            );
+            };
+            let channel = format!("tutorchat:{installation}:events");
             let cluster =
                 cluster::Cluster::join(&state, &url, channel).map_err(StartError::Cluster)?;
             let _ = state.cluster.set(cluster);

@@ -18,7 +18,7 @@
 mod redis;
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
 
@@ -45,6 +45,9 @@ const FILL_PAGE: u32 = 500;
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 struct Wire {
     node: NodeId,
+    /// The sending node's count of events: a receiver that sees one skipped knows it lost
+    /// something from that node, and catches up from the database.
+    n: u64,
     #[serde(flatten)]
     body: Body,
 }
@@ -78,6 +81,8 @@ enum Body {
     Snapshot {
         users: Vec<UserId>,
     },
+    /// Please send a snapshot (a node that just met this one, or lost events).
+    Hello,
     Alive,
 }
 
@@ -117,13 +122,24 @@ pub struct Cluster {
     state: Weak<Inner>,
     /// Whether the subscription is live now (for `/healthz`).
     up: AtomicBool,
-    /// Other nodes, when each was last heard from. A std mutex: held for a lookup.
-    nodes: Mutex<HashMap<NodeId, Instant>>,
+    /// Other nodes: when each was last heard from, and its last event's number. A std
+    /// mutex: held for a lookup.
+    nodes: Mutex<HashMap<NodeId, Heard>>,
+    /// This node's count of events sent.
+    sent: AtomicU64,
+    /// A catch-up from the database is running.
+    catching_up: AtomicBool,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Heard {
+    at: Instant,
+    n: u64,
 }
 
 impl Cluster {
     /// Joins the node to the cluster on the bus at `url` (`redis://host:port`), on the
-    /// channel of its database: the hub relays through it from now on, and its tasks run
+    /// installation's channel: the hub relays through it from now on, and its tasks run
     /// until the server stops.
     pub fn join(state: &AppState, url: &str, channel: String) -> Result<Arc<Cluster>, String> {
         let client = ::redis::Client::open(url).map_err(|e| format!("bus {url}: {e}"))?;
@@ -134,6 +150,8 @@ impl Cluster {
             state: state.downgrade(),
             up: AtomicBool::new(false),
             nodes: Mutex::default(),
+            sent: AtomicU64::new(0),
+            catching_up: AtomicBool::new(false),
         });
         state.hub.set_relay(cluster.clone());
         let channel: Arc<str> = channel.into();
@@ -154,8 +172,11 @@ impl Cluster {
     }
 
     fn send(&self, body: Body) {
+        // Numbered before it is queued: an event dropped anywhere after this leaves a gap the
+        // other nodes see.
         let wire = Wire {
             node: self.node,
+            n: self.sent.fetch_add(1, Ordering::Relaxed) + 1,
             body,
         };
         let Ok(bytes) = serde_json::to_vec(&wire) else {
@@ -179,8 +200,21 @@ impl Cluster {
         self.send(Body::Snapshot {
             users: state.hub.presence.online_here(),
         });
-        // One chat after another, not all at once: a node may hold many lines, and the
-        // database serves the live traffic meanwhile.
+        self.send(Body::Hello);
+        self.catch_up(state);
+    }
+
+    /// Events may have been lost: every chat line this node holds is filled from the
+    /// database, one chat after another (a node may hold many, and the database serves the
+    /// live traffic meanwhile). One catch-up at a time.
+    fn catch_up(&self, state: AppState) {
+        if self.catching_up.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let Some(cluster) = state.cluster.get().cloned() else {
+            self.catching_up.store(false, Ordering::Release);
+            return;
+        };
         tokio::spawn(async move {
             for (chat, last) in state.hub.line_positions() {
                 let mut after = last;
@@ -192,6 +226,7 @@ impl Cluster {
                     after += read as u64;
                 }
             }
+            cluster.catching_up.store(false, Ordering::Release);
         });
     }
 
@@ -216,15 +251,30 @@ impl Cluster {
         let Some(state) = AppState::upgrade(&self.state) else {
             return;
         };
-        let new_node = lock(&self.nodes)
-            .insert(wire.node, Instant::now())
-            .is_none();
-        if new_node {
-            tracing::info!(node = wire.node, "another node joined");
-            // It does not know who is online here yet.
-            self.send(Body::Snapshot {
-                users: state.hub.presence.online_here(),
-            });
+        let heard = Heard {
+            at: Instant::now(),
+            n: wire.n,
+        };
+        let before = lock(&self.nodes).insert(wire.node, heard);
+        match before {
+            None => {
+                tracing::info!(node = wire.node, "another node joined");
+                // Neither knows who is online on the other yet.
+                self.send(Body::Snapshot {
+                    users: state.hub.presence.online_here(),
+                });
+                self.send(Body::Hello);
+            }
+            Some(before) if wire.n > before.n + 1 => {
+                tracing::warn!(
+                    node = wire.node,
+                    lost = wire.n - before.n - 1,
+                    "events from another node were lost: catching up from the database"
+                );
+                self.send(Body::Hello);
+                self.catch_up(state.clone());
+            }
+            Some(_) => {}
         }
         let from = wire.node;
         let event = match wire.body {
@@ -264,6 +314,12 @@ impl Cluster {
                 }
                 return;
             }
+            Body::Hello => {
+                self.send(Body::Snapshot {
+                    users: state.hub.presence.online_here(),
+                });
+                return;
+            }
             Body::Alive => return,
         };
         state.hub.receive(event, from);
@@ -275,7 +331,7 @@ impl Cluster {
             let mut nodes = lock(&self.nodes);
             let gone = nodes
                 .iter()
-                .filter(|(_, seen)| seen.elapsed() > NODE_TIMEOUT)
+                .filter(|(_, heard)| heard.at.elapsed() > NODE_TIMEOUT)
                 .map(|(node, _)| *node)
                 .collect::<Vec<_>>();
             for node in &gone {
@@ -353,7 +409,8 @@ async fn heartbeat(cluster: Weak<Cluster>) {
         cluster.reap(&state);
         beats = beats.wrapping_add(1);
         if beats % REVOKED_EVERY_BEATS == 0 {
-            reload_revoked(&state).await;
+            // Apart, so a slow database never delays a beat.
+            tokio::spawn(async move { reload_revoked(&state).await });
         }
     }
 }
@@ -368,6 +425,10 @@ async fn reload_revoked(state: &AppState) {
     match state.store.revoked_families_since(now - ttl).await {
         Ok(families) => {
             for family in families {
+                if !state.revoked.is_revoked(&family) {
+                    // Heard of only now (the bus lost the sign-out): close its sockets too.
+                    state.hub.close_family_here(&family);
+                }
                 state.revoked.revoke(&family, now + ttl);
             }
         }
@@ -387,6 +448,7 @@ mod tests {
     fn events_read_back_as_written() {
         let wire = Wire {
             node: 42,
+            n: 7,
             body: Body::Presence {
                 user: UserId::new("s-sam"),
                 online: true,
@@ -395,7 +457,7 @@ mod tests {
         let json = serde_json::to_string(&wire).expect("json");
         assert_eq!(
             json,
-            r#"{"node":42,"t":"presence","user":"s-sam","online":true}"#
+            r#"{"node":42,"n":7,"t":"presence","user":"s-sam","online":true}"#
         );
         assert_eq!(serde_json::from_str::<Wire>(&json).expect("parse"), wire);
     }

@@ -1,4 +1,4 @@
-//! The bus on Redis: one pub/sub channel (named after the database) every node publishes to
+//! The bus on Redis: one pub/sub channel (named after the installation) every node publishes to
 //! and subscribes to. Pub/sub
 //! keeps nothing, so a lost subscription loses events: the node marks the bus down, retries,
 //! and on return re-sends its presence and fills its chats' lines from the database.

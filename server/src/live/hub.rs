@@ -221,6 +221,16 @@ impl Hub {
         }
     }
 
+    /// Closes this node's connections of sign-in session `session`, whoever's they are
+    /// (a sign-out heard of late; scans every connection).
+    pub fn close_family_here(&self, session: &str) {
+        for conn in read(&self.users).values().flatten() {
+            if conn.session.as_deref() == Some(session) {
+                conn.queue.close(CloseReason::SessionEnded);
+            }
+        }
+    }
+
     fn close_session_here(&self, user: &UserId, session: &str) {
         for conn in read(&self.users).get(user).into_iter().flatten() {
             if conn.session.as_deref() == Some(session) {

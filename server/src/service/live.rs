@@ -76,6 +76,17 @@ pub(crate) async fn announce(state: &AppState, user: &UserId, online: bool) {
             user_id: user.clone(),
         }
     };
+    // Whatever changed while the chats were read, say what holds now (announcements of one
+    // user may finish out of order).
+    let frame = match (online, state.hub.presence.is_online(user)) {
+        (true, false) => ServerFrame::UserOffline {
+            user_id: user.clone(),
+        },
+        (false, true) => ServerFrame::UserOnline {
+            user_id: user.clone(),
+        },
+        _ => frame,
+    };
     let peers: Vec<&UserId> = peers.iter().collect();
     state.hub.send_here(&peers, &frame);
 }

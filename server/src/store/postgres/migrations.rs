@@ -19,6 +19,10 @@ const MIGRATIONS: &[(u32, &str)] = &[
         2,
         include_str!("../../../migrations/postgres/0002_blobs.sql"),
     ),
+    (
+        3,
+        include_str!("../../../migrations/postgres/0003_installation.sql"),
+    ),
 ];
 
 /// The advisory lock every node takes while it looks at the schema ("tutorchat" in ASCII).

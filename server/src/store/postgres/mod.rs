@@ -76,6 +76,17 @@ impl PgStore {
         })
     }
 
+    /// The installation's id, the same for every node on this database (the cluster bus's
+    /// channel is named after it).
+    pub async fn installation(&self) -> Result<String> {
+        let row = self
+            .conn()
+            .await?
+            .query_one("SELECT id FROM installation", &[])
+            .await?;
+        Ok(row.try_get(0)?)
+    }
+
     async fn conn(&self) -> Result<Object> {
         self.inner.pool.get().await.map_err(pool_error)
     }
@@ -121,25 +132,6 @@ impl PgStore {
         }
         Ok(prepared)
     }
-}
-
-/// A name for the database at `url` that every node using it computes alike (host, port,
-/// database; no credentials): the cluster bus's channel, so nodes of different databases on
-/// one Redis never hear each other.
-pub fn database_key(url: &str) -> Result<String> {
-    let config: tokio_postgres::Config = url.parse()?;
-    let host = match config.get_hosts().first() {
-        Some(tokio_postgres::config::Host::Tcp(host)) => host.clone(),
-        #[cfg(unix)]
-        Some(tokio_postgres::config::Host::Unix(path)) => path.display().to_string(),
-        None => "localhost".into(),
-    };
-    let port = config.get_ports().first().copied().unwrap_or(5432);
-    let db = config
-        .get_dbname()
-        .or(config.get_user())
-        .unwrap_or("postgres");
-    Ok(format!("{host}:{port}/{db}"))
 }
 
 fn pool(config: tokio_postgres::Config, size: usize) -> Result<Pool> {
