@@ -191,6 +191,12 @@ impl Server {
         let state = AppState::new(config, store, passwords, metrics.clone(), uploads, &secret);
         restore_revoked_sessions(&state).await?;
         if let Some(url) = state.config.bus.clone() {
+            if state.config.jwt_secret.is_none() {
+                return Err(StartError::Cluster(
+                    "--bus needs --jwt-secret, the same on every node (each would make its own)"
+                        .into(),
+                ));
+            }
             let Some(installation) = installation else {
                 return Err(StartError::Cluster(
                     "--bus joins nodes that share one database: use --database postgres://…".into(),

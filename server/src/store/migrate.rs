@@ -205,6 +205,8 @@ pub async fn sqlite_to_postgres(data_dir: &Path, url: &str) -> Result<Report> {
     // Brings the source's schema up to date the way the server would, then reads it alone.
     drop(super::sqlite::SqliteStore::open(data_dir)?);
     let source = Connection::open_with_flags(&path, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+    // Every read below sees one snapshot, whatever else touches the file meanwhile.
+    source.execute_batch("BEGIN")?;
     // The target's schema comes from the server's own migrations.
     drop(PgStore::connect(url, 2).await?);
     let (mut target, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls).await?;

@@ -551,3 +551,24 @@ async fn a_restarted_bus_leaves_no_gap_and_no_duplicate() {
     let health: Value = b.view.anonymous(Method::GET, "/healthz", None).await.json();
     assert_eq!(health["bus"], true, "the bus is back: {health}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_refuses_the_bus_without_a_shared_secret_or_a_shared_database() {
+    let db = TestDatabase::create().await;
+    let dir = tempfile::tempdir().expect("dir");
+    let data = dir.path().to_str().expect("utf-8 path");
+    let url = db.url();
+    let refused = |args: &[&str]| {
+        let output = std::process::Command::new(ServerProcess::binary())
+            .args(["--listen", "127.0.0.1:0", "--data-dir", data, "--bus", BUS])
+            .args(args)
+            .output()
+            .expect("the binary runs");
+        assert!(!output.status.success(), "started with {args:?}");
+        String::from_utf8_lossy(&output.stderr).into_owned()
+    };
+    let no_secret = refused(&["--database", &url]);
+    assert!(no_secret.contains("--jwt-secret"), "{no_secret}");
+    let sqlite = refused(&["--jwt-secret", JWT_SECRET]);
+    assert!(sqlite.contains("--database postgres"), "{sqlite}");
+}
