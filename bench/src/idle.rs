@@ -74,19 +74,7 @@ pub async fn worker(target: &Target, args: WorkerArgs) -> anyhow::Result<()> {
         let token = setup::token(&format!("bi-{}", n % args.users.max(1)), "student");
         opening.spawn(async move { connector.connect(n + 2, &token).await });
     }
-    let mut idle = Vec::with_capacity(args.count);
-    let mut failed = 0usize;
-    while let Some(opened) = opening.join_next().await {
-        match opened? {
-            Ok(socket) => idle.push(socket),
-            Err(e) => {
-                if failed == 0 {
-                    eprintln!("worker: first failed connection: {e:#}");
-                }
-                failed += 1;
-            }
-        }
-    }
+    let (idle, failed) = opened(opening).await?;
     println!("{OPENED} {} {failed}", idle.len());
     // Held until the parent closes our stdin (or dies).
     let mut stdin = tokio::io::stdin();
@@ -196,6 +184,26 @@ async fn run_spread(target: &Target, args: IdleArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The sockets that opened, and how many did not (the first failure is printed).
+async fn opened(
+    mut opening: tokio::task::JoinSet<anyhow::Result<crate::conn::Socket>>,
+) -> anyhow::Result<(Vec<crate::conn::Socket>, usize)> {
+    let mut idle = Vec::with_capacity(opening.len());
+    let mut failed = 0usize;
+    while let Some(opened) = opening.join_next().await {
+        match opened? {
+            Ok(socket) => idle.push(socket),
+            Err(e) => {
+                if failed == 0 {
+                    eprintln!("first failed connection: {e:#}");
+                }
+                failed += 1;
+            }
+        }
+    }
+    Ok((idle, failed))
+}
+
 /// Sends the probe messages one at a time; answers how many arrived and how fast.
 async fn probe_chat(
     sender: &mut crate::conn::Socket,
@@ -266,19 +274,7 @@ pub async fn run(target: &Target, args: IdleArgs) -> anyhow::Result<()> {
         let (connector, token) = (connector.clone(), tokens[n % users].clone());
         opening.spawn(async move { connector.connect(n + 2, &token).await });
     }
-    let mut idle = Vec::with_capacity(args.connections);
-    let mut failed = 0usize;
-    while let Some(opened) = opening.join_next().await {
-        match opened? {
-            Ok(socket) => idle.push(socket),
-            Err(e) => {
-                if failed == 0 {
-                    eprintln!("first failed connection: {e:#}");
-                }
-                failed += 1;
-            }
-        }
-    }
+    let (idle, failed) = opened(opening).await?;
     println!(
         "{} idle sockets authenticated in {:.1} s ({failed} failed)",
         idle.len(),

@@ -67,6 +67,25 @@ pub enum StoreError {
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
+/// Both backends keep times as Unix milliseconds (UTC), so a row moves between them as it is.
+pub(crate) fn to_ms(t: DateTime<Utc>) -> i64 {
+    t.timestamp_millis()
+}
+
+pub(crate) fn from_ms(ms: i64) -> DateTime<Utc> {
+    use chrono::TimeZone;
+    Utc.timestamp_millis_opt(ms).single().unwrap_or_default()
+}
+
+/// Database integers are i64; seqs and sizes are never negative.
+pub(crate) fn to_u64(v: i64) -> u64 {
+    u64::try_from(v).unwrap_or(0)
+}
+
+pub(crate) fn to_i64(v: u64) -> i64 {
+    i64::try_from(v).unwrap_or(i64::MAX)
+}
+
 /// A user row.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UserRecord {
@@ -109,6 +128,29 @@ pub enum ProvisioningError {
         expected: &'static str,
         actual: &'static str,
     },
+}
+
+impl ProvisioningError {
+    /// Whether the user a batch names (`found` under `id`) exists with the role it needs.
+    pub fn check_role(
+        found: Option<&UserRecord>,
+        id: &UserId,
+        expected: Role,
+        what: &'static str,
+    ) -> std::result::Result<(), ProvisioningError> {
+        match found {
+            None => Err(ProvisioningError::Missing {
+                what,
+                id: id.0.clone(),
+            }),
+            Some(u) if u.role != expected => Err(ProvisioningError::WrongRole {
+                id: id.clone(),
+                expected: expected.as_str(),
+                actual: u.role.as_str(),
+            }),
+            Some(_) => Ok(()),
+        }
+    }
 }
 
 /// A chat between one student and one tutor in one course.
@@ -300,6 +342,49 @@ pub struct Page {
     pub has_more_before: bool,
     pub has_more_after: bool,
     pub last_seq: u64,
+}
+
+impl PageRequest {
+    /// The rows a backend reads: one more than the page, to learn whether more lie beyond it.
+    pub fn fetch(self) -> i64 {
+        let (Self::Latest { limit } | Self::Before { limit, .. } | Self::After { limit, .. }) =
+            self;
+        i64::from(limit) + 1
+    }
+}
+
+impl Page {
+    /// The page for `request` from the rows a backend read: up to [`PageRequest::fetch`] of
+    /// them, newest first for `Latest` and `Before`, oldest first for `After`; `last_seq` read
+    /// in the same snapshot.
+    pub fn assemble(request: PageRequest, mut messages: Vec<Message>, last_seq: u64) -> Page {
+        let (PageRequest::Latest { limit }
+        | PageRequest::Before { limit, .. }
+        | PageRequest::After { limit, .. }) = request;
+        let overflow = messages.len() > limit as usize;
+        messages.truncate(limit as usize);
+        if !matches!(request, PageRequest::After { .. }) {
+            messages.reverse();
+        }
+        let first = messages.first().map(|m| m.seq);
+        let last = messages.last().map(|m| m.seq);
+        let (has_more_before, has_more_after) = match request {
+            PageRequest::Latest { .. } => (overflow, false),
+            PageRequest::Before { seq, .. } => (
+                overflow,
+                last.map_or(seq.saturating_sub(1), |l| l) < last_seq,
+            ),
+            PageRequest::After { seq, .. } => {
+                (first.map_or(seq, |f| f.saturating_sub(1)) > 0, overflow)
+            }
+        };
+        Page {
+            messages,
+            has_more_before,
+            has_more_after,
+            last_seq,
+        }
+    }
 }
 
 /// A refresh token to store (by hash).

@@ -185,18 +185,13 @@ async fn expect_role(
     expected: Role,
     what: &'static str,
 ) -> Result<std::result::Result<(), ProvisioningError>> {
-    Ok(match user(c, id).await? {
-        None => Err(ProvisioningError::Missing {
-            what,
-            id: id.0.clone(),
-        }),
-        Some(u) if u.role != expected => Err(ProvisioningError::WrongRole {
-            id: id.clone(),
-            expected: expected.as_str(),
-            actual: u.role.as_str(),
-        }),
-        Some(_) => Ok(()),
-    })
+    let found = user(c, id).await?;
+    Ok(ProvisioningError::check_role(
+        found.as_ref(),
+        id,
+        expected,
+        what,
+    ))
 }
 
 pub(super) async fn is_enrolled(c: &Client, student: &UserId, course: &CourseId) -> Result<bool> {

@@ -255,58 +255,22 @@ pub(super) async fn page(c: &mut Client, chat: ChatId, request: PageRequest) -> 
         .map(|r| r.try_get::<_, i64>(0))
         .transpose()?
         .map_or(0, to_u64);
-    let (sql_tail, bound, limit, descending) = match request {
-        PageRequest::Latest { limit } => (
-            "AND seq <= $2 ORDER BY seq DESC LIMIT $3",
-            i64::MAX,
-            limit,
-            true,
-        ),
-        PageRequest::Before { seq, limit } => (
-            "AND seq < $2 ORDER BY seq DESC LIMIT $3",
-            to_i64(seq),
-            limit,
-            true,
-        ),
-        PageRequest::After { seq, limit } => (
-            "AND seq > $2 ORDER BY seq ASC LIMIT $3",
-            to_i64(seq),
-            limit,
-            false,
-        ),
+    let (sql_tail, bound) = match request {
+        PageRequest::Latest { .. } => ("AND seq <= $2 ORDER BY seq DESC LIMIT $3", i64::MAX),
+        PageRequest::Before { seq, .. } => ("AND seq < $2 ORDER BY seq DESC LIMIT $3", to_i64(seq)),
+        PageRequest::After { seq, .. } => ("AND seq > $2 ORDER BY seq ASC LIMIT $3", to_i64(seq)),
     };
     let sql = format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE chat_id = $1 {sql_tail}");
-    let fetch = i64::from(limit) + 1;
     let statement = tx.prepare_cached(&sql).await?;
-    let rows = tx.query(&statement, &[&chat.0, &bound, &fetch]).await?;
+    let rows = tx
+        .query(&statement, &[&chat.0, &bound, &request.fetch()])
+        .await?;
     tx.commit().await?;
-    let mut messages = rows
+    let messages = rows
         .iter()
         .map(|r| message_at(r, 0))
         .collect::<Result<Vec<_>>>()?;
-    let overflow = messages.len() > limit as usize;
-    messages.truncate(limit as usize);
-    if descending {
-        messages.reverse();
-    }
-    let first = messages.first().map(|m| m.seq);
-    let last = messages.last().map(|m| m.seq);
-    let (has_more_before, has_more_after) = match request {
-        PageRequest::Latest { .. } => (overflow, false),
-        PageRequest::Before { seq, .. } => (
-            overflow,
-            last.map_or(seq.saturating_sub(1), |l| l) < last_seq,
-        ),
-        PageRequest::After { seq, .. } => {
-            (first.map_or(seq, |f| f.saturating_sub(1)) > 0, overflow)
-        }
-    };
-    Ok(Page {
-        messages,
-        has_more_before,
-        has_more_after,
-        last_seq,
-    })
+    Ok(Page::assemble(request, messages, last_seq))
 }
 
 pub(super) async fn read_pointers(c: &Client, chat: ChatId) -> Result<Vec<ReadPointer>> {

@@ -172,18 +172,13 @@ fn expect_role(
     expected: Role,
     what: &'static str,
 ) -> Result<std::result::Result<(), ProvisioningError>> {
-    Ok(match user(c, id)? {
-        None => Err(ProvisioningError::Missing {
-            what,
-            id: id.0.clone(),
-        }),
-        Some(u) if u.role != expected => Err(ProvisioningError::WrongRole {
-            id: id.clone(),
-            expected: expected.as_str(),
-            actual: u.role.as_str(),
-        }),
-        Some(_) => Ok(()),
-    })
+    let found = user(c, id)?;
+    Ok(ProvisioningError::check_role(
+        found.as_ref(),
+        id,
+        expected,
+        what,
+    ))
 }
 
 /// A row while `:student` holds a current enrollment in `:course`. The gate's rules are stated

@@ -377,56 +377,23 @@ pub(super) fn page(c: &Connection, chat: ChatId, request: PageRequest) -> Result
         .optional()?
         .unwrap_or(0);
     let last_seq = to_u64(last_seq);
-    let (sql_tail, bound, limit, descending) = match request {
-        PageRequest::Latest { limit } => ("ORDER BY seq DESC LIMIT ?3", i64::MAX, limit, true),
-        PageRequest::Before { seq, limit } => (
-            "AND seq < ?2 ORDER BY seq DESC LIMIT ?3",
-            to_i64(seq),
-            limit,
-            true,
-        ),
-        PageRequest::After { seq, limit } => (
-            "AND seq > ?2 ORDER BY seq ASC LIMIT ?3",
-            to_i64(seq),
-            limit,
-            false,
-        ),
+    let (sql_tail, bound) = match request {
+        PageRequest::Latest { .. } => ("ORDER BY seq DESC LIMIT ?3", i64::MAX),
+        PageRequest::Before { seq, .. } => ("AND seq < ?2 ORDER BY seq DESC LIMIT ?3", to_i64(seq)),
+        PageRequest::After { seq, .. } => ("AND seq > ?2 ORDER BY seq ASC LIMIT ?3", to_i64(seq)),
     };
     let sql = format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE chat_id = ?1 {sql_tail}");
     let mut stmt = tx.prepare_cached(&sql)?;
-    // Ask for one more than the page to learn whether more lie beyond it.
-    let fetch = i64::from(limit) + 1;
     // Every form numbers its parameters up to ?3, so one binding serves all three (the newest
     // page simply does not use ?2).
     let rows = stmt
-        .query_map(params![chat.0, bound, fetch], |r| message_at(r, 0))?
+        .query_map(params![chat.0, bound, request.fetch()], |r| {
+            message_at(r, 0)
+        })?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     drop(stmt);
     tx.finish()?;
-    let mut messages = rows;
-    let overflow = messages.len() > limit as usize;
-    messages.truncate(limit as usize);
-    if descending {
-        messages.reverse();
-    }
-    let first = messages.first().map(|m| m.seq);
-    let last = messages.last().map(|m| m.seq);
-    let (has_more_before, has_more_after) = match request {
-        PageRequest::Latest { .. } => (overflow, false),
-        PageRequest::Before { seq, .. } => (
-            overflow,
-            last.map_or(seq.saturating_sub(1), |l| l) < last_seq,
-        ),
-        PageRequest::After { seq, .. } => {
-            (first.map_or(seq, |f| f.saturating_sub(1)) > 0, overflow)
-        }
-    };
-    Ok(Page {
-        messages,
-        has_more_before,
-        has_more_after,
-        last_seq,
-    })
+    Ok(Page::assemble(request, rows, last_seq))
 }
 
 pub(super) fn read_pointers(c: &Connection, chat: ChatId) -> Result<Vec<ReadPointer>> {

@@ -19,7 +19,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use chrono::{DateTime, TimeZone, Utc};
+use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OpenFlags};
 use tokio::sync::Semaphore;
 use tutorchat_shared::api::{AuditAction, AuditEntry, ChatSettingsChange};
@@ -148,22 +148,7 @@ fn configure(conn: &Connection) -> Result<()> {
     Ok(())
 }
 
-pub(crate) fn to_ms(t: DateTime<Utc>) -> i64 {
-    t.timestamp_millis()
-}
-
-pub(crate) fn from_ms(ms: i64) -> DateTime<Utc> {
-    Utc.timestamp_millis_opt(ms).single().unwrap_or_default()
-}
-
-/// SQLite integers are i64; seqs are never negative.
-pub(crate) fn to_u64(v: i64) -> u64 {
-    u64::try_from(v).unwrap_or(0)
-}
-
-pub(crate) fn to_i64(v: u64) -> i64 {
-    i64::try_from(v).unwrap_or(i64::MAX)
-}
+pub(crate) use super::{from_ms, to_i64, to_ms, to_u64};
 
 #[async_trait]
 impl Store for SqliteStore {
