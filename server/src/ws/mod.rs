@@ -57,5 +57,10 @@ pub async fn upgrade(
         .write_buffer_size(WRITE_BUFFER_BYTES)
         .max_message_size(hard_limit)
         .max_frame_size(hard_limit)
-        .on_upgrade(move |socket| connection::run(state, Box::new(socket), user))
+        .on_upgrade(move |socket| {
+            // A task of its own rather than axum's upgrade task: that one's state keeps room for
+            // the handshake it awaited first (~0.5 KiB), for as long as the connection lives.
+            tokio::spawn(connection::run(state, Box::new(socket), user));
+            std::future::ready(())
+        })
 }

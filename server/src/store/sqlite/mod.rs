@@ -68,6 +68,9 @@ impl SqliteStore {
         migrations::run(&conn)?;
         // Checkpoints run on their own thread (see `checkpoint`), not inside a commit.
         conn.pragma_update(None, "wal_autocheckpoint", 0)?;
+        // When the WAL starts over, the file is cut back to this size: reused space is cheap
+        // to write again, but a burst's worth need not stay on disk.
+        conn.pragma_update(None, "journal_size_limit", WAL_SIZE_LIMIT)?;
         let writer = Writer::spawn(conn)?;
         let checkpointer = Checkpointer::spawn(&path)?;
         let mut readers = Vec::with_capacity(READERS);
@@ -132,6 +135,9 @@ fn lock(readers: &Mutex<Vec<Connection>>) -> std::sync::MutexGuard<'_, Vec<Conne
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
+
+/// Bytes of WAL file kept on disk once the log starts over (see `writer`).
+const WAL_SIZE_LIMIT: i64 = 64 * 1024 * 1024;
 
 /// Prepared statements kept per connection (more than the store has).
 const STATEMENT_CACHE: usize = 128;
