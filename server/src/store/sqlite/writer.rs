@@ -237,21 +237,10 @@ fn run(
 /// a pass of its own, or a reader still needs old frames: the writer tries again after its
 /// next commit.
 fn checkpoint_all(conn: &Connection) -> bool {
-    // (busy, frames in the log, frames checkpointed)
-    let result = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| {
-        Ok((
-            r.get::<_, i64>(0)?,
-            r.get::<_, i64>(1)?,
-            r.get::<_, i64>(2)?,
-        ))
-    });
-    match result {
-        Ok((busy, log, copied)) => busy == 0 && copied == log,
-        Err(e) => {
-            tracing::warn!(error = %e, "WAL checkpoint by the writer failed");
-            false
-        }
-    }
+    super::checkpoint::passive(conn).unwrap_or_else(|e| {
+        tracing::warn!(error = %e, "WAL checkpoint by the writer failed");
+        false
+    })
 }
 
 fn run_in_savepoint(conn: &Connection, job: Job) -> Completion {
