@@ -327,6 +327,16 @@ async fn copy_blobs(tx: &tokio_postgres::Transaction<'_>, dir: &Path) -> Result<
 }
 
 /// Copies one table with binary `COPY`; answers the rows copied.
+/// Where a table's rows are read in SQLite: read pointers as readers see them (the SQLite
+/// schema keeps a pointer moved by sending on the chat's row; PostgreSQL keeps every pointer
+/// in `chat_members`).
+fn read_from(table: &str) -> &str {
+    match table {
+        "chat_members" => "member_reads",
+        other => other,
+    }
+}
+
 async fn copy_table(
     source: &Connection,
     tx: &tokio_postgres::Transaction<'_>,
@@ -348,7 +358,7 @@ async fn copy_table(
         .copy_in(&format!("COPY {table} ({list}) FROM STDIN BINARY"))
         .await?;
     let mut writer = std::pin::pin!(BinaryCopyInWriter::new(sink, &types));
-    let mut stmt = source.prepare(&format!("SELECT {list} FROM {table}"))?;
+    let mut stmt = source.prepare(&format!("SELECT {list} FROM {}", read_from(table)))?;
     let mut rows = stmt.query([])?;
     let mut copied = 0u64;
     while let Some(row) = rows.next()? {

@@ -461,7 +461,12 @@ async fn migrate_moves_a_whole_installation_into_postgres_once() {
         "history arrived as it was"
     );
     let chat = node.view.chat(&ada_there, CHAT).await;
-    assert_eq!(chat.last_seq, 127);
+    assert_eq!((chat.last_seq, chat.my_read_seq), (127, 125));
+    // Sam read up to his own last message by writing it (SQLite keeps that pointer on the
+    // chat's row; PostgreSQL in chat_members): it came along too.
+    let sam_there = node.token(SAM).await;
+    let chat = node.view.chat(&sam_there, CHAT).await;
+    assert_eq!((chat.my_read_seq, chat.peer_read_seq), (127, 125));
     // The upload's content came along: its uploader downloads it from the node.
     let (status, _, bytes) = node
         .view
@@ -475,7 +480,6 @@ async fn migrate_moves_a_whole_installation_into_postgres_once() {
     // A device signed in before the move stays signed in.
     node.view.refresh(&kept.refresh_token).await.assert_ok();
     // New messages continue the chat's seqs and ids.
-    let sam_there = node.token(SAM).await;
     let next = node
         .view
         .send(&sam_there, CHAT, "after", "after the move")

@@ -132,10 +132,10 @@ pub(super) fn rows(c: &Connection, viewer: &UserId, only: Option<ChatId>) -> Res
                         WHERE t.course_id = ch.course_id AND t.tutor_id = ch.tutor_id),
                 co.purchase_url,
                 {}
-         FROM chat_members me
+         FROM member_reads me
          JOIN chats ch ON ch.id = me.chat_id
          JOIN courses co ON co.id = ch.course_id
-         JOIN chat_members peer ON peer.chat_id = ch.id AND peer.user_id != me.user_id
+         JOIN member_reads peer ON peer.chat_id = ch.id AND peer.user_id != me.user_id
          JOIN users pu ON pu.id = peer.user_id
          LEFT JOIN messages m ON m.chat_id = ch.id AND m.seq = ch.last_seq
          WHERE me.user_id = ?1 AND (?2 IS NULL OR ch.id = ?2)
@@ -317,12 +317,19 @@ fn store_new(c: &Connection, m: &NewMessage) -> Result<InsertOutcome> {
         None => (m.kind, None),
     };
     let at = to_ms(m.at);
+    // Writing a message means having read the chat up to it: the sender's pointer moves on
+    // the chat's row, in the same update that numbers the message (`member_reads`).
     let seq: i64 = c
         .prepare_cached(
-            "UPDATE chats SET last_seq = last_seq + 1, last_activity_at = ?2 WHERE id = ?1
+            "UPDATE chats SET last_seq = last_seq + 1, last_activity_at = ?2,
+                student_sent_seq = CASE student_id WHEN ?3 THEN last_seq + 1
+                                                   ELSE student_sent_seq END,
+                tutor_sent_seq = CASE tutor_id WHEN ?3 THEN last_seq + 1
+                                               ELSE tutor_sent_seq END
+             WHERE id = ?1
              RETURNING last_seq",
         )?
-        .query_row(params![m.chat_id.0, at], |r| r.get(0))
+        .query_row(params![m.chat_id.0, at, m.sender_id.as_str()], |r| r.get(0))
         .optional()?
         .ok_or_else(|| StoreError::Corrupt(format!("chat {} vanished", m.chat_id)))?;
     let attachment_json = attachment
@@ -349,12 +356,6 @@ fn store_new(c: &Connection, m: &NewMessage) -> Result<InsertOutcome> {
     if let Some(attachment) = &attachment {
         attachments::claim(c, &attachment.id, id)?;
     }
-    // Writing a message means having read the chat up to it.
-    c.prepare_cached(
-        "UPDATE chat_members SET read_seq = ?3, read_at = ?4
-         WHERE chat_id = ?1 AND user_id = ?2 AND read_seq < ?3",
-    )?
-    .execute(params![m.chat_id.0, m.sender_id.as_str(), seq, at])?;
     Ok(InsertOutcome::Stored(Message {
         id,
         chat_id: m.chat_id,
@@ -398,7 +399,7 @@ pub(super) fn page(c: &Connection, chat: ChatId, request: PageRequest) -> Result
 
 pub(super) fn read_pointers(c: &Connection, chat: ChatId) -> Result<Vec<ReadPointer>> {
     let mut stmt = c.prepare_cached(
-        "SELECT user_id, read_seq, read_at FROM chat_members WHERE chat_id = ?1 ORDER BY user_id",
+        "SELECT user_id, read_seq, read_at FROM member_reads WHERE chat_id = ?1 ORDER BY user_id",
     )?;
     let rows = stmt.query_map([chat.0], |r| {
         Ok(ReadPointer {
@@ -423,12 +424,13 @@ pub(super) fn mark_read(
                 read_seq = min(?3, (SELECT last_seq FROM chats WHERE id = ?1)),
                 read_at = ?4
              WHERE chat_id = ?1 AND user_id = ?2
-               AND read_seq < min(?3, (SELECT last_seq FROM chats WHERE id = ?1))",
+               AND (SELECT read_seq FROM member_reads WHERE chat_id = ?1 AND user_id = ?2)
+                   < min(?3, (SELECT last_seq FROM chats WHERE id = ?1))",
         )?
         .execute(params![chat.0, user.as_str(), to_i64(up_to_seq), to_ms(at)])?;
     let (seq, read_at): (i64, Option<i64>) = c
         .prepare_cached(
-            "SELECT read_seq, read_at FROM chat_members WHERE chat_id = ?1 AND user_id = ?2",
+            "SELECT read_seq, read_at FROM member_reads WHERE chat_id = ?1 AND user_id = ?2",
         )?
         .query_row(params![chat.0, user.as_str()], |r| {
             Ok((r.get(0)?, r.get(1)?))

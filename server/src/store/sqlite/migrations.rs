@@ -20,6 +20,10 @@ const MIGRATIONS: &[(u32, &str)] = &[
         include_str!("../../../migrations/0002_chat_settings.sql"),
     ),
     (3, include_str!("../../../migrations/0003_attachments.sql")),
+    (
+        4,
+        include_str!("../../../migrations/0004_read_by_sending.sql"),
+    ),
 ];
 
 /// Applies every migration newer than the database, each in its own transaction.

@@ -207,7 +207,7 @@ pub async fn inserting_moves_the_senders_read_pointer(store: &dyn Store) {
         row.last_message.map(|m| m.client_id),
         Some(ClientId::new("t-1"))
     );
-    insert(store, chat, STUDENT, "s-0").await;
+    let sent = insert(store, chat, STUDENT, "s-0").await;
     let row = store
         .chat_row(chat, &id(STUDENT))
         .await
@@ -223,6 +223,45 @@ pub async fn inserting_moves_the_senders_read_pointer(store: &dyn Store) {
         .await
         .expect("row")
         .is_none());
+
+    // The pointer sending moved was read when the message was written; marking an earlier
+    // message read does not move it, and the tutor's view of it agrees.
+    let (pointer, moved) = store
+        .mark_read(chat, &id(STUDENT), 2, Utc::now())
+        .await
+        .expect("mark");
+    assert_eq!((pointer.up_to_seq, moved), (3, false));
+    let millis = |at: Option<chrono::DateTime<Utc>>| at.map(|at| at.timestamp_millis());
+    assert_eq!(millis(pointer.read_at), millis(Some(sent.created_at)));
+    let pointers = store.read_pointers(chat).await.expect("pointers");
+    let of = |u: &str| {
+        pointers
+            .iter()
+            .find(|p| p.user_id.as_str() == u)
+            .map(|p| (p.up_to_seq, millis(p.read_at)))
+    };
+    assert_eq!(of(STUDENT), Some((3, millis(Some(sent.created_at)))));
+    assert_eq!(of(TUTOR).map(|(seq, _)| seq), Some(2));
+    let tutor_row = store
+        .chat_row(chat, &id(TUTOR))
+        .await
+        .expect("row")
+        .expect("member");
+    assert_eq!((tutor_row.my_read_seq, tutor_row.peer_read_seq), (2, 3));
+
+    // Marking past it moves the pointer on, with the mark's own time.
+    let (pointer, moved) = store
+        .mark_read(chat, &id(TUTOR), 3, Utc::now())
+        .await
+        .expect("mark");
+    assert_eq!((pointer.up_to_seq, moved), (3, true));
+    insert(store, chat, TUTOR, "t-2").await;
+    let (pointer, moved) = store
+        .mark_read(chat, &id(STUDENT), 4, Utc::now())
+        .await
+        .expect("mark");
+    assert_eq!((pointer.up_to_seq, moved), (4, true));
+    assert!(millis(pointer.read_at) >= millis(Some(sent.created_at)));
 }
 
 pub async fn find_or_create_chat_is_idempotent(store: &dyn Store) {
