@@ -4,6 +4,7 @@
 //! mismatched credential never reaches a handler.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
@@ -18,17 +19,18 @@ use crate::state::AppState;
 /// Clock skew allowed between the platform minting a token and this server.
 const TOKEN_LIFETIME_LEEWAY_SECS: i64 = 60;
 
-/// A signed-in user with a valid access token, loaded from the store, within its rate limit.
+/// A signed-in user with a valid access token, checked against the store, within its rate
+/// limit. Who is calling, no more: every WebSocket keeps one for as long as it is open, so the
+/// profile (name, email) is read where it is needed (`GET /api/me`), not carried here.
 #[derive(Debug, Clone)]
 pub struct CurrentUser {
     pub id: UserId,
     pub role: Role,
-    pub name: String,
-    pub email: String,
     /// When the access token expires (seconds since the epoch): a WebSocket session ends then.
     pub expires_at: i64,
-    /// The sign-in session the token belongs to (none for platform-minted tokens).
-    pub session: Option<String>,
+    /// The sign-in session the token belongs to (none for platform-minted tokens); shared
+    /// with the hub's entry for the connection.
+    pub session: Option<Arc<str>>,
 }
 
 /// The course platform's service token, or a signed-in admin.
@@ -107,10 +109,8 @@ impl CurrentUser {
         Ok(CurrentUser {
             id: user.id,
             role: user.role,
-            name: user.name,
-            email: user.email,
             expires_at: claims.exp,
-            session: claims.sid,
+            session: claims.sid.map(Arc::from),
         })
     }
 

@@ -70,11 +70,6 @@ async fn logout(
 /// The signed-in user.
 #[utoipa::path(get, path = "/api/me", tag = "auth", security(("bearer" = [])),
     responses((status = 200, body = UserProfile), (status = 401, body = ApiError)))]
-async fn me(me: CurrentUser) -> Json<UserProfile> {
-    Json(UserProfile {
-        id: me.id,
-        email: me.email,
-        name: me.name,
-        role: me.role,
-    })
+async fn me(State(state): State<AppState>, me: CurrentUser) -> Result<Json<UserProfile>> {
+    Ok(Json(service::auth::me(&state, &me).await?))
 }

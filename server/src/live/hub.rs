@@ -187,7 +187,7 @@ impl Hub {
     pub fn register(
         &self,
         user: &UserId,
-        session: Option<&str>,
+        session: Option<Arc<str>>,
         max_per_user: usize,
     ) -> Option<(ConnId, Arc<ConnQueue>)> {
         let mut users = write(&self.users);
@@ -200,7 +200,7 @@ impl Hub {
         conns.push(Conn {
             id,
             queue: queue.clone(),
-            session: session.map(Arc::from),
+            session,
         });
         Some((id, queue))
     }

@@ -16,6 +16,7 @@ use tutorchat_shared::ErrorCode;
 use tutorchat_shared::UserId;
 
 use crate::auth::tokens::{hash_refresh_token, new_family_id, new_refresh_token};
+use crate::auth::CurrentUser;
 use crate::error::{Error, Result};
 use crate::metrics::Limit;
 use crate::rate_limit::{retry_after_secs, RateLimiter};
@@ -184,6 +185,17 @@ async fn issue(state: &AppState, user: &UserRecord, family_id: String) -> Result
         refresh_expires_at,
         user: profile(user),
     })
+}
+
+/// The caller's profile, read from the store (the caller carries only who they are).
+pub async fn me(state: &AppState, me: &CurrentUser) -> Result<UserProfile> {
+    let user = state
+        .store
+        .user(&me.id)
+        .await?
+        .filter(|u| !u.disabled)
+        .ok_or_else(|| Error::api(ErrorCode::InvalidToken, "access token names no active user"))?;
+    Ok(profile(&user))
 }
 
 pub fn profile(user: &UserRecord) -> UserProfile {

@@ -2,8 +2,6 @@
 //! leaves, the token expires, the server shuts down, or the connection falls too far behind.
 
 use std::collections::HashMap;
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -38,40 +36,37 @@ enum Event {
     Expired,
 }
 
-/// The connection's task. An authenticated upgrade goes straight to serving: its session
-/// opens here, and the task is the serving future alone. Otherwise the first frame must
-/// authenticate, and the serving future is boxed inside the one that waited for it. With many
-/// thousands of idle connections every byte kept per connection counts (see the idle
-/// benchmark): an outer future around the serving one kept ~0.4 KiB each for nothing.
-pub(super) fn run(
-    state: AppState,
-    socket: Box<WebSocket>,
-    user: Option<CurrentUser>,
-) -> Pin<Box<dyn Future<Output = ()> + Send>> {
+/// Starts the connection's task. An authenticated upgrade goes straight to serving: its
+/// session opens here, and the task is the serving future itself, unboxed. Otherwise a first
+/// task waits for the `auth` frame and, once it has it, hands the socket to a serving task
+/// and ends. With many thousands of idle connections every byte kept per connection counts
+/// (see the idle benchmark): an outer future around the serving one kept ~0.4 KiB each, and
+/// a boxed serving future a second allocation (tokio's tasks are 128-byte aligned).
+pub(super) fn spawn(state: AppState, socket: Box<WebSocket>, user: Option<CurrentUser>) {
     match user {
         Some(user) => serve_or_refuse(state, user, socket),
-        None => Box::pin(async move {
-            let mut socket = socket;
-            // Boxed: the wait for the auth frame is over long before the connection ends.
-            if let Some(user) = Box::pin(authenticate(&state, &mut socket)).await {
-                serve_or_refuse(state, user, socket).await;
-            }
-        }),
+        None => {
+            tokio::spawn(async move {
+                let mut socket = socket;
+                if let Some(user) = authenticate(&state, &mut socket).await {
+                    serve_or_refuse(state, user, socket);
+                }
+            });
+        }
     }
 }
 
-/// Opens the session and serves it, or refuses a user over the per-user connection limit.
-fn serve_or_refuse(
-    state: AppState,
-    user: CurrentUser,
-    mut socket: Box<WebSocket>,
-) -> Pin<Box<dyn Future<Output = ()> + Send>> {
+/// Opens the session and serves it on a task of its own, or refuses a user over the
+/// per-user connection limit.
+fn serve_or_refuse(state: AppState, user: CurrentUser, mut socket: Box<WebSocket>) {
     let metrics = state.metrics.clone();
     match Session::open(state, user) {
-        Some(session) => Box::pin(session.serve(socket)),
+        Some(session) => {
+            tokio::spawn(session.serve(socket));
+        }
         None => {
             metrics.refused(crate::metrics::Limit::ConnectionsPerUser);
-            Box::pin(async move { refuse(&mut socket, too_many_connections()).await })
+            tokio::spawn(async move { refuse(&mut socket, too_many_connections()).await });
         }
     }
 }
@@ -143,7 +138,7 @@ impl Session {
     fn open(state: AppState, user: CurrentUser) -> Option<Session> {
         let (conn, queue) = state.hub.register(
             &user.id,
-            user.session.as_deref(),
+            user.session.clone(),
             state.config.max_connections_per_user,
         )?;
         live::connected(&state, &user.id);

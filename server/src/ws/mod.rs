@@ -60,7 +60,7 @@ pub async fn upgrade(
         .on_upgrade(move |socket| {
             // A task of its own rather than axum's upgrade task: that one's state keeps room for
             // the handshake it awaited first (~0.5 KiB), for as long as the connection lives.
-            tokio::spawn(connection::run(state, Box::new(socket), user));
+            connection::spawn(state, Box::new(socket), user);
             std::future::ready(())
         })
 }
