@@ -3,6 +3,7 @@
 //! latency and the sender measures ack latency (stored durably, then acknowledged).
 
 use std::collections::HashMap;
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -14,6 +15,7 @@ use tokio::sync::watch;
 use tokio_tungstenite::tungstenite::Message;
 use tutorchat_shared::ws::ServerFrame;
 
+use crate::baseline::{Baseline, Sample};
 use crate::conn::{Connector, Socket};
 use crate::setup::{self, Deployment};
 use crate::stats::{cpu_time, mib, Latency};
@@ -46,6 +48,13 @@ pub struct ChatArgs {
     /// user's devices spread over them, so every message crosses nodes.
     #[arg(long, value_delimiter = ',', default_value = "0")]
     pub nodes: Vec<usize>,
+    /// Compare the median CPU and bytes written per message of the runs at this baseline's
+    /// rate with it, and fail if either is over its margin (`scripts/perf-check.sh`).
+    #[arg(long, conflicts_with = "record")]
+    pub check: Option<PathBuf>,
+    /// Write a baseline for `--check` from the median of the runs (one rate only).
+    #[arg(long)]
+    pub record: Option<PathBuf>,
 }
 
 /// One run's figures, for the sweep table.
@@ -63,6 +72,9 @@ struct Report {
     server_cpu_us_per_msg: f64,
     server_cpu_share: f64,
     generator_cpu_share: f64,
+    /// Bytes the server processes wrote to files per message sent (SQLite: log and
+    /// checkpoints): the storage work per message, much steadier than CPU time.
+    written_per_msg: f64,
 }
 
 pub async fn run(target: &Target, args: ChatArgs) -> anyhow::Result<()> {
@@ -80,16 +92,54 @@ pub async fn run(target: &Target, args: ChatArgs) -> anyhow::Result<()> {
     if reports.len() > 1 {
         print_table(&reports);
     }
+    let samples_at = |rate: u32| -> Vec<Sample> {
+        reports
+            .iter()
+            .filter(|r| r.rate == rate)
+            .map(|r| Sample {
+                cpu_us_per_msg: r.server_cpu_us_per_msg,
+                written_kib_per_msg: r.written_per_msg / 1024.0,
+            })
+            .collect()
+    };
+    if let Some(path) = &args.record {
+        anyhow::ensure!(
+            rates.iter().all(|r| *r == rates[0]) && args.nodes == [0],
+            "--record takes runs at one rate on one node"
+        );
+        let baseline = Baseline::record(rates[0], &samples_at(rates[0]))?;
+        let about = format!(
+            "Recorded by scripts/perf-check.sh --record ({} runs, {} chats, {} devices, {} s each,\n\
+             server and generator pinned) on {}. Figures vary between machines: record\n\
+             again on the machine that checks.",
+            reports.len(),
+            args.chats,
+            args.devices,
+            args.seconds,
+            chrono::Utc::now().format("%Y-%m-%d"),
+        );
+        baseline.write(path, &about)?;
+        println!("baseline written to {}", path.display());
+    }
+    if let Some(path) = &args.check {
+        let baseline = Baseline::read(path)?;
+        let regressions = baseline.check(&samples_at(baseline.rate))?;
+        anyhow::ensure!(
+            regressions.is_empty(),
+            "more work per message than the baseline allows:\n{}",
+            regressions.join("\n")
+        );
+    }
     Ok(())
 }
 
 fn print_table(reports: &[Report]) {
     println!();
-    println!("| nodes | target msg/s | sent msg/s | acked/sent | refused/sent | delivered/expected | ack p50 / p99 / max ms | delivery p50 / p99 / max ms | server CPU µs/msg | server CPU | generator CPU |");
-    println!("|---|---|---|---|---|---|---|---|---|---|---|");
+    println!("| nodes | target msg/s | sent msg/s | acked/sent | refused/sent | delivered/expected | ack p50 / p99 / max ms | delivery p50 / p99 / max ms | server CPU µs/msg | server CPU | generator CPU | KiB written/msg |");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|---|");
     for r in reports {
         println!(
-            "| {} | {} | {:.0} | {:.3} | {:.3} | {:.3} | {:.1} / {:.1} / {:.0} | {:.1} / {:.1} / {:.0} | {:.0} | {:.0}% | {:.0}% |",
+            "| {} | {} | {:.0} | {:.3} | {:.3} | {:.3} | {:.1} / {:.1} / {:.0} | {:.1} / {:.1} / {:.0} | {:.0} | {:.0}% | {:.0}% | {:.1} |",
             r.nodes,
             r.rate,
             r.sent_per_sec,
@@ -105,6 +155,7 @@ fn print_table(reports: &[Report]) {
             r.server_cpu_us_per_msg,
             r.server_cpu_share * 100.0,
             r.generator_cpu_share * 100.0,
+            r.written_per_msg / 1024.0,
         );
     }
 }
@@ -229,12 +280,14 @@ async fn run_once(
     tokio::time::sleep(Duration::from_secs(args.warmup)).await;
     let me = std::process::id();
     let cpu_from = (deployment.cpu_time(), cpu_time(me));
+    let written_from = deployment.written_bytes();
     let window_from = epoch.elapsed().as_micros() as u64;
     window.from.store(window_from, Ordering::Relaxed);
     tokio::time::sleep(Duration::from_secs(args.seconds)).await;
     let window_to = epoch.elapsed().as_micros() as u64;
     window.to.store(window_to, Ordering::Relaxed);
     let cpu_to = (deployment.cpu_time(), cpu_time(me));
+    let written = deployment.written_bytes().saturating_sub(written_from);
     let rss_loaded = deployment.rss_bytes();
     // Stop sending; readers drain for two more seconds, then report.
     let _ = stop_tx.send(true);
@@ -317,6 +370,12 @@ async fn run_once(
         generator_cpu,
         generator_cpu / secs * 100.0
     );
+    let written_per_msg = written as f64 / sent.max(1) as f64;
+    println!(
+        "storage           server wrote {} to files ({:.1} KiB per message)",
+        mib(written),
+        written_per_msg / 1024.0
+    );
     Ok(Report {
         nodes: deployment.label(),
         rate,
@@ -329,6 +388,7 @@ async fn run_once(
         server_cpu_us_per_msg: per_msg,
         server_cpu_share: server_cpu / secs,
         generator_cpu_share: generator_cpu / secs,
+        written_per_msg,
     })
 }
 

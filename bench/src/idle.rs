@@ -268,29 +268,50 @@ pub async fn run(target: &Target, args: IdleArgs) -> anyhow::Result<()> {
     tokio::time::sleep(Duration::from_secs(1)).await;
     let rss_before = setup::rss_bytes(server.pid).unwrap_or(0);
 
+    // In two halves, measuring after each: the second half's growth is what one more idle
+    // socket costs, free of what the first connections warm up once (allocator pages, the
+    // runtime's I/O slab, the hub's maps), which the average over all of them includes.
     let started = Instant::now();
-    let mut opening = tokio::task::JoinSet::new();
-    for n in 0..args.connections {
-        let (connector, token) = (connector.clone(), tokens[n % users].clone());
-        opening.spawn(async move { connector.connect(n + 2, &token).await });
+    let half = args.connections / 2;
+    let mut idle = Vec::with_capacity(args.connections);
+    let mut failed = 0;
+    let (mut rss_half, mut open_half) = (0, 0);
+    for range in [0..half, half..args.connections] {
+        let mut opening = tokio::task::JoinSet::new();
+        for n in range {
+            let (connector, token) = (connector.clone(), tokens[n % users].clone());
+            opening.spawn(async move { connector.connect(n + 2, &token).await });
+        }
+        let (open, refused) = opened(opening).await?;
+        idle.extend(open);
+        failed += refused;
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        if rss_half == 0 {
+            rss_half = setup::rss_bytes(server.pid).unwrap_or(0);
+            open_half = idle.len();
+        }
     }
-    let (idle, failed) = opened(opening).await?;
     println!(
         "{} idle sockets authenticated in {:.1} s ({failed} failed)",
         idle.len(),
         started.elapsed().as_secs_f64()
     );
-    tokio::time::sleep(Duration::from_secs(2)).await;
     let rss_after = setup::rss_bytes(server.pid).unwrap_or(0);
 
     let (delivered, latency) =
         probe_chat(&mut sender, &mut receiver, probe.id, args.probe_messages).await?;
     let per_socket = rss_after.saturating_sub(rss_before) / idle.len().max(1) as u64;
+    let second_half = idle.len().saturating_sub(open_half).max(1) as u64;
+    let marginal = rss_after.saturating_sub(rss_half) / second_half;
     println!("--- idle: {} sockets over {users} users ---", idle.len());
     println!(
         "server memory     {} before, {} after: {per_socket} bytes per idle socket",
         mib(rss_before),
         mib(rss_after)
+    );
+    println!(
+        "                  {} at half: {marginal} bytes per socket of the second half",
+        mib(rss_half)
     );
     println!(
         "probe delivery    {delivered}/{} delivered with every socket open; {}",

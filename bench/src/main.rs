@@ -18,6 +18,7 @@
 //! one) on a temporary data directory, so the numbers come from a known configuration. All
 //! traffic goes to 127.0.0.0/8 and every run stops by itself.
 
+mod baseline;
 mod chat;
 mod client;
 mod conn;

@@ -173,6 +173,14 @@ impl Deployment {
     pub fn rss_bytes(&self) -> u64 {
         self.nodes.iter().filter_map(|n| rss_bytes(n.pid)).sum()
     }
+
+    /// What the nodes have written to files so far (not PostgreSQL's writes).
+    pub fn written_bytes(&self) -> u64 {
+        self.nodes
+            .iter()
+            .filter_map(|n| crate::stats::written_bytes(n.pid))
+            .sum()
+    }
 }
 
 /// A database made for one run, dropped after it.

@@ -63,6 +63,18 @@ pub fn cpu_time(pid: u32) -> Option<std::time::Duration> {
     Some(std::time::Duration::from_millis(ticks * 10))
 }
 
+/// The bytes a process has handed to `write` and `pwrite` (`wchar` in /proc/PID/io): for the
+/// server, its storage writes — the SQLite log, checkpoints, uploads — since its sockets
+/// write with `send`, which this does not count.
+pub fn written_bytes(pid: u32) -> Option<u64> {
+    let io = std::fs::read_to_string(format!("/proc/{pid}/io")).ok()?;
+    io.lines()
+        .find_map(|l| l.strip_prefix("wchar:"))?
+        .trim()
+        .parse()
+        .ok()
+}
+
 /// The CPU time of every process whose command name is one of `names` (all of PostgreSQL's
 /// backends, say), read from /proc.
 pub fn cpu_time_of(names: &[&str]) -> std::time::Duration {
