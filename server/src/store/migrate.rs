@@ -326,7 +326,6 @@ async fn copy_blobs(tx: &tokio_postgres::Transaction<'_>, dir: &Path) -> Result<
     Ok(files.len() as u64)
 }
 
-/// Copies one table with binary `COPY`; answers the rows copied.
 /// Where a table's rows are read in SQLite: read pointers as readers see them (the SQLite
 /// schema keeps a pointer moved by sending on the chat's row; PostgreSQL keeps every pointer
 /// in `chat_members`).
@@ -337,6 +336,7 @@ fn read_from(table: &str) -> &str {
     }
 }
 
+/// Copies one table with binary `COPY`; answers the rows copied.
 async fn copy_table(
     source: &Connection,
     tx: &tokio_postgres::Transaction<'_>,
