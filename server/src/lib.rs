@@ -208,6 +208,7 @@ impl Server {
             let _ = state.cluster.set(cluster);
         }
         state.overload.watch();
+        state.hub.expire_tokens();
         service::uploads::sweep_periodically(&state);
         // Behind a trusted proxy every peer is the proxy: the per-address cap would be global.
         let per_address = if state.config.trust_forwarded_for {

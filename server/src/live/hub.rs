@@ -17,6 +17,7 @@ use axum::extract::ws::Utf8Bytes;
 use tutorchat_shared::ws::ServerFrame;
 use tutorchat_shared::{ChatId, Message, UserId};
 
+use super::expiry::Expiries;
 use super::line::{Lines, Pending, Verdict};
 use super::presence::{NodeId, Presence};
 use super::queue::{CloseReason, ConnQueue, Outbound};
@@ -78,6 +79,8 @@ pub struct Hub {
     /// Each chat's delivery line (only with a relay). A std mutex, held while a verdict's
     /// messages are pushed so that two threads cannot push one chat's messages out of order.
     lines: Mutex<Lines>,
+    /// When each connection's token expires (closed by [`Hub::expire_tokens`]).
+    expiries: Expiries,
 }
 
 #[derive(Debug, Clone)]
@@ -111,7 +114,28 @@ impl Hub {
             typing: Typing::default(),
             relay: OnceLock::new(),
             lines: Mutex::default(),
+            expiries: Expiries::default(),
         }
+    }
+
+    /// Closes each connection once its access token has expired (with `token_expired`, so
+    /// the client refreshes and reconnects): a task that looks once a second, for as long as
+    /// the hub lives.
+    pub fn expire_tokens(self: &Arc<Self>) {
+        let hub = Arc::downgrade(self);
+        tokio::spawn(async move {
+            let mut every = tokio::time::interval(std::time::Duration::from_secs(1));
+            every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                every.tick().await;
+                let Some(hub) = hub.upgrade() else {
+                    return;
+                };
+                for queue in hub.expiries.take_due(chrono::Utc::now().timestamp()) {
+                    queue.close(CloseReason::TokenExpired);
+                }
+            }
+        });
     }
 
     /// Joins the node to a cluster: fan-out goes to `relay` too (set once).
@@ -181,13 +205,14 @@ impl Hub {
         }
     }
 
-    /// Registers a new connection of `user` in sign-in `session`; its queue is the
-    /// connection's only input. `None` when the user already holds `max_per_user`
-    /// connections (0: no limit).
+    /// Registers a new connection of `user` in sign-in `session`, whose token expires at
+    /// `expires_at` (seconds since the epoch); its queue is the connection's only input.
+    /// `None` when the user already holds `max_per_user` connections (0: no limit).
     pub fn register(
         &self,
         user: &UserId,
         session: Option<Arc<str>>,
+        expires_at: i64,
         max_per_user: usize,
     ) -> Option<(ConnId, Arc<ConnQueue>)> {
         let mut users = write(&self.users);
@@ -202,6 +227,7 @@ impl Hub {
             queue: queue.clone(),
             session,
         });
+        self.expiries.insert(expires_at, id, &queue);
         Some((id, queue))
     }
 
@@ -240,7 +266,8 @@ impl Hub {
     }
 
     /// Forgets a connection and everything it was viewing.
-    pub fn unregister(&self, user: &UserId, id: ConnId, viewing: &[ChatId]) {
+    pub fn unregister(&self, user: &UserId, id: ConnId, expires_at: i64, viewing: &[ChatId]) {
+        self.expiries.remove(expires_at, id);
         {
             let mut users = write(&self.users);
             if let Some(conns) = users.get_mut(user) {

@@ -2,6 +2,7 @@
 //! fan-out of events to their connections. Transport-agnostic state; the WebSocket transport
 //! in [`crate::ws`] feeds it, the services publish through it.
 //!
+//! - [`expiry`]: when each connection's token expires, swept once a second for the node.
 //! - [`queue`]: each connection's bounded outgoing queue (slow consumers are kicked, not
 //!   buffered without limit).
 //! - [`hub`]: the registry of connections by user and the viewers of each chat; fan-out.
@@ -10,6 +11,7 @@
 //!   with several nodes, also where else a user is online.
 //! - [`typing`]: typing state that expires by itself.
 
+pub mod expiry;
 pub mod hub;
 pub mod line;
 pub mod presence;

@@ -5,10 +5,12 @@
 //! The client recovers what it missed through `sync` after reconnecting.
 
 use std::collections::VecDeque;
+use std::future::Future;
 use std::sync::Mutex;
+use std::task::Poll;
 
 use axum::extract::ws::Utf8Bytes;
-use tokio::sync::Notify;
+use futures_util::task::AtomicWaker;
 use tutorchat_shared::ChatId;
 
 /// One item for the socket, already serialized (once, shared by every recipient).
@@ -33,6 +35,8 @@ pub enum CloseReason {
     ShuttingDown,
     /// The sign-in session this connection belongs to was signed out (or revoked).
     SessionEnded,
+    /// The access token the connection authenticated with expired (`expiry`).
+    TokenExpired,
 }
 
 #[derive(Debug)]
@@ -40,7 +44,9 @@ pub struct ConnQueue {
     capacity: usize,
     /// A std mutex: held for a push or a swap, never across `.await`.
     state: Mutex<State>,
-    notify: Notify,
+    /// The one consumer's waker. Not a `Notify`: waiting on one keeps a waiter (~64 bytes) in
+    /// every idle connection's task, where this keeps a reference.
+    waker: AtomicWaker,
 }
 
 #[derive(Debug, Default)]
@@ -61,7 +67,7 @@ impl ConnQueue {
         Self {
             capacity: capacity.max(1),
             state: Mutex::new(State::default()),
-            notify: Notify::new(),
+            waker: AtomicWaker::new(),
         }
     }
 
@@ -73,7 +79,7 @@ impl ConnQueue {
         }
         state.items.push_back(item);
         drop(state);
-        self.notify.notify_one();
+        self.waker.wake();
         true
     }
 
@@ -85,26 +91,35 @@ impl ConnQueue {
             state.items = VecDeque::new();
         }
         drop(state);
-        self.notify.notify_one();
+        self.waker.wake();
     }
 
-    /// Waits for items (taking all of them at once) or the close.
-    pub async fn next(&self) -> Next {
-        loop {
-            {
-                let mut state = self.lock();
-                if let Some(reason) = state.closed {
-                    return Next::Closed(reason);
-                }
-                if !state.items.is_empty() {
-                    // Taking the deque leaves an unallocated one behind: idle costs nothing.
-                    return Next::Items(std::mem::take(&mut state.items));
-                }
+    /// Waits for items (taking all of them at once) or the close. One consumer only.
+    pub fn next(&self) -> impl Future<Output = Next> + '_ {
+        std::future::poll_fn(move |cx| {
+            if let Some(next) = self.take() {
+                return Poll::Ready(next);
             }
-            // notify_one stores a permit if nobody waits, so a push between the check and
-            // here is not lost.
-            self.notify.notified().await;
+            self.waker.register(cx.waker());
+            // A push between the first look and the registration woke no one: look again.
+            match self.take() {
+                Some(next) => Poll::Ready(next),
+                None => Poll::Pending,
+            }
+        })
+    }
+
+    /// The close, or every queued item.
+    fn take(&self) -> Option<Next> {
+        let mut state = self.lock();
+        if let Some(reason) = state.closed {
+            return Some(Next::Closed(reason));
         }
+        if state.items.is_empty() {
+            return None;
+        }
+        // Taking the deque leaves an unallocated one behind: idle costs nothing.
+        Some(Next::Items(std::mem::take(&mut state.items)))
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
@@ -129,6 +144,25 @@ mod tests {
             Next::Items(items) => assert_eq!(items.len(), 2),
             Next::Closed(_) => panic!("not closed"),
         }
+    }
+
+    #[tokio::test]
+    async fn a_waiting_consumer_wakes_for_a_push_from_another_thread_and_for_the_close() {
+        let q = std::sync::Arc::new(ConnQueue::new(4));
+        for round in 0..100 {
+            let producer = q.clone();
+            let pushed = std::thread::spawn(move || producer.push(frame("x")));
+            let next = tokio::time::timeout(std::time::Duration::from_secs(5), q.next()).await;
+            assert!(
+                matches!(next, Ok(Next::Items(ref items)) if items.len() == 1),
+                "round {round}: {next:?}"
+            );
+            assert!(pushed.join().expect("producer"));
+        }
+        let closer = q.clone();
+        std::thread::spawn(move || closer.close(CloseReason::TokenExpired));
+        let next = tokio::time::timeout(std::time::Duration::from_secs(5), q.next()).await;
+        assert!(matches!(next, Ok(Next::Closed(CloseReason::TokenExpired))));
     }
 
     #[tokio::test]

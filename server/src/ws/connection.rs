@@ -33,7 +33,6 @@ enum Event {
     Incoming(Option<Result<WsMessage, axum::Error>>),
     Queued(Next),
     Sent((ChatId, Vec<ServerFrame>)),
-    Expired,
 }
 
 /// Starts the connection's task. An authenticated upgrade goes straight to serving: its
@@ -139,6 +138,7 @@ impl Session {
         let (conn, queue) = state.hub.register(
             &user.id,
             user.session.clone(),
+            user.expires_at,
             state.config.max_connections_per_user,
         )?;
         live::connected(&state, &user.id);
@@ -165,9 +165,12 @@ impl Session {
         if let Err(e) = self.serve_frames(&mut socket).await {
             tracing::debug!(error = %e, "websocket ended with an error");
         }
-        self.state
-            .hub
-            .unregister(&self.user.id, self.conn, &self.viewing);
+        self.state.hub.unregister(
+            &self.user.id,
+            self.conn,
+            self.user.expires_at,
+            &self.viewing,
+        );
         live::disconnected(&self.state, &self.user.id);
     }
 
@@ -175,14 +178,12 @@ impl Session {
     /// a boxed future, so an idle connection keeps just the three small waits.
     async fn serve_frames(&mut self, socket: &mut WebSocket) -> WsResult {
         Box::pin(self.send_ready(socket)).await?;
-        let expiry = tokio::time::sleep(until(self.user.expires_at));
-        tokio::pin!(expiry);
+        // The token's expiry comes through the queue too (`live::expiry`): no timer here.
         loop {
             let event = tokio::select! {
                 incoming = socket.recv() => Event::Incoming(incoming),
                 next = self.queue.next() => Event::Queued(next),
                 sent = next_sent(&mut self.sending) => Event::Sent(sent),
-                () = &mut expiry => Event::Expired,
             };
             let go_on = match event {
                 // Pings are answered by the protocol layer.
@@ -212,9 +213,6 @@ impl Session {
                 }
                 Event::Queued(Next::Closed(reason)) => {
                     return Box::pin(self.close_for(socket, reason)).await;
-                }
-                Event::Expired => {
-                    return Box::pin(self.close_expired(socket)).await;
                 }
             };
             if !go_on {
@@ -253,16 +251,15 @@ impl Session {
                 self.send(socket, &ServerFrame::Error(error)).await?;
                 close(socket, CLOSE_TOKEN_EXPIRED, "session_ended").await
             }
+            CloseReason::TokenExpired => {
+                let error = ApiError::new(
+                    ErrorCode::TokenExpired,
+                    "access token expired; refresh and reconnect",
+                );
+                self.send(socket, &ServerFrame::Error(error)).await?;
+                close(socket, CLOSE_TOKEN_EXPIRED, "token_expired").await
+            }
         }
-    }
-
-    async fn close_expired(&self, socket: &mut WebSocket) -> WsResult {
-        let error = ApiError::new(
-            ErrorCode::TokenExpired,
-            "access token expired; refresh and reconnect",
-        );
-        self.send(socket, &ServerFrame::Error(error)).await?;
-        close(socket, CLOSE_TOKEN_EXPIRED, "token_expired").await
     }
 
     /// Every frame counts against the connection's rate, whatever its size or kind: an
@@ -348,10 +345,4 @@ impl Session {
 fn is_too_big(error: &axum::Error) -> bool {
     let text = error.to_string();
     text.contains("Space limit exceeded") || text.contains("too long")
-}
-
-/// How long until an expiry given in seconds since the epoch.
-fn until(expires_at: i64) -> Duration {
-    let now = chrono::Utc::now().timestamp();
-    Duration::from_secs(u64::try_from(expires_at.saturating_sub(now)).unwrap_or(0))
 }
