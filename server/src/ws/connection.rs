@@ -229,37 +229,38 @@ impl Session {
         self.send(socket, &ready).await
     }
 
+    /// Tells the client why (except at shutdown), then closes with a code that says whether
+    /// refreshing the token helps.
     async fn close_for(&self, socket: &mut WebSocket, reason: CloseReason) -> WsResult {
-        match reason {
+        let (error, message, code, why) = match reason {
+            CloseReason::ShuttingDown => {
+                return close(socket, CLOSE_GOING_AWAY, "server shutting down").await;
+            }
             CloseReason::SlowConsumer => {
                 self.state.metrics.slow_consumer();
-                let error = ApiError::new(
+                (
                     ErrorCode::SlowConsumer,
                     "this connection fell too far behind; reconnect and sync",
-                );
-                self.send(socket, &ServerFrame::Error(error)).await?;
-                close(socket, CLOSE_TRY_AGAIN_LATER, "slow_consumer").await
+                    CLOSE_TRY_AGAIN_LATER,
+                    "slow_consumer",
+                )
             }
-            CloseReason::ShuttingDown => {
-                close(socket, CLOSE_GOING_AWAY, "server shutting down").await
-            }
-            CloseReason::SessionEnded => {
-                let error = ApiError::new(
-                    ErrorCode::InvalidToken,
-                    "this session was signed out; sign in again",
-                );
-                self.send(socket, &ServerFrame::Error(error)).await?;
-                close(socket, CLOSE_TOKEN_EXPIRED, "session_ended").await
-            }
-            CloseReason::TokenExpired => {
-                let error = ApiError::new(
-                    ErrorCode::TokenExpired,
-                    "access token expired; refresh and reconnect",
-                );
-                self.send(socket, &ServerFrame::Error(error)).await?;
-                close(socket, CLOSE_TOKEN_EXPIRED, "token_expired").await
-            }
-        }
+            CloseReason::SessionEnded => (
+                ErrorCode::InvalidToken,
+                "this session was signed out; sign in again",
+                CLOSE_TOKEN_EXPIRED,
+                "session_ended",
+            ),
+            CloseReason::TokenExpired => (
+                ErrorCode::TokenExpired,
+                "access token expired; refresh and reconnect",
+                CLOSE_TOKEN_EXPIRED,
+                "token_expired",
+            ),
+        };
+        let error = ApiError::new(error, message);
+        self.send(socket, &ServerFrame::Error(error)).await?;
+        close(socket, code, why).await
     }
 
     /// Every frame counts against the connection's rate, whatever its size or kind: an
