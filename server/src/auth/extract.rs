@@ -15,6 +15,7 @@ use super::tokens::{constant_time_eq, TokenRejection};
 use crate::error::Error;
 use crate::rate_limit::retry_after_secs;
 use crate::state::AppState;
+use crate::store::UserRecord;
 
 /// Clock skew allowed between the platform minting a token and this server.
 const TOKEN_LIFETIME_LEEWAY_SECS: i64 = 60;
@@ -62,6 +63,16 @@ pub fn bearer(headers: &HeaderMap) -> Option<&str> {
         .filter(|t| !t.is_empty())
 }
 
+/// The user an access token names, if they exist and are not disabled.
+async fn active_user(state: &AppState, id: &UserId) -> Result<UserRecord, Error> {
+    state
+        .store
+        .user(id)
+        .await?
+        .filter(|u| !u.disabled)
+        .ok_or_else(|| Error::api(ErrorCode::InvalidToken, "access token names no active user"))
+}
+
 impl CurrentUser {
     /// Checks an access token and loads its user: shared by REST and the WebSocket upgrade.
     pub async fn from_token(state: &AppState, token: &str) -> Result<CurrentUser, Error> {
@@ -92,14 +103,7 @@ impl CurrentUser {
                 ));
             }
         }
-        let user = state
-            .store
-            .user(&claims.sub)
-            .await?
-            .filter(|u| !u.disabled)
-            .ok_or_else(|| {
-                Error::api(ErrorCode::InvalidToken, "access token names no active user")
-            })?;
+        let user = active_user(state, &claims.sub).await?;
         if user.role != claims.role {
             return Err(Error::api(
                 ErrorCode::InvalidToken,
@@ -112,6 +116,12 @@ impl CurrentUser {
             expires_at: claims.exp,
             session: claims.sid.map(Arc::from),
         })
+    }
+
+    /// The caller's stored record (name, email: the profile), found the way the token's
+    /// user was.
+    pub async fn record(&self, state: &AppState) -> Result<UserRecord, Error> {
+        active_user(state, &self.id).await
     }
 
     /// Refuses callers whose role is not `role`.

@@ -189,13 +189,7 @@ async fn issue(state: &AppState, user: &UserRecord, family_id: String) -> Result
 
 /// The caller's profile, read from the store (the caller carries only who they are).
 pub async fn me(state: &AppState, me: &CurrentUser) -> Result<UserProfile> {
-    let user = state
-        .store
-        .user(&me.id)
-        .await?
-        .filter(|u| !u.disabled)
-        .ok_or_else(|| Error::api(ErrorCode::InvalidToken, "access token names no active user"))?;
-    Ok(profile(&user))
+    Ok(profile(&me.record(state).await?))
 }
 
 pub fn profile(user: &UserRecord) -> UserProfile {
