@@ -35,7 +35,7 @@ const WRITTEN_MARGIN: f64 = 0.10;
 impl Baseline {
     /// A baseline from the median of `samples` taken at `rate`.
     pub fn record(rate: u32, samples: &[Sample]) -> anyhow::Result<Baseline> {
-        let median = Median::of(samples)?;
+        let median = median(samples)?;
         Ok(Baseline {
             rate,
             cpu_us_per_msg: median.cpu_us_per_msg,
@@ -97,7 +97,7 @@ impl Baseline {
 
     /// Every way the median of `samples` is worse than the baseline allows (empty: none).
     pub fn check(&self, samples: &[Sample]) -> anyhow::Result<Vec<String>> {
-        let median = Median::of(samples)?;
+        let median = median(samples)?;
         let mut regressions = Vec::new();
         let mut compare = |what: &str, measured: f64, recorded: f64, margin: f64| {
             let allowed = recorded * (1.0 + margin);
@@ -130,23 +130,19 @@ impl Baseline {
     }
 }
 
-/// The medians of a set of samples, each figure on its own.
-struct Median;
-
-impl Median {
-    fn of(samples: &[Sample]) -> anyhow::Result<Sample> {
-        if samples.is_empty() {
-            anyhow::bail!("no run at the baseline's rate");
-        }
-        let median = |mut values: Vec<f64>| {
-            values.sort_by(f64::total_cmp);
-            values[values.len() / 2]
-        };
-        Ok(Sample {
-            cpu_us_per_msg: median(samples.iter().map(|s| s.cpu_us_per_msg).collect()),
-            written_kib_per_msg: median(samples.iter().map(|s| s.written_kib_per_msg).collect()),
-        })
+/// The median of each figure of `samples`, each on its own.
+fn median(samples: &[Sample]) -> anyhow::Result<Sample> {
+    if samples.is_empty() {
+        anyhow::bail!("no run at the baseline's rate");
     }
+    let of = |mut values: Vec<f64>| {
+        values.sort_by(f64::total_cmp);
+        values[values.len() / 2]
+    };
+    Ok(Sample {
+        cpu_us_per_msg: of(samples.iter().map(|s| s.cpu_us_per_msg).collect()),
+        written_kib_per_msg: of(samples.iter().map(|s| s.written_kib_per_msg).collect()),
+    })
 }
 
 #[cfg(test)]

@@ -272,25 +272,22 @@ pub async fn run(target: &Target, args: IdleArgs) -> anyhow::Result<()> {
     // socket costs, free of what the first connections warm up once (allocator pages, the
     // runtime's I/O slab, the hub's maps), which the average over all of them includes.
     let started = Instant::now();
-    let half = args.connections / 2;
-    let mut idle = Vec::with_capacity(args.connections);
-    let mut failed = 0;
-    let (mut rss_half, mut open_half) = (0, 0);
-    for range in [0..half, half..args.connections] {
+    let open = |range: std::ops::Range<usize>| {
         let mut opening = tokio::task::JoinSet::new();
         for n in range {
             let (connector, token) = (connector.clone(), tokens[n % users].clone());
             opening.spawn(async move { connector.connect(n + 2, &token).await });
         }
-        let (open, refused) = opened(opening).await?;
-        idle.extend(open);
-        failed += refused;
-        tokio::time::sleep(Duration::from_secs(2)).await;
-        if rss_half == 0 {
-            rss_half = setup::rss_bytes(server.pid).unwrap_or(0);
-            open_half = idle.len();
-        }
-    }
+        opened(opening)
+    };
+    let half = args.connections / 2;
+    let (mut idle, mut failed) = open(0..half).await?;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let (rss_half, open_half) = (setup::rss_bytes(server.pid).unwrap_or(0), idle.len());
+    let (more, refused) = open(half..args.connections).await?;
+    idle.extend(more);
+    failed += refused;
+    tokio::time::sleep(Duration::from_secs(2)).await;
     println!(
         "{} idle sockets authenticated in {:.1} s ({failed} failed)",
         idle.len(),
