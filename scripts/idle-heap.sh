@@ -33,15 +33,22 @@ python3 - "$work/idle.log" <<'PY'
 import re
 import sys
 
-samples = [tuple(map(int, m.groups()))
-           for m in re.finditer(r"^HEAP (\d+) FDS (\d+)$", open(sys.argv[1]).read(), re.M)]
+samples = [(int(held), int(files), dict(map(int, kv.split(":")) for kv in sizes.split(",") if kv))
+           for held, files, sizes in
+           re.findall(r"^HEAP (\d+) FDS (\d+) SIZES (\S*)$", open(sys.argv[1]).read(), re.M)]
 if not samples:
     sys.exit("no HEAP lines: did the patch apply?")
 # Before: the last sample before the sockets opened (the probe pair and the listener only).
 before = [s for s in samples if s[1] < 100][-1]
-most = max(files for _, files in samples)
+most = max(files for _, files, _ in samples)
 after = [s for s in samples if s[1] == most][-1]
-sockets = after[1] - before[1]
+sockets = max(after[1] - before[1], 1)
 print(f"heap held: {before[0]} bytes with {before[1]} files open, {after[0]} with {after[1]}: "
-      f"{(after[0] - before[0]) // max(sockets, 1)} bytes per idle socket")
+      f"{(after[0] - before[0]) // sockets} bytes per idle socket")
+# What the sockets hold, by requested size: blocks per socket and bytes per socket.
+print("size (bytes; 4096 = 4096 or more)  blocks/socket  bytes/socket")
+for size in sorted(set(before[2]) | set(after[2])):
+    blocks = (after[2].get(size, 0) - before[2].get(size, 0)) / sockets
+    if abs(blocks) >= 0.05:
+        print(f"{size:>33}  {blocks:>13.2f}  {blocks * size:>12.0f}")
 PY

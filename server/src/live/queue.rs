@@ -7,7 +7,7 @@
 use std::collections::VecDeque;
 use std::future::Future;
 use std::sync::Mutex;
-use std::task::Poll;
+use std::task::{Context, Poll};
 
 use axum::extract::ws::Utf8Bytes;
 use futures_util::task::AtomicWaker;
@@ -96,17 +96,20 @@ impl ConnQueue {
 
     /// Waits for items (taking all of them at once) or the close. One consumer only.
     pub fn next(&self) -> impl Future<Output = Next> + '_ {
-        std::future::poll_fn(move |cx| {
-            if let Some(next) = self.take() {
-                return Poll::Ready(next);
-            }
-            self.waker.register(cx.waker());
-            // A push between the first look and the registration woke no one: look again.
-            match self.take() {
-                Some(next) => Poll::Ready(next),
-                None => Poll::Pending,
-            }
-        })
+        std::future::poll_fn(move |cx| self.poll_next(cx))
+    }
+
+    /// [`next`](Self::next) as a poll, for a consumer that waits on several things at once.
+    pub fn poll_next(&self, cx: &mut Context<'_>) -> Poll<Next> {
+        if let Some(next) = self.take() {
+            return Poll::Ready(next);
+        }
+        self.waker.register(cx.waker());
+        // A push between the first look and the registration woke no one: look again.
+        match self.take() {
+            Some(next) => Poll::Ready(next),
+            None => Poll::Pending,
+        }
     }
 
     /// The close, or every queued item.

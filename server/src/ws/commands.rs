@@ -8,7 +8,7 @@ use tutorchat_shared::api::{MarkReadRequest, SendMessageRequest};
 use tutorchat_shared::ws::{ClientFrame, ServerFrame, MAX_SEND_BATCH};
 use tutorchat_shared::{ApiError, ChatId, ErrorCode};
 
-use super::session::{next_sent, Send, Session, WsResult, MAX_SENDS_IN_FLIGHT};
+use super::session::{Send, Session, WsResult, MAX_SENDS_IN_FLIGHT};
 use crate::error::Result;
 use crate::service::{chats, live};
 
@@ -32,15 +32,16 @@ pub(super) async fn dispatch(
             )
             .await;
             if let Ok(ServerFrame::ChatJoined { chat_id, .. }) = &joined {
-                if !session.viewing.contains(chat_id) {
-                    session.viewing.push(*chat_id);
+                let viewing = &mut session.active().viewing;
+                if !viewing.contains(chat_id) {
+                    viewing.push(*chat_id);
                 }
             }
             joined.map(Some)
         }
         ClientFrame::LeaveChat { chat_id } => {
             live::leave(&session.state, chat_id, session.conn);
-            session.viewing.retain(|c| *c != chat_id);
+            session.active().viewing.retain(|c| *c != chat_id);
             Ok(None)
         }
         ClientFrame::SendMessage {
@@ -112,10 +113,11 @@ async fn start_send(
     chat_id: ChatId,
     requests: Vec<SendMessageRequest>,
 ) -> WsResult {
-    while session.sending_chats.contains(&chat_id)
-        || session.sending_chats.len() >= MAX_SENDS_IN_FLIGHT
-    {
-        let (chat, frames) = next_sent(&mut session.sending).await;
+    while {
+        let sending = &session.active().sending_chats;
+        sending.contains(&chat_id) || sending.len() >= MAX_SENDS_IN_FLIGHT
+    } {
+        let (chat, frames) = session.next_sent().await;
         session.finish_send(socket, chat, frames).await?;
     }
     let (state, user, conn) = (session.state.clone(), session.user.clone(), session.conn);
@@ -138,11 +140,12 @@ async fn start_send(
             .collect();
         (chat_id, frames)
     });
-    session
+    let active = session.active();
+    active
         .sending
         .get_or_insert_with(|| SyncWrapper::new(FuturesUnordered::new()))
         .get_mut()
         .push(send);
-    session.sending_chats.push(chat_id);
+    active.sending_chats.push(chat_id);
     Ok(())
 }

@@ -1,12 +1,12 @@
 //! One task per WebSocket: authenticate, register with the hub, then serve until the client
 //! leaves, the token expires, the server shuts down, or the connection falls too far behind.
 
-use std::collections::HashMap;
-use std::sync::Arc;
+use std::future::Future;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use axum::extract::ws::{CloseFrame, Message as WsMessage, Utf8Bytes, WebSocket};
-use futures_util::SinkExt;
+use futures_util::{SinkExt, StreamExt};
 use tutorchat_shared::ws::{ClientFrame, ServerFrame};
 use tutorchat_shared::{ApiError, ChatId, ErrorCode};
 
@@ -15,11 +15,10 @@ use crate::error::Error;
 use crate::live::hub::encode;
 use crate::live::queue::Next;
 use crate::live::{CloseReason, Outbound};
-use crate::rate_limit::TokenBucket;
 use crate::service::live;
 use crate::state::AppState;
 
-use super::session::{next_sent, Session, WsResult};
+use super::session::{Session, WsResult};
 
 /// Close codes (RFC 6455 and the private range): defined once, in `shared`.
 const CLOSE_GOING_AWAY: u16 = tutorchat_shared::ws::close::GOING_AWAY;
@@ -142,86 +141,82 @@ impl Session {
             state.config.max_connections_per_user,
         )?;
         live::connected(&state, &user.id);
-        let frames = TokenBucket::new(
-            f64::from(state.config.ws_frame_rate_per_second),
-            state.config.ws_frame_burst,
-        );
-        Some(Session {
-            state,
-            user: Arc::new(user),
-            conn,
-            queue,
-            synced: HashMap::new(),
-            viewing: Vec::new(),
-            frames,
-            rate_error_sent: None,
-            sending: None,
-            sending_chats: Vec::new(),
-        })
+        Some(Session::new(state, user, conn, queue))
     }
 
-    /// Serves the socket until it ends, then unregisters.
-    async fn serve(mut self, mut socket: Box<WebSocket>) {
-        if let Err(e) = self.serve_frames(&mut socket).await {
-            tracing::debug!(error = %e, "websocket ended with an error");
+    /// Serves the socket until it ends, then unregisters: the connection's task.
+    ///
+    /// Not an `async fn`: one of those keeps its arguments twice (as captured, and moved into
+    /// its body), which with the session inline made the task 768 bytes instead of 256. The
+    /// loop is written for the state it keeps while it waits — the session, the socket's
+    /// box, the result so far and the wait itself (a few references); every reaction is one
+    /// boxed future that lives only while it runs.
+    fn serve(mut self, mut socket: Box<WebSocket>) -> impl Future<Output = ()> + Send {
+        async move {
+            let mut serving = Box::pin(self.send_ready(&mut socket)).await.map(|()| true);
+            // The token's expiry comes through the queue too (`live::expiry`): no timer here.
+            while let Ok(true) = serving {
+                let event = std::future::poll_fn(|cx| self.poll_event(&mut socket, cx)).await;
+                serving = Box::pin(self.react(&mut socket, event)).await;
+            }
+            if let Err(e) = serving {
+                tracing::debug!(error = %e, "websocket ended with an error");
+            }
+            self.state.hub.unregister(
+                &self.user.id,
+                self.conn,
+                self.user.expires_at,
+                self.viewing(),
+            );
+            live::disconnected(&self.state, &self.user.id);
         }
-        self.state.hub.unregister(
-            &self.user.id,
-            self.conn,
-            self.user.expires_at,
-            &self.viewing,
-        );
-        live::disconnected(&self.state, &self.user.id);
     }
 
-    /// The loop an idle connection sits in. Only the wait itself is inline; every reaction is
-    /// a boxed future, so an idle connection keeps just the three small waits.
-    async fn serve_frames(&mut self, socket: &mut WebSocket) -> WsResult {
-        Box::pin(self.send_ready(socket)).await?;
-        // The token's expiry comes through the queue too (`live::expiry`): no timer here.
-        loop {
-            let event = tokio::select! {
-                incoming = socket.recv() => Event::Incoming(incoming),
-                next = self.queue.next() => Event::Queued(next),
-                sent = next_sent(&mut self.sending) => Event::Sent(sent),
-            };
-            let go_on = match event {
-                // Pings are answered by the protocol layer.
-                Event::Incoming(Some(Ok(WsMessage::Ping(_) | WsMessage::Pong(_)))) => true,
-                Event::Incoming(Some(Ok(WsMessage::Close(_))) | None) => false,
-                Event::Incoming(Some(Err(e))) => {
-                    if is_too_big(&e) {
-                        let _ = Box::pin(close(socket, CLOSE_TOO_BIG, "frame_too_large")).await;
-                    }
-                    return Err(e);
+    /// What the connection has to do next: a finished send's answers, then queued live
+    /// frames, then a frame from the client. The server's own work goes first, so a client
+    /// that writes without pause still gets its answers and deliveries (and its frame rate
+    /// is limited anyway).
+    fn poll_event(&mut self, socket: &mut WebSocket, cx: &mut Context<'_>) -> Poll<Event> {
+        if let Poll::Ready(sent) = self.poll_sent(cx) {
+            return Poll::Ready(Event::Sent(sent));
+        }
+        if let Poll::Ready(next) = self.queue.poll_next(cx) {
+            return Poll::Ready(Event::Queued(next));
+        }
+        socket.poll_next_unpin(cx).map(Event::Incoming)
+    }
+
+    /// Handles one event; `Ok(false)` once the connection is done.
+    async fn react(&mut self, socket: &mut WebSocket, event: Event) -> Result<bool, axum::Error> {
+        match event {
+            // Pings are answered by the protocol layer.
+            Event::Incoming(Some(Ok(WsMessage::Ping(_) | WsMessage::Pong(_)))) => Ok(true),
+            Event::Incoming(Some(Ok(WsMessage::Close(_))) | None) => Ok(false),
+            Event::Incoming(Some(Err(e))) => {
+                if is_too_big(&e) {
+                    let _ = close(socket, CLOSE_TOO_BIG, "frame_too_large").await;
                 }
-                Event::Incoming(Some(Ok(WsMessage::Text(text)))) => {
-                    Box::pin(self.on_text(socket, text)).await?;
-                    true
-                }
-                Event::Incoming(Some(Ok(WsMessage::Binary(_)))) => {
-                    Box::pin(self.on_binary(socket)).await?;
-                    true
-                }
-                Event::Queued(Next::Items(items)) => {
-                    Box::pin(self.write_items(socket, items)).await?;
-                    true
-                }
-                Event::Sent((chat, frames)) => {
-                    Box::pin(self.finish_send(socket, chat, frames)).await?;
-                    true
-                }
-                Event::Queued(Next::Closed(reason)) => {
-                    return Box::pin(self.close_for(socket, reason)).await;
-                }
-            };
-            if !go_on {
-                return Ok(());
+                Err(e)
+            }
+            Event::Incoming(Some(Ok(WsMessage::Text(text)))) => {
+                self.on_text(socket, text).await.map(|()| true)
+            }
+            Event::Incoming(Some(Ok(WsMessage::Binary(_)))) => {
+                self.on_binary(socket).await.map(|()| true)
+            }
+            Event::Queued(Next::Items(items)) => {
+                self.write_items(socket, items).await.map(|()| true)
+            }
+            Event::Sent((chat, frames)) => {
+                self.finish_send(socket, chat, frames).await.map(|()| true)
+            }
+            Event::Queued(Next::Closed(reason)) => {
+                self.close_for(socket, reason).await.map(|()| false)
             }
         }
     }
 
-    /// `ready`, built here so the frame lives in this (boxed) future, not in the serving loop's.
+    /// `ready`, built here so the frame lives in this (boxed) future, not in the task's.
     async fn send_ready(&self, socket: &mut WebSocket) -> WsResult {
         let ready = ServerFrame::Ready {
             user_id: self.user.id.clone(),
@@ -294,13 +289,11 @@ impl Session {
     /// Refuses a frame over the connection's rate, telling the client at most once a second.
     async fn rate_limited(&mut self, socket: &mut WebSocket, wait: Duration) -> WsResult {
         let now = tokio::time::Instant::now();
-        if self
-            .rate_error_sent
-            .is_some_and(|at| now.duration_since(at) < Duration::from_secs(1))
-        {
+        let sent = &mut self.active().rate_error_sent;
+        if sent.is_some_and(|at| now.duration_since(at) < Duration::from_secs(1)) {
             return Ok(());
         }
-        self.rate_error_sent = Some(now);
+        *sent = Some(now);
         self.state.metrics.refused(crate::metrics::Limit::Frames);
         let error = Error::rate_limited(crate::rate_limit::retry_after_secs(wait)).to_api_error();
         self.send(socket, &ServerFrame::Error(error)).await
@@ -322,7 +315,7 @@ impl Session {
                 } => {
                     // Once and in order: what sync already sent, or (with several nodes) a
                     // fill already delivered, is not sent again.
-                    let sent = self.synced.entry(chat_id).or_insert(0);
+                    let sent = self.active().synced.entry(chat_id).or_insert(0);
                     if seq <= *sent {
                         continue;
                     }

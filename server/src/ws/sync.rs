@@ -2,7 +2,7 @@
 //! order, in bounded batches, with the read pointers; then chats it did not know about.
 //!
 //! Live frames that arrive meanwhile wait in the connection's queue; afterwards the session
-//! skips the ones this sync already sent (see `Session::synced`), so nothing comes twice and,
+//! skips the ones this sync already sent (see `Active::synced`), so nothing comes twice and,
 //! because the queue holds everything committed since the connection registered, nothing is
 //! missed. The rules (who may sync what, what a batch holds) are `service::chats`'; this only
 //! sends what it answers.
@@ -60,7 +60,7 @@ async fn catch_up(
             Err(error) => return session.send_error(socket, error).await,
         };
         after = batch.last_sent.max(after);
-        let sent = session.synced.entry(chat_id).or_insert(0);
+        let sent = session.active().synced.entry(chat_id).or_insert(0);
         *sent = (*sent).max(after);
         session.send(socket, &batch.frame).await?;
         if !batch.more {
