@@ -30,6 +30,7 @@ pub mod demo;
 pub mod error;
 pub mod http;
 pub mod live;
+mod locks;
 pub mod metrics;
 pub mod net;
 pub mod overload;

@@ -19,6 +19,7 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 use tokio::sync::watch;
 
+use crate::locks::lock;
 use crate::metrics::{Limit, Metrics};
 
 /// Open connections per address, shared by every accepted stream.
@@ -51,7 +52,7 @@ impl ConnectionLimits {
 
     /// Counts a new connection from `ip`, or refuses it when the address is at its cap.
     fn admit(self: &Arc<Self>, ip: IpAddr) -> Option<Admission> {
-        let mut open = self.open.lock().unwrap_or_else(|p| p.into_inner());
+        let mut open = lock(&self.open);
         let count = open.entry(ip).or_insert(0);
         if self.per_address > 0 && *count >= self.per_address {
             drop(open);
@@ -76,7 +77,7 @@ struct Admission {
 
 impl Drop for Admission {
     fn drop(&mut self) {
-        let mut open = self.limits.open.lock().unwrap_or_else(|p| p.into_inner());
+        let mut open = lock(&self.limits.open);
         if let Some(count) = open.get_mut(&self.ip) {
             *count -= 1;
             if *count == 0 {

@@ -21,6 +21,8 @@ use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
+use crate::locks::lock;
+
 /// How long each measurement lasts.
 const WINDOW: Duration = Duration::from_millis(100);
 /// Shares are in thousandths.
@@ -92,11 +94,7 @@ impl Overload {
         let waits = self.waits.swap(0, Ordering::Relaxed);
         let waited_us = self.waited_us.swap(0, Ordering::Relaxed);
         let delay = waited_us.checked_div(waits).map(Duration::from_micros);
-        let share = self
-            .controller
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .close(delay);
+        let share = lock(&self.controller).close(delay);
         self.refused.store(share, Ordering::Relaxed);
         delay
     }

@@ -14,6 +14,8 @@ use std::hash::Hash;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use crate::locks::lock;
+
 /// Forget full buckets once the map grows past this many keys.
 const SWEEP_AT: usize = 10_000;
 
@@ -87,7 +89,7 @@ impl<K: Eq + Hash + Clone> RateLimiter<K> {
             return Ok(());
         }
         let now = Instant::now();
-        let mut buckets = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
+        let mut buckets = lock(&self.buckets);
         if buckets.len() >= SWEEP_AT {
             let (rate, burst) = (self.per_second, self.burst);
             buckets.retain(|_, b| b.refilled(now, rate, burst) < burst);

@@ -13,6 +13,7 @@ use crate::auth::tokens::TokenKeys;
 use crate::cluster::Cluster;
 use crate::config::Config;
 use crate::live::Hub;
+use crate::locks::lock;
 use crate::metrics::Metrics;
 use crate::overload::Overload;
 use crate::rate_limit::RateLimiter;
@@ -60,19 +61,15 @@ const CHAT_CACHE_MAX: usize = 100_000;
 
 impl ChatCache {
     pub fn get(&self, id: ChatId) -> Option<ChatRecord> {
-        self.lock().get(&id).cloned()
+        lock(&self.chats).get(&id).cloned()
     }
 
     pub fn insert(&self, chat: ChatRecord) {
-        let mut chats = self.lock();
+        let mut chats = lock(&self.chats);
         if chats.len() >= CHAT_CACHE_MAX {
             chats.clear();
         }
         chats.insert(chat.id, chat);
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, std::collections::HashMap<ChatId, ChatRecord>> {
-        self.chats.lock().unwrap_or_else(|p| p.into_inner())
     }
 }
 

@@ -19,6 +19,7 @@ pub use self::blobs::{BlobReader, Blobs, FsBlobs};
 pub use tutorchat_shared::media::{self as sniff, DEFAULT_TYPES, IMAGE_TYPES};
 
 use crate::config::Config;
+use crate::locks::lock;
 
 /// The upload machinery's handle (one per server, in `AppState`).
 #[derive(Debug)]
@@ -108,8 +109,4 @@ impl Drop for Appending {
     fn drop(&mut self) {
         lock(&self.uploads.busy).remove(&self.id);
     }
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
 }

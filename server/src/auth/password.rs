@@ -20,6 +20,7 @@ use argon2::{Algorithm, Argon2, Block, Params, Version};
 use tokio::sync::oneshot;
 
 use crate::error::{Error, Result};
+use crate::locks::lock;
 
 /// What an unknown email is verified against: argon2id with the default parameters (so it
 /// costs what a real verification costs) and a hash no password produces in practice. The
@@ -118,7 +119,7 @@ fn work(receiver: &Mutex<Receiver<Job>>, in_flight: &AtomicUsize) {
     let mut memory: Vec<Block> = Vec::new();
     loop {
         let job = {
-            let receiver = receiver.lock().unwrap_or_else(|p| p.into_inner());
+            let receiver = lock(receiver);
             receiver.recv()
         };
         let Ok(job) = job else { return };

@@ -10,6 +10,8 @@ use std::sync::Mutex;
 
 use chrono::{DateTime, Utc};
 
+use crate::locks::lock;
+
 #[derive(Debug, Default)]
 pub struct RevokedSessions {
     /// Session id → when its last access token expires. A std mutex: held for a lookup.
@@ -20,28 +22,24 @@ impl RevokedSessions {
     /// Refuses the session's tokens until `until`.
     pub fn revoke(&self, sid: &str, until: DateTime<Utc>) {
         let now = Utc::now();
-        let mut map = self.lock();
+        let mut map = lock(&self.until);
         map.retain(|_, expiry| *expiry > now);
         map.insert(sid.to_owned(), until);
     }
 
     pub fn is_revoked(&self, sid: &str) -> bool {
-        self.lock()
+        lock(&self.until)
             .get(sid)
             .is_some_and(|until| *until > Utc::now())
     }
 
     /// Sessions listed now (for metrics and tests).
     pub fn len(&self) -> usize {
-        self.lock().len()
+        lock(&self.until).len()
     }
 
     pub fn is_empty(&self) -> bool {
         self.len() == 0
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, DateTime<Utc>>> {
-        self.until.lock().unwrap_or_else(|p| p.into_inner())
     }
 }
 

@@ -28,6 +28,7 @@ use tutorchat_shared::{ChatId, Message, UserId};
 
 use crate::live::presence::NodeId;
 use crate::live::{Event, Relay};
+use crate::locks::lock;
 use crate::state::{AppState, Inner};
 use crate::store::PageRequest;
 
@@ -434,10 +435,6 @@ async fn reload_revoked(state: &AppState) {
         }
         Err(e) => tracing::warn!(error = %e, "cannot read signed-out sessions"),
     }
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 #[cfg(test)]

@@ -9,6 +9,8 @@ use std::sync::{Arc, Mutex, Weak};
 use super::hub::ConnId;
 use super::queue::ConnQueue;
 
+use crate::locks::lock;
+
 /// Connections by (expiry in seconds since the epoch, id).
 #[derive(Debug, Default)]
 pub struct Expiries {
@@ -18,18 +20,18 @@ pub struct Expiries {
 
 impl Expiries {
     pub fn insert(&self, expires_at: i64, id: ConnId, queue: &Arc<ConnQueue>) {
-        self.lock().insert((expires_at, id), Arc::downgrade(queue));
+        lock(&self.by_time).insert((expires_at, id), Arc::downgrade(queue));
     }
 
     /// The connection closed before its token expired.
     pub fn remove(&self, expires_at: i64, id: ConnId) {
-        self.lock().remove(&(expires_at, id));
+        lock(&self.by_time).remove(&(expires_at, id));
     }
 
     /// Takes out the connections whose tokens expired at or before `now`.
     pub fn take_due(&self, now: i64) -> Vec<Arc<ConnQueue>> {
         let due = {
-            let mut by_time = self.lock();
+            let mut by_time = lock(&self.by_time);
             let later = by_time.split_off(&(now.saturating_add(1), 0));
             std::mem::replace(&mut *by_time, later)
         };
@@ -37,15 +39,11 @@ impl Expiries {
     }
 
     pub fn len(&self) -> usize {
-        self.lock().len()
+        lock(&self.by_time).len()
     }
 
     pub fn is_empty(&self) -> bool {
         self.len() == 0
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<(i64, ConnId), Weak<ConnQueue>>> {
-        self.by_time.lock().unwrap_or_else(|p| p.into_inner())
     }
 }
 

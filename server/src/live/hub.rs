@@ -23,6 +23,8 @@ use super::presence::{NodeId, Presence};
 use super::queue::{CloseReason, ConnQueue, Outbound};
 use super::typing::Typing;
 
+use crate::locks::{lock, read, write};
+
 /// A connection's id, unique for the life of the process.
 pub type ConnId = u64;
 
@@ -437,16 +439,4 @@ fn kick(slow: Vec<Arc<ConnQueue>>) {
         tracing::warn!("closing a connection that fell behind");
         queue.close(CloseReason::SlowConsumer);
     }
-}
-
-fn read<T>(lock: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
-    lock.read().unwrap_or_else(|p| p.into_inner())
-}
-
-fn write<T>(lock: &RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {
-    lock.write().unwrap_or_else(|p| p.into_inner())
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|p| p.into_inner())
 }

@@ -9,6 +9,8 @@ use std::sync::Mutex;
 
 use tutorchat_shared::UserId;
 
+use crate::locks::lock;
+
 /// Another server node's id.
 pub type NodeId = u64;
 
@@ -149,10 +151,6 @@ impl Presence {
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<UserId, Entry>> {
         lock(&self.users)
     }
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 #[cfg(test)]

@@ -13,6 +13,8 @@ use axum::extract::ws::Utf8Bytes;
 use futures_util::task::AtomicWaker;
 use tutorchat_shared::ChatId;
 
+use crate::locks::lock;
+
 /// One item for the socket, already serialized (once, shared by every recipient).
 #[derive(Debug, Clone)]
 pub enum Outbound {
@@ -73,7 +75,7 @@ impl ConnQueue {
 
     /// Queues `item`; false if the queue is full or closed (the caller then kicks it).
     pub fn push(&self, item: Outbound) -> bool {
-        let mut state = self.lock();
+        let mut state = lock(&self.state);
         if state.closed.is_some() || state.items.len() >= self.capacity {
             return false;
         }
@@ -85,7 +87,7 @@ impl ConnQueue {
 
     /// Closes the queue; the consumer gets `Closed(reason)` next, dropping what was queued.
     pub fn close(&self, reason: CloseReason) {
-        let mut state = self.lock();
+        let mut state = lock(&self.state);
         if state.closed.is_none() {
             state.closed = Some(reason);
             state.items = VecDeque::new();
@@ -114,7 +116,7 @@ impl ConnQueue {
 
     /// The close, or every queued item.
     fn take(&self) -> Option<Next> {
-        let mut state = self.lock();
+        let mut state = lock(&self.state);
         if let Some(reason) = state.closed {
             return Some(Next::Closed(reason));
         }
@@ -123,10 +125,6 @@ impl ConnQueue {
         }
         // Taking the deque leaves an unallocated one behind: idle costs nothing.
         Some(Next::Items(std::mem::take(&mut state.items)))
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 }
 

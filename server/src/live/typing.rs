@@ -6,6 +6,8 @@ use std::sync::Mutex;
 
 use tutorchat_shared::{ChatId, UserId};
 
+use crate::locks::lock;
+
 #[derive(Debug, Default)]
 pub struct Typing {
     /// A std mutex: held only to update the map.
@@ -21,18 +23,18 @@ impl Typing {
             .next_generation
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
             + 1;
-        let previous = self.lock().insert((chat, user.clone()), generation);
+        let previous = lock(&self.state).insert((chat, user.clone()), generation);
         (generation, previous.is_none())
     }
 
     /// Clears the state; true if the user was typing (announce the stop).
     pub fn stop(&self, chat: ChatId, user: &UserId) -> bool {
-        self.lock().remove(&(chat, user.clone())).is_some()
+        lock(&self.state).remove(&(chat, user.clone())).is_some()
     }
 
     /// Clears the state if it is still from `generation`; true if it was (announce the stop).
     pub fn expire(&self, chat: ChatId, user: &UserId, generation: u64) -> bool {
-        let mut state = self.lock();
+        let mut state = lock(&self.state);
         let key = (chat, user.clone());
         if state.get(&key) == Some(&generation) {
             state.remove(&key);
@@ -44,15 +46,11 @@ impl Typing {
 
     /// The users typing in a chat now.
     pub fn in_chat(&self, chat: ChatId) -> Vec<UserId> {
-        self.lock()
+        lock(&self.state)
             .keys()
             .filter(|(c, _)| *c == chat)
             .map(|(_, u)| u.clone())
             .collect()
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<(ChatId, UserId), u64>> {
-        self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 }
 

@@ -27,6 +27,8 @@ use tutorchat_shared::{
     AttachmentId, ChatId, ClientId, CourseId, CourseRef, Message, ReadPointer, UploadId, UserId,
 };
 
+use crate::locks::lock;
+
 use self::checkpoint::Checkpointer;
 use self::writer::Writer;
 use super::{
@@ -127,13 +129,6 @@ impl SqliteStore {
     {
         self.inner.writer.write(f).await
     }
-}
-
-fn lock(readers: &Mutex<Vec<Connection>>) -> std::sync::MutexGuard<'_, Vec<Connection>> {
-    // A panic while holding this lock cannot leave the Vec half-changed.
-    readers
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// Bytes of WAL file kept on disk once the log starts over (see `writer`).
