@@ -5,7 +5,6 @@
 //! The client recovers what it missed through `sync` after reconnecting.
 
 use std::collections::VecDeque;
-use std::future::Future;
 use std::sync::Mutex;
 use std::task::{Context, Poll};
 
@@ -96,12 +95,8 @@ impl ConnQueue {
         self.waker.wake();
     }
 
-    /// Waits for items (taking all of them at once) or the close. One consumer only.
-    pub fn next(&self) -> impl Future<Output = Next> + '_ {
-        std::future::poll_fn(move |cx| self.poll_next(cx))
-    }
-
-    /// [`next`](Self::next) as a poll, for a consumer that waits on several things at once.
+    /// Items (taking all of them at once) or the close; pending while there is neither, and
+    /// woken by the next push or the close. One consumer only, which waits on its socket too.
     pub fn poll_next(&self, cx: &mut Context<'_>) -> Poll<Next> {
         if let Some(next) = self.take() {
             return Poll::Ready(next);
@@ -136,12 +131,17 @@ mod tests {
         Outbound::Frame(Utf8Bytes::from(s.to_owned()))
     }
 
+    /// Waits for the queue's next items or its close.
+    fn wait(q: &ConnQueue) -> impl std::future::Future<Output = Next> + '_ {
+        std::future::poll_fn(move |cx| q.poll_next(cx))
+    }
+
     #[tokio::test]
     async fn items_come_out_in_order_and_all_at_once() {
         let q = ConnQueue::new(4);
         assert!(q.push(frame("a")));
         assert!(q.push(frame("b")));
-        match q.next().await {
+        match wait(&q).await {
             Next::Items(items) => assert_eq!(items.len(), 2),
             Next::Closed(_) => panic!("not closed"),
         }
@@ -153,7 +153,7 @@ mod tests {
         for round in 0..100 {
             let producer = q.clone();
             let pushed = std::thread::spawn(move || producer.push(frame("x")));
-            let next = tokio::time::timeout(std::time::Duration::from_secs(5), q.next()).await;
+            let next = tokio::time::timeout(std::time::Duration::from_secs(5), wait(&q)).await;
             assert!(
                 matches!(next, Ok(Next::Items(ref items)) if items.len() == 1),
                 "round {round}: {next:?}"
@@ -162,7 +162,7 @@ mod tests {
         }
         let closer = q.clone();
         std::thread::spawn(move || closer.close(CloseReason::TokenExpired));
-        let next = tokio::time::timeout(std::time::Duration::from_secs(5), q.next()).await;
+        let next = tokio::time::timeout(std::time::Duration::from_secs(5), wait(&q)).await;
         assert!(matches!(next, Ok(Next::Closed(CloseReason::TokenExpired))));
     }
 
@@ -174,7 +174,7 @@ mod tests {
         assert!(!q.push(frame("c")), "third item is over capacity");
         q.close(CloseReason::SlowConsumer);
         assert!(matches!(
-            q.next().await,
+            wait(&q).await,
             Next::Closed(CloseReason::SlowConsumer)
         ));
         assert!(!q.push(frame("d")), "closed queues take nothing");
