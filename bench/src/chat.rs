@@ -70,6 +70,8 @@ struct Report {
     ack: Latency,
     delivery: Latency,
     server_cpu_us_per_msg: f64,
+    /// The part of `server_cpu_us_per_msg` spent in the kernel (system calls, loopback TCP).
+    server_kernel_us_per_msg: f64,
     server_cpu_share: f64,
     generator_cpu_share: f64,
     /// Bytes the server processes wrote to files per message sent (SQLite: log and
@@ -135,11 +137,11 @@ pub async fn run(target: &Target, args: ChatArgs) -> anyhow::Result<()> {
 
 fn print_table(reports: &[Report]) {
     println!();
-    println!("| nodes | target msg/s | sent msg/s | acked/sent | refused/sent | delivered/expected | ack p50 / p99 / max ms | delivery p50 / p99 / max ms | server CPU µs/msg | server CPU | generator CPU | KiB written/msg |");
-    println!("|---|---|---|---|---|---|---|---|---|---|---|---|");
+    println!("| nodes | target msg/s | sent msg/s | acked/sent | refused/sent | delivered/expected | ack p50 / p99 / max ms | delivery p50 / p99 / max ms | server CPU µs/msg | of which kernel | server CPU | generator CPU | KiB written/msg |");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|");
     for r in reports {
         println!(
-            "| {} | {} | {:.0} | {:.3} | {:.3} | {:.3} | {:.1} / {:.1} / {:.0} | {:.1} / {:.1} / {:.0} | {:.0} | {:.0}% | {:.0}% | {:.1} |",
+            "| {} | {} | {:.0} | {:.3} | {:.3} | {:.3} | {:.1} / {:.1} / {:.0} | {:.1} / {:.1} / {:.0} | {:.0} | {:.0} | {:.0}% | {:.0}% | {:.1} |",
             r.nodes,
             r.rate,
             r.sent_per_sec,
@@ -153,6 +155,7 @@ fn print_table(reports: &[Report]) {
             r.delivery.ms_at(0.99),
             r.delivery.max_ms(),
             r.server_cpu_us_per_msg,
+            r.server_kernel_us_per_msg,
             r.server_cpu_share * 100.0,
             r.generator_cpu_share * 100.0,
             r.written_per_msg / 1024.0,
@@ -280,14 +283,14 @@ async fn run_once(
     tokio::time::sleep(Duration::from_secs(args.warmup)).await;
     let me = std::process::id();
     let cpu_from = (deployment.cpu_time(), cpu_time(me));
-    let written_from = deployment.written_bytes();
+    let written_from = deployment.written();
     let window_from = epoch.elapsed().as_micros() as u64;
     window.from.store(window_from, Ordering::Relaxed);
     tokio::time::sleep(Duration::from_secs(args.seconds)).await;
     let window_to = epoch.elapsed().as_micros() as u64;
     window.to.store(window_to, Ordering::Relaxed);
     let cpu_to = (deployment.cpu_time(), cpu_time(me));
-    let written = deployment.written_bytes().saturating_sub(written_from);
+    let written = deployment.written().since(written_from);
     let rss_loaded = deployment.rss_bytes();
     // Stop sending; readers drain for two more seconds, then report.
     let _ = stop_tx.send(true);
@@ -356,25 +359,27 @@ async fn run_once(
         per_conn,
         mib(rss_loaded)
     );
-    let used = |from: Option<Duration>, to: Option<Duration>| match (from, to) {
-        (Some(from), Some(to)) => to.saturating_sub(from).as_secs_f64(),
+    let generator_cpu = match (cpu_from.1, cpu_to.1) {
+        (Some(from), Some(to)) => to.since(from).total().as_secs_f64(),
         _ => 0.0,
     };
-    let server_cpu = cpu_to.0.saturating_sub(cpu_from.0).as_secs_f64();
-    let generator_cpu = used(cpu_from.1, cpu_to.1);
+    let server = cpu_to.0.since(cpu_from.0);
+    let server_cpu = server.total().as_secs_f64();
     let per_msg = server_cpu * 1e6 / (sent.max(1) as f64);
+    let kernel_per_msg = server.system.as_secs_f64() * 1e6 / (sent.max(1) as f64);
     println!(
-        "CPU               server {:.1} s ({per_msg:.0} µs per message, {:.0}% of a core) · generator {:.1} s ({:.0}% of a core)",
+        "CPU               server {:.1} s ({per_msg:.0} µs per message, {kernel_per_msg:.0} of them in the kernel; {:.0}% of a core) · generator {:.1} s ({:.0}% of a core)",
         server_cpu,
         server_cpu / secs * 100.0,
         generator_cpu,
         generator_cpu / secs * 100.0
     );
-    let written_per_msg = written as f64 / sent.max(1) as f64;
+    let written_per_msg = written.bytes as f64 / sent.max(1) as f64;
     println!(
-        "storage           server wrote {} to files ({:.1} KiB per message)",
-        mib(written),
-        written_per_msg / 1024.0
+        "storage           server wrote {} to files ({:.1} KiB and {:.1} write calls per message)",
+        mib(written.bytes),
+        written_per_msg / 1024.0,
+        written.calls as f64 / sent.max(1) as f64,
     );
     Ok(Report {
         nodes: deployment.label(),
@@ -386,6 +391,7 @@ async fn run_once(
         ack: total.ack,
         delivery: total.delivery,
         server_cpu_us_per_msg: per_msg,
+        server_kernel_us_per_msg: kernel_per_msg,
         server_cpu_share: server_cpu / secs,
         generator_cpu_share: generator_cpu / secs,
         written_per_msg,

@@ -158,8 +158,8 @@ impl Deployment {
 
     /// The server side's CPU time so far: every node, and PostgreSQL's and Redis's processes
     /// when they serve the run.
-    pub fn cpu_time(&self) -> Duration {
-        let nodes: Duration = self
+    pub fn cpu_time(&self) -> crate::stats::CpuTime {
+        let nodes: crate::stats::CpuTime = self
             .nodes
             .iter()
             .filter_map(|n| crate::stats::cpu_time(n.pid))
@@ -175,11 +175,16 @@ impl Deployment {
     }
 
     /// What the nodes have written to files so far (not PostgreSQL's writes).
-    pub fn written_bytes(&self) -> u64 {
+    pub fn written(&self) -> crate::stats::Written {
         self.nodes
             .iter()
-            .filter_map(|n| crate::stats::written_bytes(n.pid))
-            .sum()
+            .filter_map(|n| crate::stats::written(n.pid))
+            .fold(crate::stats::Written::default(), |sum, w| {
+                crate::stats::Written {
+                    bytes: sum.bytes + w.bytes,
+                    calls: sum.calls + w.calls,
+                }
+            })
     }
 }
 
