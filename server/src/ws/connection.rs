@@ -302,11 +302,7 @@ impl Session {
     }
 
     /// Writes queued live frames in one flush, skipping messages a sync already sent.
-    async fn write_items(
-        &mut self,
-        socket: &mut WebSocket,
-        items: std::collections::VecDeque<Outbound>,
-    ) -> WsResult {
+    async fn write_items(&mut self, socket: &mut WebSocket, items: Vec<Outbound>) -> WsResult {
         for item in items {
             let frame = match item {
                 Outbound::Message {
