@@ -224,6 +224,10 @@ impl Hub {
         }
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let queue = Arc::new(ConnQueue::new(self.queue_capacity));
+        // Grown one at a time: most users hold one or two connections, and doubling would
+        // keep room for four (96 bytes more for a user with one device, for as long as it
+        // stays connected).
+        conns.reserve_exact(1);
         conns.push(Conn {
             id,
             queue: queue.clone(),
@@ -276,6 +280,8 @@ impl Hub {
                 conns.retain(|c| c.id != id);
                 if conns.is_empty() {
                     users.remove(user);
+                } else {
+                    conns.shrink_to_fit();
                 }
             }
         }
