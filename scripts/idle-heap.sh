@@ -7,6 +7,7 @@
 #   scripts/idle-heap.sh               # HEAD, 18,000 sockets over 1,000 users
 #   scripts/idle-heap.sh 8f45924       # another revision, to compare
 #   CONNECTIONS=9000 scripts/idle-heap.sh
+#   USERS=18000 scripts/idle-heap.sh  # one device per user (the default is 18 each)
 #
 # The counting allocator needs `unsafe` (a GlobalAlloc), which the workspace forbids, so it is
 # a patch (scripts/idle-heap.patch) applied to a throwaway worktree of the revision and built
@@ -28,7 +29,7 @@ git -C "$work" apply "$patch"
 export CARGO_TARGET_DIR="${HEAP_TARGET_DIR:-$HOME/.cache/tutorchat/target-heap}"
 (cd "$work" && cargo build --release --locked -p tutorchat-server -p tutorchat-bench)
 "$CARGO_TARGET_DIR/release/tutorchat-bench" --connect-concurrency 32 idle \
-  --connections "${CONNECTIONS:-18000}" --users 1000 2>&1 | tee "$work/idle.log" | grep -v '^HEAP '
+  --connections "${CONNECTIONS:-18000}" --users "${USERS:-1000}" 2>&1 | tee "$work/idle.log" | grep -v '^HEAP '
 python3 - "$work/idle.log" <<'PY'
 import re
 import sys
