@@ -119,7 +119,8 @@ fn parse_stat(stat: &str) -> Option<CpuTime> {
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Written {
     pub bytes: u64,
-    /// Write system calls (SQLite writes a log frame's header and its page separately).
+    /// Write system calls: the log's (SQLite writes a frame's header and its page separately),
+    /// the checkpoints', and wakes of the runtime's I/O driver (an eventfd).
     pub calls: u64,
 }
 
