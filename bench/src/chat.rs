@@ -363,10 +363,11 @@ async fn run_once(
         (Some(from), Some(to)) => to.since(from).total().as_secs_f64(),
         _ => 0.0,
     };
+    let per_message = |total: f64| total / sent.max(1) as f64;
     let server = cpu_to.0.since(cpu_from.0);
     let server_cpu = server.total().as_secs_f64();
-    let per_msg = server_cpu * 1e6 / (sent.max(1) as f64);
-    let kernel_per_msg = server.system.as_secs_f64() * 1e6 / (sent.max(1) as f64);
+    let per_msg = per_message(server_cpu * 1e6);
+    let kernel_per_msg = per_message(server.system.as_secs_f64() * 1e6);
     println!(
         "CPU               server {:.1} s ({per_msg:.0} µs per message, {kernel_per_msg:.0} of them in the kernel; {:.0}% of a core) · generator {:.1} s ({:.0}% of a core)",
         server_cpu,
@@ -374,19 +375,19 @@ async fn run_once(
         generator_cpu,
         generator_cpu / secs * 100.0
     );
-    let written_per_msg = written.bytes as f64 / sent.max(1) as f64;
+    let written_per_msg = per_message(written.bytes as f64);
     println!(
         "storage           server wrote {} to files ({:.1} KiB and {:.1} write calls per message)",
         mib(written.bytes),
         written_per_msg / 1024.0,
-        written.calls as f64 / sent.max(1) as f64,
+        per_message(written.calls as f64),
     );
     Ok(Report {
         nodes: deployment.label(),
         rate,
         sent_per_sec: sent as f64 / secs,
-        acked_ratio: total.acked as f64 / sent.max(1) as f64,
-        refused_ratio: total.refused as f64 / sent.max(1) as f64,
+        acked_ratio: per_message(total.acked as f64),
+        refused_ratio: per_message(total.refused as f64),
         delivered_ratio: total.delivered as f64 / (sent * expected_per_message).max(1) as f64,
         ack: total.ack,
         delivery: total.delivery,

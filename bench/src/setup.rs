@@ -179,12 +179,7 @@ impl Deployment {
         self.nodes
             .iter()
             .filter_map(|n| crate::stats::written(n.pid))
-            .fold(crate::stats::Written::default(), |sum, w| {
-                crate::stats::Written {
-                    bytes: sum.bytes + w.bytes,
-                    calls: sum.calls + w.calls,
-                }
-            })
+            .sum()
     }
 }
 

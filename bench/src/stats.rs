@@ -133,6 +133,15 @@ impl Written {
     }
 }
 
+impl std::iter::Sum for Written {
+    fn sum<I: Iterator<Item = Written>>(iter: I) -> Written {
+        iter.fold(Written::default(), |a, b| Written {
+            bytes: a.bytes + b.bytes,
+            calls: a.calls + b.calls,
+        })
+    }
+}
+
 pub fn written(pid: u32) -> Option<Written> {
     parse_io(&std::fs::read_to_string(format!("/proc/{pid}/io")).ok()?)
 }
