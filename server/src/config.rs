@@ -381,6 +381,17 @@ pub struct Config {
     )]
     pub message_burst: u32,
 
+    /// Microseconds the SQLite writer waits, while sends arrive together (its last commit held
+    /// more than one), for more of them to share one durable sync; a lone send never waits.
+    /// Trades up to this much latency for less CPU per message under load. 0: never waits.
+    #[arg(
+        long,
+        global = true,
+        env = "TUTORCHAT_COMMIT_LINGER_US",
+        default_value_t = 2000
+    )]
+    pub commit_linger_us: u64,
+
     /// Milliseconds committed messages may wait for the CPU before reaching a recipient's
     /// socket (the mean over 100 ms); over it for a second, a growing share of
     /// new messages is refused at once (`rate_limited`, retry in 1 s) instead of waiting in

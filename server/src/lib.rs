@@ -102,7 +102,10 @@ struct Backend {
 async fn open_backend(config: &Config) -> Result<Backend, StoreError> {
     if config.database == "sqlite" {
         return Ok(Backend {
-            store: Arc::new(SqliteStore::open(&config.data_dir)?),
+            store: Arc::new(SqliteStore::open_with_linger(
+                &config.data_dir,
+                std::time::Duration::from_micros(config.commit_linger_us),
+            )?),
             blobs: None,
             installation: None,
         });

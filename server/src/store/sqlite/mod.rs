@@ -60,8 +60,15 @@ struct Inner {
 }
 
 impl SqliteStore {
-    /// Opens (creating if needed) the database in `data_dir` and brings its schema up to date.
+    /// Opens (creating if needed) the database in `data_dir` and brings its schema up to date;
+    /// its writer commits what is queued at once (no linger).
     pub fn open(data_dir: &Path) -> Result<SqliteStore> {
+        SqliteStore::open_with_linger(data_dir, Duration::ZERO)
+    }
+
+    /// Like [`SqliteStore::open`], with a writer that waits up to `commit_linger` for more
+    /// jobs to share a commit once jobs arrive together (see `writer`; `--commit-linger-us`).
+    pub fn open_with_linger(data_dir: &Path, commit_linger: Duration) -> Result<SqliteStore> {
         std::fs::create_dir_all(data_dir)?;
         let path = data_dir.join(DB_FILE);
         let conn = Connection::open(&path)?;
@@ -73,7 +80,7 @@ impl SqliteStore {
         // When the WAL starts over, the file is cut back to this size: reused space is cheap
         // to write again, but a burst's worth need not stay on disk.
         conn.pragma_update(None, "journal_size_limit", WAL_SIZE_LIMIT)?;
-        let writer = Writer::spawn(conn)?;
+        let writer = Writer::spawn(conn, commit_linger)?;
         let checkpointer = Checkpointer::spawn(&path)?;
         let mut readers = Vec::with_capacity(READERS);
         for _ in 0..READERS {

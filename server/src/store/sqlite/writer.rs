@@ -14,6 +14,13 @@
 //! One such wake per commit, and the rest woken from inside the runtime, keeps them in line
 //! with everything else.
 //!
+//! A commit's sync costs the same whatever it holds (on this kind of VM, ~60 µs of kernel work
+//! and a virtio doorbell), and while sends arrive together the writer can make each sync cover
+//! more of them: when the last commit carried more than one job, it waits `commit_linger`
+//! after taking the first job of the next, and takes what arrived meanwhile too. A lone send
+//! (the last commit held only it) never waits. Measured at 6,000–10,000 msg/s on one core:
+//! ~10% less CPU per message for 1–3 ms more latency (README, Performance).
+//!
 //! The writer also makes the WAL start over. SQLite rewinds the log only when a write begins
 //! after a checkpoint has copied every frame; under steady load the checkpoint thread never
 //! catches up with a writer that commits between its passes, so the log only grew (1.6 GB in
@@ -74,7 +81,9 @@ impl std::fmt::Debug for Writer {
 }
 
 impl Writer {
-    pub(super) fn spawn(conn: Connection) -> Result<Writer> {
+    /// Starts the writer thread; `commit_linger` is how long it waits for more jobs to share
+    /// a commit once jobs arrive together (zero: never).
+    pub(super) fn spawn(conn: Connection, commit_linger: Duration) -> Result<Writer> {
         let (jobs, rx) = mpsc::channel(QUEUE_DEPTH);
         let observer = Arc::new(OnceLock::new());
         let seen = observer.clone();
@@ -86,7 +95,7 @@ impl Writer {
         });
         std::thread::Builder::new()
             .name("sqlite-writer".into())
-            .spawn(move || run(conn, rx, &seen, answers))?;
+            .spawn(move || run(conn, rx, commit_linger, &seen, answers))?;
         Ok(Writer { jobs, observer })
     }
 
@@ -172,20 +181,23 @@ async fn answer(mut batches: mpsc::Receiver<Done>) {
 fn run(
     conn: Connection,
     mut rx: mpsc::Receiver<Job>,
+    commit_linger: Duration,
     observer: &OnceLock<CommitObserver>,
     answers: Option<mpsc::Sender<Done>>,
 ) {
     let mut batch: Vec<Job> = Vec::with_capacity(MAX_BATCH);
     let mut completions: Vec<Completion> = Vec::with_capacity(MAX_BATCH);
     let mut wal_restarted = Instant::now();
+    // Jobs in the last commit: more than one means they are arriving together.
+    let mut last_batch = 0;
     while let Some(first) = rx.blocking_recv() {
         batch.push(first);
-        while batch.len() < MAX_BATCH {
-            match rx.try_recv() {
-                Ok(job) => batch.push(job),
-                Err(_) => break,
-            }
+        take_queued(&mut rx, &mut batch);
+        if last_batch > 1 && !commit_linger.is_zero() && batch.len() < MAX_BATCH {
+            std::thread::sleep(commit_linger);
+            take_queued(&mut rx, &mut batch);
         }
+        last_batch = batch.len();
         if let Err(e) = run_cached(&conn, "BEGIN IMMEDIATE") {
             let message = e.to_string();
             tracing::error!(error = %message, "sqlite writer could not begin a transaction");
@@ -232,6 +244,16 @@ fn run(
     tracing::debug!("sqlite writer stopped");
 }
 
+/// Adds the jobs already queued to `batch`, up to [`MAX_BATCH`].
+fn take_queued(rx: &mut mpsc::Receiver<Job>, batch: &mut Vec<Job>) {
+    while batch.len() < MAX_BATCH {
+        match rx.try_recv() {
+            Ok(job) => batch.push(job),
+            Err(_) => break,
+        }
+    }
+}
+
 /// Copies every frame of the WAL into the database (PASSIVE: readers go on); true when it
 /// did, so that the next commit starts the log over. False while the checkpoint thread is in
 /// a pass of its own, or a reader still needs old frames: the writer tries again after its
@@ -272,6 +294,7 @@ fn run_cached(conn: &Connection, sql: &str) -> rusqlite::Result<()> {
 #[cfg(test)]
 mod tests {
     use std::sync::mpsc as std_mpsc;
+    use std::sync::Mutex;
 
     use super::*;
 
@@ -288,7 +311,7 @@ mod tests {
             .expect("limit");
         conn.execute("CREATE TABLE t (b BLOB NOT NULL)", [])
             .expect("table");
-        let writer = Writer::spawn(conn).expect("writer");
+        let writer = Writer::spawn(conn, Duration::ZERO).expect("writer");
 
         // Write steadily for several restart periods. No checkpoint thread runs here: only the
         // writer's own checkpoints can make the log start over.
@@ -314,11 +337,77 @@ mod tests {
         );
     }
 
+    /// A writer whose commits' sizes are recorded, in order.
+    fn observed_writer(
+        dir: &tempfile::TempDir,
+        linger: Duration,
+    ) -> (Writer, Arc<Mutex<Vec<usize>>>) {
+        let conn = Connection::open(dir.path().join("w.db")).expect("open");
+        let writer = Writer::spawn(conn, linger).expect("writer");
+        let sizes = Arc::new(Mutex::new(Vec::new()));
+        let seen = sizes.clone();
+        let observe: CommitObserver = Arc::new(move |n| seen.lock().expect("sizes").push(n));
+        writer.observer().set(observe).ok().expect("observer unset");
+        (writer, sizes)
+    }
+
+    #[tokio::test]
+    async fn while_jobs_arrive_together_a_later_one_joins_the_commit_it_lingers_for() {
+        let dir = tempfile::tempdir().expect("dir");
+        let (writer, sizes) = observed_writer(&dir, Duration::from_secs(2));
+        // Two jobs queued behind a held one: they are committed together (no linger yet: the
+        // commit before held one job).
+        let (release, held) = std_mpsc::channel::<()>();
+        let blocker = writer.clone();
+        let busy = tokio::spawn(async move {
+            blocker
+                .write(move |_| {
+                    let _ = held.recv();
+                    Ok(())
+                })
+                .await
+        });
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let queued: Vec<_> = (0..2)
+            .map(|_| {
+                let w = writer.clone();
+                tokio::spawn(async move { w.write(|_| Ok(())).await })
+            })
+            .collect();
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        release.send(()).expect("release");
+        busy.await.expect("join").expect("held job");
+        for job in queued {
+            job.await.expect("join").expect("queued job");
+        }
+        // Now the last commit held two: the next job waits, and one sent 100 ms after it
+        // shares its commit.
+        let w = writer.clone();
+        let first = tokio::spawn(async move { w.write(|_| Ok(())).await });
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        writer.write(|_| Ok(())).await.expect("second");
+        first.await.expect("join").expect("first");
+        assert_eq!(*sizes.lock().expect("sizes"), vec![1, 2, 2]);
+    }
+
+    #[tokio::test]
+    async fn a_lone_job_is_committed_without_lingering() {
+        let dir = tempfile::tempdir().expect("dir");
+        let (writer, sizes) = observed_writer(&dir, Duration::from_secs(60));
+        for _ in 0..3 {
+            tokio::time::timeout(Duration::from_secs(10), writer.write(|_| Ok(())))
+                .await
+                .expect("committed without waiting the linger")
+                .expect("write");
+        }
+        assert_eq!(*sizes.lock().expect("sizes"), vec![1, 1, 1]);
+    }
+
     #[tokio::test]
     async fn a_send_is_refused_at_once_when_the_queue_is_deep_and_taken_when_it_drains() {
         let dir = tempfile::tempdir().expect("dir");
         let conn = Connection::open(dir.path().join("w.db")).expect("open");
-        let writer = Writer::spawn(conn).expect("writer");
+        let writer = Writer::spawn(conn, Duration::ZERO).expect("writer");
         // Hold the writer inside a job until released.
         let (release, held) = std_mpsc::channel::<()>();
         let blocker = writer.clone();
