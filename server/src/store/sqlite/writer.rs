@@ -338,6 +338,23 @@ mod tests {
         );
     }
 
+    /// Holds the writer inside a job until `release` is sent; `busy` ends with that job.
+    async fn hold(writer: &Writer) -> (std_mpsc::Sender<()>, tokio::task::JoinHandle<Result<()>>) {
+        let (release, held) = std_mpsc::channel::<()>();
+        let blocker = writer.clone();
+        let busy = tokio::spawn(async move {
+            blocker
+                .write(move |_| {
+                    let _ = held.recv();
+                    Ok(())
+                })
+                .await
+        });
+        // Time for the writer to take the job.
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        (release, busy)
+    }
+
     /// A writer whose commits' sizes are recorded, in order.
     fn observed_writer(
         dir: &tempfile::TempDir,
@@ -358,17 +375,7 @@ mod tests {
         let (writer, sizes) = observed_writer(&dir, Duration::from_secs(2));
         // Two jobs queued behind a held one: they are committed together (no linger yet: the
         // commit before held one job).
-        let (release, held) = std_mpsc::channel::<()>();
-        let blocker = writer.clone();
-        let busy = tokio::spawn(async move {
-            blocker
-                .write(move |_| {
-                    let _ = held.recv();
-                    Ok(())
-                })
-                .await
-        });
-        tokio::time::sleep(Duration::from_millis(50)).await;
+        let (release, busy) = hold(&writer).await;
         let queued: Vec<_> = (0..2)
             .map(|_| {
                 let w = writer.clone();
@@ -409,18 +416,7 @@ mod tests {
         let dir = tempfile::tempdir().expect("dir");
         let conn = Connection::open(dir.path().join("w.db")).expect("open");
         let writer = Writer::spawn(conn, Duration::ZERO).expect("writer");
-        // Hold the writer inside a job until released.
-        let (release, held) = std_mpsc::channel::<()>();
-        let blocker = writer.clone();
-        let busy = tokio::spawn(async move {
-            blocker
-                .write(move |_| {
-                    let _ = held.recv();
-                    Ok(())
-                })
-                .await
-        });
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        let (release, busy) = hold(&writer).await;
         let mut queued = Vec::new();
         for _ in 0..SEND_QUEUE_LIMIT {
             let w = writer.clone();
