@@ -383,12 +383,14 @@ pub struct Config {
 
     /// Microseconds the SQLite writer waits, while sends arrive together (its last commit held
     /// more than one), for more of them to share one durable sync; a lone send never waits.
-    /// Trades up to this much latency for less CPU per message under load. 0: never waits.
+    /// Trades up to this much latency for less CPU per message under load. 0: never waits;
+    /// at most 100000 (0.1 s: past that every send under load would wait visibly).
     #[arg(
         long,
         global = true,
         env = "TUTORCHAT_COMMIT_LINGER_US",
-        default_value_t = 2000
+        default_value_t = 2000,
+        value_parser = clap::value_parser!(u64).range(0..=100_000)
     )]
     pub commit_linger_us: u64,
 
@@ -628,5 +630,19 @@ mod tests {
         let cli = Cli::try_parse_from(["tutorchat-server"]).expect("defaults parse");
         assert!(cli.command.is_none());
         assert_eq!(cli.config.data_dir, PathBuf::from("./data"));
+    }
+
+    #[test]
+    fn a_commit_linger_over_a_tenth_of_a_second_is_refused() {
+        let parse = |value: &str| {
+            Cli::try_parse_from(["tutorchat-server", "--commit-linger-us", value])
+                .map(|cli| cli.config.commit_linger_us)
+        };
+        assert_eq!(parse("0").expect("off"), 0);
+        assert_eq!(parse("100000").expect("the most"), 100_000);
+        let refused = parse("100001").expect_err("too long");
+        assert!(refused.to_string().contains("100000"), "{refused}");
+        let cli = Cli::try_parse_from(["tutorchat-server"]).expect("defaults parse");
+        assert_eq!(cli.config.commit_linger_us, 2000);
     }
 }
