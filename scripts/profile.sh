@@ -20,23 +20,11 @@ rate="${1:-10000}"
 seconds=10
 recorded=6
 
+source scripts/bench-point.sh
 cargo build --release --locked -p tutorchat-server -p tutorchat-bench
 out=$(mktemp -d)
 log="$out/bench.log"
-"$CARGO_TARGET_DIR/release/tutorchat-bench" --pin chat --chats 1000 --devices 2 \
-  --rate "$rate" --seconds "$seconds" --warmup 2 >"$log" 2>&1 &
-bench=$!
-until grep -q "sockets authenticated" "$log"; do
-  if ! kill -0 "$bench" 2>/dev/null; then
-    cat "$log" >&2
-    exit 1
-  fi
-  sleep 0.2
-done
-pid=$(grep -oP '\(pid \K[0-9]+' "$log" | head -1)
-# The generator starts a second after the sockets are up, then warms up for two seconds;
-# record from a second into the measured window.
-sleep 4
+start_bench_point "$rate" "$seconds" "$log"
 perf record -q -e cpu-clock -F 1999 -g -p "$pid" -o "$out/perf.data" -- sleep "$recorded" \
   >/dev/null 2>&1
 wait "$bench"

@@ -19,24 +19,12 @@ events=(raw_syscalls:sys_enter syscalls:sys_enter_sendto syscalls:sys_enter_recv
   syscalls:sys_enter_write syscalls:sys_enter_pwrite64 syscalls:sys_enter_fdatasync
   syscalls:sys_enter_epoll_wait syscalls:sys_enter_futex context-switches)
 
+source scripts/bench-point.sh
 cargo build --release --locked -p tutorchat-server -p tutorchat-bench
 log=$(mktemp)
 counts=$(mktemp)
 trap 'rm -f "$log" "$counts"' EXIT
-"$CARGO_TARGET_DIR/release/tutorchat-bench" --pin chat --chats 1000 --devices 2 \
-  --rate "$rate" --seconds "$seconds" --warmup 2 >"$log" 2>&1 &
-bench=$!
-until grep -q "sockets authenticated" "$log"; do
-  if ! kill -0 "$bench" 2>/dev/null; then
-    cat "$log" >&2
-    exit 1
-  fi
-  sleep 0.2
-done
-pid=$(grep -oP '\(pid \K[0-9]+' "$log" | head -1)
-# The generator starts a second after the sockets are up, then warms up for two seconds;
-# count from a second into the measured window.
-sleep 4
+start_bench_point "$rate" "$seconds" "$log"
 perf stat -x, -e "$(IFS=,; echo "${events[*]}")" -p "$pid" -- sleep "$counted" 2>"$counts"
 wait "$bench"
 sent_per_sec=$(awk '$1 == "sent" { print $2; exit }' "$log")
