@@ -5,10 +5,12 @@
 #
 # `tutorchat-bench --pin chat` at RATE for SECONDS (a fresh server, server and generator on
 # their own cores), its output in LOG. Exits with the log if the bench ends before its sockets
-# are up.
+# are up. With BENCH_SERVER_BIN set, the bench starts that instead of the release server (a
+# wrapper that runs it under a tool).
 start_bench_point() {
   local rate=$1 seconds=$2 log=$3
-  "$CARGO_TARGET_DIR/release/tutorchat-bench" --pin chat --chats 1000 --devices 2 \
+  "$CARGO_TARGET_DIR/release/tutorchat-bench" --pin \
+    ${BENCH_SERVER_BIN:+--server-bin "$BENCH_SERVER_BIN"} chat --chats 1000 --devices 2 \
     --rate "$rate" --seconds "$seconds" --warmup 2 >"$log" 2>&1 &
   bench=$!
   until grep -q "sockets authenticated" "$log"; do
