@@ -16,6 +16,7 @@
 //!   and the one event stream.
 //! - [`error`]: the stable error codes and the JSON error body.
 //! - [`validation`]: content and input rules with their configurable limits.
+//! - `timestamp`: timestamps written for the wire as chrono writes them, without `fmt`.
 //! - [`ws`]: WebSocket frames, client to server and server to client.
 
 pub mod api;
@@ -24,6 +25,7 @@ pub mod error;
 pub mod ids;
 pub mod media;
 pub mod model;
+mod timestamp;
 pub mod validation;
 pub mod ws;
 

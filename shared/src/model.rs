@@ -97,6 +97,8 @@ pub struct Message {
     pub kind: MessageKind,
     /// The text; for an image or a file, its caption (possibly empty).
     pub content: String,
+    /// Written by `timestamp` (every frame that carries a message carries this).
+    #[serde(serialize_with = "crate::timestamp::serialize")]
     pub created_at: DateTime<Utc>,
     /// What an image or file message carries.
     #[serde(default, skip_serializing_if = "Option::is_none")]
