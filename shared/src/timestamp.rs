@@ -1,7 +1,8 @@
-//! Timestamps on the wire, written without `fmt`. Every message frame carries one, and
-//! chrono's `Serialize` goes through `Display` (a formatter, padding, a write per field): about
-//! 2,500 instructions a timestamp, a tenth of what a frame cost to encode by
-//! `scripts/callgrind.sh`. The text is exactly chrono's, so readers need nothing new.
+//! Timestamps on the wire, written without `fmt`. Every message frame carries one (a sent
+//! message is encoded twice: its ack and its delivery), and chrono's `Serialize` goes through
+//! `Display` (a formatter, padding, a write per field): about 2,500 instructions a timestamp
+//! by `scripts/callgrind.sh`, whose count for the server's async runtime fell from 54,183 to
+//! 51,060 a message with this. The text is exactly chrono's, so readers need nothing new.
 
 use chrono::{DateTime, Datelike, Timelike, Utc};
 use serde::Serializer;

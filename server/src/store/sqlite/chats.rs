@@ -306,8 +306,9 @@ fn duplicate(c: &Connection, m: &NewMessage) -> Result<Option<InsertOutcome>> {
 /// Numbers the next message of chat `?1`. Writing a message means having read the chat up to
 /// it: the sender's pointer moves on the chat's row, in the same update (`member_reads`).
 /// Not `RETURNING last_seq`: SQLite gathers a RETURNING clause's rows in a temporary b-tree,
-/// built and dropped on every run, which cost more than the [`LAST_SEQ`] read after it
-/// (~15,000 instructions a message, by callgrind).
+/// built and dropped on every run, which costs more than the [`LAST_SEQ`] read after it
+/// (with the kind's old CHECK, migration 5: numbering and inserting a message took ~74,000
+/// instructions instead of ~41,000, by `scripts/callgrind.sh`).
 const NUMBER_MESSAGE: &str = "UPDATE chats SET last_seq = last_seq + 1, last_activity_at = ?2,
         student_sent_seq = CASE student_id WHEN ?3 THEN last_seq + 1 ELSE student_sent_seq END,
         tutor_sent_seq = CASE tutor_id WHEN ?3 THEN last_seq + 1 ELSE tutor_sent_seq END
@@ -473,7 +474,7 @@ mod tests {
 
     /// Every statement a send runs, once per message, works on the tables and their indexes
     /// alone: a temporary b-tree (an `IN` list of constants in a CHECK, a RETURNING clause) is
-    /// built and dropped on every run, which made storing a message a third dearer.
+    /// built and dropped on every run (`NUMBER_MESSAGE`).
     #[test]
     fn a_send_builds_no_temporary_table() {
         let statements = [
