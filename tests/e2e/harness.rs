@@ -156,6 +156,9 @@ pub struct Bus {
     _monitor: Proc,
 }
 
+/// The member name of the signal that proves the monitor listens (`Bus::wait_ready`).
+const READY_PROBE: &str = "E2eMonitorReady";
+
 impl Bus {
     pub fn start(dir: &Path, display: &Display) -> Bus {
         let socket = dir.join("bus");
@@ -198,13 +201,58 @@ impl Bus {
                 .stdout(Stdio::null())
                 .stderr(Stdio::null()),
         );
-        std::thread::sleep(Duration::from_millis(300));
-        Bus {
+        let bus = Bus {
             address,
             monitor_log,
             _daemon: daemon,
             _dunst: dunst,
             _monitor: monitor,
+        };
+        bus.wait_ready();
+        bus
+    }
+
+    /// Returns once dunst serves notifications and the monitor is seen to log them, so a test
+    /// can neither miss a notification sent early nor pass an "it did not notify" check
+    /// against a monitor that was not listening yet (a fixed pause did, once).
+    fn wait_ready(&self) {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let bus = format!("--bus={}", self.address);
+        let dunst_serves = || {
+            Command::new("dbus-send")
+                .args([
+                    &bus,
+                    "--print-reply",
+                    "--dest=org.freedesktop.DBus",
+                    "/org/freedesktop/DBus",
+                    "org.freedesktop.DBus.NameHasOwner",
+                    "string:org.freedesktop.Notifications",
+                ])
+                .output()
+                .is_ok_and(|out| String::from_utf8_lossy(&out.stdout).contains("boolean true"))
+        };
+        while !dunst_serves() {
+            assert!(
+                Instant::now() < deadline,
+                "dunst never took the notification service"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        // A signal on the notification interface, which only this probe sends.
+        while !self.notifications().contains(READY_PROBE) {
+            assert!(
+                Instant::now() < deadline,
+                "dbus-monitor never logged its probe"
+            );
+            let _ = Command::new("dbus-send")
+                .args([
+                    &bus,
+                    "--type=signal",
+                    "/org/tutorchat/e2e",
+                    &format!("org.freedesktop.Notifications.{READY_PROBE}"),
+                ])
+                .status();
+            std::thread::sleep(Duration::from_millis(50));
         }
     }
 
