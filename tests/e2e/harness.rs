@@ -87,14 +87,18 @@ pub fn free_port() -> u16 {
 }
 
 fn wait_for_port(port: u16, what: &str) {
+    wait_until(&format!("{what} to listen on {port}"), || {
+        std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+    });
+}
+
+/// Polls `ready` every 50 ms, for up to 20 s; panics naming what it waited `for_what`.
+fn wait_until(for_what: &str, mut ready: impl FnMut() -> bool) {
     let deadline = Instant::now() + Duration::from_secs(20);
-    while Instant::now() < deadline {
-        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            return;
-        }
+    while !ready() {
+        assert!(Instant::now() < deadline, "waited 20 s for {for_what}");
         std::thread::sleep(Duration::from_millis(50));
     }
-    panic!("{what} did not listen on {port}");
 }
 
 /// An X display: the one given in DISPLAY, or a private Xvfb.
@@ -214,11 +218,10 @@ impl Bus {
 
     /// Returns once dunst serves notifications and the monitor is seen to log them, so a test
     /// can neither miss a notification sent early nor pass an "it did not notify" check
-    /// against a monitor that was not listening yet (a fixed pause did, once).
+    /// against a monitor that was not listening yet, which a fixed pause could not promise.
     fn wait_ready(&self) {
-        let deadline = Instant::now() + Duration::from_secs(20);
         let bus = format!("--bus={}", self.address);
-        let dunst_serves = || {
+        wait_until("dunst to take the notification service", || {
             Command::new("dbus-send")
                 .args([
                     &bus,
@@ -230,20 +233,12 @@ impl Bus {
                 ])
                 .output()
                 .is_ok_and(|out| String::from_utf8_lossy(&out.stdout).contains("boolean true"))
-        };
-        while !dunst_serves() {
-            assert!(
-                Instant::now() < deadline,
-                "dunst never took the notification service"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        });
         // A signal on the notification interface, which only this probe sends.
-        while !self.notifications().contains(READY_PROBE) {
-            assert!(
-                Instant::now() < deadline,
-                "dbus-monitor never logged its probe"
-            );
+        wait_until("dbus-monitor to log its probe", || {
+            if self.notifications().contains(READY_PROBE) {
+                return true;
+            }
             let _ = Command::new("dbus-send")
                 .args([
                     &bus,
@@ -252,8 +247,8 @@ impl Bus {
                     &format!("org.freedesktop.Notifications.{READY_PROBE}"),
                 ])
                 .status();
-            std::thread::sleep(Duration::from_millis(50));
-        }
+            false
+        });
     }
 
     /// Everything the monitor saw so far.
