@@ -1,5 +1,6 @@
-# Sourced by the scripts that watch the server under load (syscalls.sh, profile.sh): one bench
-# point in the background, and the server's pid once a second of its measured window has gone.
+# Sourced by the scripts that watch the server under load (syscalls.sh, profile.sh,
+# callgrind.sh): one bench point in the background, and the server's pid once a second of its
+# measured window has gone.
 #
 #   start_bench_point RATE SECONDS LOG   # sets $bench (the bench's pid) and $pid (the server's)
 #

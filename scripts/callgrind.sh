@@ -7,7 +7,7 @@
 # runtime), for the main stages of a send, and the functions that cost most themselves.
 # Needs valgrind (Debian's package); not part of CI. A run takes about a minute and a half.
 #
-#   scripts/callgrind.sh [RATE]      # default 150 msg/s (callgrind runs ~50× slower)
+#   scripts/callgrind.sh [RATE]      # default 150 msg/s: under callgrind the server is slow
 #
 # At so low a rate every message is its own commit: the counts are those of a lone send, not
 # of a loaded server, whose commits carry many. Compare counts between builds, not machines.
@@ -28,6 +28,7 @@ WRAPPER
 chmod +x "$out/server"
 log="$out/bench.log"
 BENCH_SERVER_BIN="$out/server" start_bench_point "$rate" $((window + 20)) "$log"
+# Zeroed a few seconds further in, so start-up and warm-up are well behind the counted window.
 sleep 4
 callgrind_control -z "$pid" >/dev/null
 sleep "$window"

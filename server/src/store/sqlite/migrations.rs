@@ -36,13 +36,18 @@ const MIGRATIONS: &[(u32, &str)] = &[
 /// `DROP TABLE` with them on would delete or refuse the rows that point at it), and each
 /// migration must leave none broken (`foreign_key_check`) before it commits.
 pub(super) fn run(conn: &Connection) -> Result<()> {
-    run_to(conn, MIGRATIONS.last().map_or(0, |(v, _)| *v))
+    run_to(conn, latest())
+}
+
+/// The newest schema version this build knows.
+fn latest() -> u32 {
+    MIGRATIONS.last().map_or(0, |(v, _)| *v)
 }
 
 /// Applies the migrations up to `target` (tests build older schemas with it).
 fn run_to(conn: &Connection, target: u32) -> Result<()> {
     let current: u32 = conn.pragma_query_value(None, "user_version", |row| row.get(0))?;
-    let known = MIGRATIONS.last().map_or(0, |(v, _)| *v);
+    let known = latest();
     if current > known {
         return Err(StoreError::SchemaTooNew {
             found: current,
